@@ -1,0 +1,37 @@
+// The one interface every compute backend implements. Arrays are float32, row-major; see docs/MATH.md
+// for the exact math each entry point must compute.
+
+export type Kernel = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
+
+/** FAVOR+ attention over B·H independent heads. Writes `out`. */
+export interface FavorArgs {
+  q: Float32Array; // [B, H, Lq, d]
+  k: Float32Array; // [B, H, Lk, d]
+  v: Float32Array; // [B, H, Lk, dv]
+  out: Float32Array; // [B, H, Lq, dv]
+  projection: Float32Array; // W [m, d], shared by queries and keys
+  keyMask?: Float32Array; // [B, Lk], 0 = pad
+  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
+  kernel: Kernel;
+  causal: boolean; // requires Lq === Lk
+  chunk: number; // positions per chunk (causal path; key/query streaming)
+}
+
+/** Exact softmax attention, scores q·k/√d. Writes `out`. */
+export interface ExactArgs {
+  q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array;
+  keyMask?: Float32Array;
+  B: number; H: number; Lq: number; Lk: number; d: number; dv: number;
+  causal: boolean;
+}
+
+export interface Backend {
+  readonly name: string;
+  favor(args: FavorArgs): void;
+  exact(args: ExactArgs): void;
+}
+
+/** Number of features per row the kernel produces from m random projections. */
+export function featureCount(kernel: Kernel, m: number): number {
+  return kernel === 'softmax-hyp' || kernel === 'trig' ? 2 * m : m;
+}
