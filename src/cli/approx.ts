@@ -1,0 +1,199 @@
+// `performer approx`: the approximation-error experiment of Fig. 4 in Choromanski et al. (2021):
+// MSE of FAVOR attention against exact attention, per kernel, projection kind and feature count.
+
+import { exactAttention, favorAttention } from '../favor/attention.js';
+import { drawProjection, type ProjectionKind } from '../favor/projection.js';
+import type { Kernel } from '../kernels/backend.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { renderPlot, PALETTE, type PlotSeries } from '../io/svg-plot.js';
+import { Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
+import type { CliIo, Command } from './command.js';
+
+export const APPROX_KERNELS: readonly Kernel[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
+export const APPROX_PROJECTIONS: readonly ProjectionKind[] = ['orthogonal', 'iid'];
+
+export interface ApproxOptions {
+  d: number;
+  L: number;
+  features: readonly number[];
+  samples: number;
+  scale: number;
+  seed: number;
+  kernels?: readonly Kernel[];
+  projections?: readonly ProjectionKind[];
+  /** Called after each sample (1-based). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ApproxRow {
+  kernel: Kernel;
+  projection: ProjectionKind;
+  features: number;
+  scale: number;
+  /** Mean over samples of the per-sample MSE (mean over all output entries). */
+  mse: number;
+  /** Sample standard deviation (n − 1) of the per-sample MSE over samples; 0 for one sample. */
+  std: number;
+}
+
+/** A 32-bit mix of the seed, so projection seeds of different runs do not line up. */
+function hash32(x: number): number {
+  let h = (x >>> 0) ^ Math.imul(Math.floor(x / 0x100000000) >>> 0, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function mse(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = a[i]! - b[i]!;
+    s += e * e;
+  }
+  return s / a.length;
+}
+
+/**
+ * Each sample draws q, k with i.i.d. N(0, scale²) entries and v with N(0, 1) entries, all of
+ * shape [1, 1, L, d] (RNG stream 1 + sample of `seed`), and fresh projections: a new seed per
+ * sample and projection kind (shared by the feature counts and kernels of that sample). The same
+ * exact attention output is the reference for every row. Bidirectional, no mask.
+ */
+export function runApprox(opts: ApproxOptions): ApproxRow[] {
+  const { d, L, features, samples, scale, seed } = opts;
+  const kernels = opts.kernels ?? APPROX_KERNELS;
+  const projections = opts.projections ?? APPROX_PROJECTIONS;
+  const errors = new Map<string, number[]>();
+  const key = (k: Kernel, p: ProjectionKind, m: number) => `${k}/${p}/${m}`;
+  const base = hash32(seed);
+  for (let s = 0; s < samples; s++) {
+    const rng = new Rng(seed, 1 + s);
+    const q = new Tensor([1, 1, L, d]);
+    const k = new Tensor([1, 1, L, d]);
+    const v = new Tensor([1, 1, L, d]);
+    rng.fillNormal(q.data, 0, scale);
+    rng.fillNormal(k.data, 0, scale);
+    rng.fillNormal(v.data, 0, 1);
+    const exact = exactAttention(q, k, v);
+    projections.forEach((kind, pi) => {
+      const projSeed = (base + 2 * s + pi) >>> 0;
+      for (const m of features) {
+        const projection = drawProjection({ features: m, dim: d, kind, seed: projSeed });
+        for (const kernel of kernels) {
+          const out = favorAttention(q, k, v, { kernel, projection });
+          const list = errors.get(key(kernel, kind, m)) ?? [];
+          list.push(mse(out.data, exact.data));
+          errors.set(key(kernel, kind, m), list);
+        }
+      }
+    });
+    opts.onProgress?.(s + 1, samples);
+  }
+  const rows: ApproxRow[] = [];
+  for (const kernel of kernels) {
+    for (const projection of projections) {
+      for (const m of features) {
+        const e = errors.get(key(kernel, projection, m))!;
+        const mean = e.reduce((a, b) => a + b, 0) / e.length;
+        const variance = e.length > 1 ? e.reduce((a, b) => a + (b - mean) ** 2, 0) / (e.length - 1) : 0;
+        rows.push({ kernel, projection, features: m, scale, mse: mean, std: Math.sqrt(variance) });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Aligned text table of the rows. */
+export function formatApproxTable(rows: readonly ApproxRow[]): string {
+  const header = ['kernel', 'projection', 'features', 'mse', 'std'];
+  const cells = rows.map((r) => [r.kernel, r.projection, String(r.features), r.mse.toExponential(3), r.std.toExponential(3)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const numeric = [false, false, true, true, true];
+  const line = (c: readonly string[]) =>
+    c.map((x, i) => (numeric[i] ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+}
+
+/** Log-log plot of MSE vs features, one line per kernel and projection kind. */
+export function approxPlot(rows: readonly ApproxRow[], title: string): string {
+  const series: PlotSeries[] = [];
+  const kernels = [...new Set(rows.map((r) => r.kernel))];
+  for (const r of rows) {
+    const name = `${r.kernel} (${r.projection})`;
+    let s = series.find((x) => x.name === name);
+    if (!s) {
+      const ki = kernels.indexOf(r.kernel);
+      s = { name, points: [], color: PALETTE[ki % PALETTE.length], dash: r.projection === 'iid' };
+      series.push(s);
+    }
+    (s.points as [number, number][]).push([r.features, r.mse]);
+  }
+  return renderPlot({
+    series,
+    title,
+    xLabel: 'random features m',
+    yLabel: 'MSE vs exact attention',
+    xScale: 'log',
+    yScale: 'log',
+    xTicks: [...new Set(rows.map((r) => r.features))].sort((a, b) => a - b),
+  });
+}
+
+const flags = defineFlags({
+  d: { type: 'int', min: 1, default: 16, help: 'head dimension' },
+  L: { type: 'int', min: 1, default: 4096, help: 'sequence length' },
+  features: { type: 'ints', min: 1, default: [16, 32, 64, 128, 256], help: 'random feature counts m' },
+  samples: { type: 'int', min: 1, default: 15, help: 'independent samples per setting' },
+  scale: { type: 'number', positive: true, default: 0.5, help: 'std of the q and k entries' },
+  json: { type: 'boolean', help: 'one JSON object per line instead of a table' },
+  plot: { type: 'string', metavar: 'FILE.svg', help: 'also write a log-log SVG plot of MSE vs features' },
+  seed: { type: 'int', min: 0, default: 0, help: 'seed for inputs and projections' },
+});
+
+const description = `
+Reproduces Fig. 4 of Choromanski et al. (2021): for each sample, q and k get i.i.d. N(0, scale^2)
+entries and v N(0, 1) entries (shape [1, 1, L, d]), with fresh random features per sample. Reports
+the MSE of bidirectional FAVOR attention against exact attention (mean over all output entries),
+as mean and standard deviation over samples, for every kernel (softmax, softmax-hyp, trig, relu),
+projection (orthogonal, iid) and feature count.`;
+
+export function approxUsage(): string {
+  return formatUsage('performer approx [options]', description, flags);
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv, flags);
+  if (parsed.help) {
+    io.stdout.write(approxUsage());
+    return 0;
+  }
+  const f = parsed.flags;
+  const dup = f.features.find((m, i) => f.features.indexOf(m) !== i);
+  if (dup !== undefined) throw new UsageError(`--features lists ${dup} more than once`);
+  const progress = io.stderr.isTTY === true;
+  const rows = runApprox({
+    d: f.d, L: f.L, features: f.features, samples: f.samples, scale: f.scale, seed: f.seed,
+    onProgress: progress ? (done, total) => io.stderr.write(`\rapprox: sample ${done}/${total}`) : undefined,
+  });
+  if (progress) io.stderr.write('\r\x1b[K');
+  if (f.plot !== undefined) {
+    const title = `FAVOR approximation error (d=${f.d}, L=${f.L}, scale=${f.scale}, ${f.samples} samples)`;
+    await writeFileAtomic(f.plot, approxPlot(rows, title));
+  }
+  if (f.json) {
+    io.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  } else {
+    io.stdout.write(`# d=${f.d} L=${f.L} samples=${f.samples} scale=${f.scale} seed=${f.seed} (bidirectional)\n`);
+    io.stdout.write(formatApproxTable(rows));
+  }
+  return 0;
+}
+
+export const approxCommand: Command = {
+  name: 'approx',
+  summary: "approximation error of FAVOR vs exact attention (the paper's Fig. 4)",
+  usage: approxUsage,
+  run,
+};
