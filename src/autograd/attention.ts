@@ -1,0 +1,86 @@
+// Attention as differentiable ops: q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,dv] → [B,H,Lq,dv].
+// Gradients flow to q, k and v; the FAVOR+ projection W is a constant (a buffer, never a parameter).
+// The math of the backward passes is in ./kernels-ts/favor.ts and ./kernels-ts/exact.ts.
+import type { Kernel } from '../kernels/backend.js';
+import { formatShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { kernelsFor } from './kernels.js';
+import { record, recording } from './tape.js';
+import { alloc, Var, type Arr } from './var.js';
+
+export interface AttentionDims { B: number; H: number; Lq: number; Lk: number; d: number; dv: number }
+
+function dims(q: Var, k: Var, v: Var, keyMask: ArrayLike<number> | undefined, causal: boolean): AttentionDims {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new Error(`attention needs rank-4 q, k, v; got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
+  const [B, H, Lq, d] = q.shape as [number, number, number, number];
+  const [kB, kH, Lk, kd] = k.shape as [number, number, number, number];
+  const [vB, vH, vL, dv] = v.shape as [number, number, number, number];
+  if (kB !== B || kH !== H || kd !== d) throw new Error(`k ${formatShape(k.shape)} does not match q ${formatShape(q.shape)}`);
+  if (vB !== B || vH !== H || vL !== Lk) throw new Error(`v ${formatShape(v.shape)} does not match k ${formatShape(k.shape)}`);
+  if (causal && Lq !== Lk) throw new Error(`causal attention needs Lq = Lk, got ${Lq} and ${Lk}`);
+  if (keyMask && keyMask.length !== B * Lk) throw new Error(`key mask needs [B, Lk] = ${B * Lk} values, got ${keyMask.length}`);
+  return { B, H, Lq, Lk, d, dv };
+}
+
+function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Arr | undefined {
+  if (!keyMask) return undefined;
+  if (keyMask instanceof (q.data.constructor as typeof Float32Array)) return keyMask as Arr;
+  const m = alloc(q.data, keyMask.length);
+  for (let i = 0; i < m.length; i++) m[i] = keyMask[i]!;
+  return m;
+}
+
+export interface FavorAttentionOptions {
+  projection: Tensor | Arr; // W [m, d]
+  kernel?: Kernel;
+  causal?: boolean;
+  keyMask?: ArrayLike<number>; // [B, Lk], 0 = pad
+  chunk?: number; // causal chunk length (default 64)
+}
+
+/** FAVOR+ attention (docs/MATH.md) with backward to q, k, v. Saves only its output. */
+export function favorAttention(q: Var, k: Var, v: Var, opts: FavorAttentionOptions): Var {
+  const { kernel = 'softmax', causal = false, chunk = 64 } = opts;
+  const dm = dims(q, k, v, opts.keyMask, causal);
+  if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`chunk must be a positive integer, got ${chunk}`);
+  const W = opts.projection instanceof Tensor ? opts.projection.data : opts.projection;
+  const m = W.length / dm.d;
+  if (!Number.isInteger(m) || m < 1) throw new Error(`projection of ${W.length} values is not [m, ${dm.d}]`);
+  const keyMask = maskLike(q, opts.keyMask);
+  const out = new Var([dm.B, dm.H, dm.Lq, dm.dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.dv), recording(q, k, v));
+  const kern = kernelsFor(q.data);
+  const args = { q: q.data, k: k.data, v: v.data, out: out.data, projection: W, keyMask, ...dm, m, kernel, causal, chunk };
+  kern.favorForward(args);
+  if (out.requiresGrad) {
+    record(() => {
+      const g = out.grad;
+      if (!g) return;
+      kern.favorBackward({ ...args, gOut: g, dq: q.gradBuf(), dk: k.gradBuf(), dv_: v.gradBuf() });
+    });
+  }
+  return out;
+}
+
+export interface ExactAttentionOptions {
+  causal?: boolean;
+  keyMask?: ArrayLike<number>;
+}
+
+/** Exact softmax attention, scores q·k/√d, with backward to q, k, v. Saves only its output. */
+export function exactAttention(q: Var, k: Var, v: Var, opts: ExactAttentionOptions = {}): Var {
+  const { causal = false } = opts;
+  const dm = dims(q, k, v, opts.keyMask, causal);
+  const keyMask = maskLike(q, opts.keyMask);
+  const out = new Var([dm.B, dm.H, dm.Lq, dm.dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.dv), recording(q, k, v));
+  const kern = kernelsFor(q.data);
+  const args = { q: q.data, k: k.data, v: v.data, out: out.data, keyMask, ...dm, causal };
+  kern.exactForward(args);
+  if (out.requiresGrad) {
+    record(() => {
+      const g = out.grad;
+      if (!g) return;
+      kern.exactBackward({ ...args, gOut: g, dq: q.gradBuf(), dk: k.gradBuf(), dv_: v.gradBuf() });
+    });
+  }
+  return out;
+}

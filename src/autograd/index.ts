@@ -1,0 +1,12 @@
+// Reverse-mode autodiff: Var, the tape, differentiable ops and their swappable kernels.
+export { Var, alloc, type Arr } from './var.js';
+export { backward, noGrad, isGradEnabled, clearTape, tapeLength, record, recording } from './tape.js';
+export {
+  matmul, add, mul, scale, sum, reshape, transpose, splitHeads, mergeHeads, gelu, layerNorm, embedding, dropout,
+  crossEntropy, meanPool, rope, ropeApply, type MatmulOptions,
+} from './ops.js';
+export { favorAttention, exactAttention, type FavorAttentionOptions, type ExactAttentionOptions } from './attention.js';
+export {
+  tsKernels, useGradKernels, currentGradKernels, kernelsFor,
+  type GradKernels, type MatmulArgs, type FavorFwdArgs, type FavorBwdArgs, type ExactFwdArgs, type ExactBwdArgs,
+} from './kernels.js';

@@ -1,0 +1,81 @@
+// Exact softmax attention, forward and backward, one query row at a time (O(L) working memory).
+//   p_ij = softmax_j(q_i·k_j/√d) over the keys row i sees (unmasked, j ≤ i if causal); out_i = Σ_j p_ij v_j.
+// Backward (g_i = dL/dout_i, go_i = g_i·out_i):
+//   dv_j += p_ij g_i;  dsc_ij = p_ij (g_i·v_j − go_i);  dq_i += Σ_j dsc_ij k_j/√d;  dk_j += dsc_ij q_i/√d.
+// A row with no visible key outputs 0 and has no gradient.
+import type { ExactBwdArgs, ExactFwdArgs } from '../kernels.js';
+
+function rowScores(a: ExactFwdArgs, b: number, qOff: number, kOff: number, i: number, p: Float64Array): number {
+  const { Lk, d, causal } = a;
+  const scale = 1 / Math.sqrt(d);
+  const last = causal ? Math.min(i, Lk - 1) : Lk - 1;
+  let max = -Infinity;
+  for (let j = 0; j <= last; j++) {
+    if (a.keyMask && a.keyMask[b * Lk + j] === 0) { p[j] = -Infinity; continue; }
+    let dot = 0;
+    for (let c = 0; c < d; c++) dot += a.q[qOff + i * d + c]! * a.k[kOff + j * d + c]!;
+    p[j] = dot * scale;
+    if (p[j]! > max) max = p[j]!;
+  }
+  if (max === -Infinity) return -1;
+  let den = 0;
+  for (let j = 0; j <= last; j++) {
+    const e = Math.exp(p[j]! - max);
+    p[j] = e;
+    den += e;
+  }
+  for (let j = 0; j <= last; j++) p[j] = p[j]! / den;
+  return last;
+}
+
+export function tsExactForward(a: ExactFwdArgs): void {
+  const { B, H, Lq, Lk, d, dv } = a;
+  const p = new Float64Array(Lk), num = new Float64Array(dv);
+  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+    const bh = b * H + h;
+    const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * dv, oOff = bh * Lq * dv;
+    for (let i = 0; i < Lq; i++) {
+      const last = rowScores(a, b, qOff, kOff, i, p);
+      num.fill(0);
+      for (let j = 0; j <= last; j++) {
+        const pj = p[j]!;
+        if (pj === 0) continue;
+        for (let e = 0; e < dv; e++) num[e] = num[e]! + pj * a.v[vOff + j * dv + e]!;
+      }
+      for (let e = 0; e < dv; e++) a.out[oOff + i * dv + e] = num[e]!;
+    }
+  }
+}
+
+export function tsExactBackward(a: ExactBwdArgs): void {
+  const { B, H, Lq, Lk, d, dv } = a;
+  const scale = 1 / Math.sqrt(d);
+  const p = new Float64Array(Lk), dqi = new Float64Array(d);
+  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+    const bh = b * H + h;
+    const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * dv, oOff = bh * Lq * dv;
+    for (let i = 0; i < Lq; i++) {
+      const last = rowScores(a, b, qOff, kOff, i, p);
+      if (last < 0) continue;
+      const gOff = oOff + i * dv;
+      let go = 0;
+      for (let e = 0; e < dv; e++) go += a.gOut[gOff + e]! * a.out[gOff + e]!;
+      dqi.fill(0);
+      for (let j = 0; j <= last; j++) {
+        const pj = p[j]!;
+        if (pj === 0) continue;
+        let gv = 0;
+        for (let e = 0; e < dv; e++) {
+          gv += a.gOut[gOff + e]! * a.v[vOff + j * dv + e]!;
+          a.dv_[vOff + j * dv + e] = a.dv_[vOff + j * dv + e]! + pj * a.gOut[gOff + e]!;
+        }
+        const ds = pj * (gv - go) * scale;
+        for (let c = 0; c < d; c++) {
+          dqi[c] = dqi[c]! + ds * a.k[kOff + j * d + c]!;
+          a.dk[kOff + j * d + c] = a.dk[kOff + j * d + c]! + ds * a.q[qOff + i * d + c]!;
+        }
+      }
+      for (let c = 0; c < d; c++) a.dq[qOff + i * d + c] = a.dq[qOff + i * d + c]! + dqi[c]!;
+    }
+  }
+}

@@ -1,0 +1,457 @@
+// FAVOR+ forward and backward, plain TS, for float32 or float64 arrays (docs/MATH.md).
+//
+// Notation (per batch·head): x̂ = x·d^(-1/4), u = W·x̂; the stabilised features φ(x) = exp(s(x))·κ(x);
+// queries use ρ_i = κ(q_i), keys κ_j with log-weights s_j; out_i = num_i / den_i where
+//   bidirectional: num_i = ρ_iᵀS, den_i = ρ_i·z,  S = Σ_j e^{s_j−M} κ_j v_jᵀ,  z = Σ_j e^{s_j−M} κ_j;
+//   causal:        the same sums over j ≤ i only, stabilised by the strictly causal running max M(i).
+//
+// BACKWARD. out_i is homogeneous of degree 0 in ρ_i and in the set {exp(s_j)κ_j}: any common positive
+// factor cancels. Hence the stabilisers (s(q_i), M, M(i), and even the max inside s(k_j) for the
+// softmax kernels) may be treated as constants: their derivative directions (scaling) contribute
+// exactly zero. With g_i = dL/dout_i and go_i = g_i·out_i:
+//   (B1) dL/dρ_i  = Σ_{j∈J(i)} w_ij κ_j (g_i·v_j − go_i) / den_i          (w_ij = e^{s_j − M(i)} ≤ 1)
+//                = (S_i g_i − z_i go_i) / den_i                           (S_i, z_i: the forward sums row i used)
+//   (B2) dL/dκ_j  = Σ_{i∈I(j)} w_ij ρ_i (g_i·v_j − go_i) / den_i = e^{s_j}·(T v_j − t) scaled as below
+//   (B3) dL/dv_j  = Σ_{i∈I(j)} w_ij (ρ_i·κ_j) g_i / den_i
+// where I(j) = rows that see key j (all rows, or i ≥ j causal), T = Σ ρ_i g_iᵀ w/den_i, t = Σ ρ_i go_i w/den_i.
+// Here "dL/dκ_j" is the gradient w.r.t. the key feature vector scaled by the constant e^{s_j} at the
+// current point, so in (B2) every weight is e^{s_j − M(i)} ≤ 1 because M(i) ≥ s_j for every row that
+// sees key j: nothing can overflow. Rows with den_i = 0 (fully masked, total underflow) output a
+// constant 0 and get and give no gradient.
+//
+// Feature derivatives (f = the feature row, any constant scale; gf = dL/df; result dx = d^(-1/4)·dx̂):
+//   softmax     f_l = c·e^{u_l − ‖x̂‖²/2}:          dx̂ = Wᵀ(gf⊙f) − x̂ (gf·f)
+//   softmax-hyp f = c·[e^{u−‖x̂‖²/2}, e^{−u−‖x̂‖²/2}]: dx̂ = Wᵀ(gf_a⊙f_a − gf_b⊙f_b) − x̂ (gf·f)
+//   trig        f = c·e^{‖x̂‖²/2}[sin u, cos u]:      dx̂ = Wᵀ(gf_a⊙f_b − gf_b⊙f_a) + x̂ (gf·f)
+//   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(gf ⊙ 1[u > 0])
+// (for queries the x̂(gf·f) terms vanish since gf·ρ = 0 by homogeneity; keeping them is harmless).
+import { featureCount, type Kernel } from '../../kernels/backend.js';
+import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
+import type { Arr } from '../var.js';
+
+type Num = Float32Array | Float64Array;
+
+/** κ(x) of one row into dst (same arithmetic as favor/features.ts featureRow); returns s(x). */
+export function featureRowAny(
+  kernel: Kernel, w: Arr, m: number, d: number, src: Arr, srcOff: number, dst: Num, dstOff: number, u: Float64Array,
+): number {
+  const scale = d ** -0.25;
+  let sq = 0;
+  for (let c = 0; c < d; c++) sq += (src[srcOff + c]! * scale) ** 2;
+  const half = sq / 2;
+  for (let l = 0; l < m; l++) {
+    let acc = 0;
+    for (let c = 0; c < d; c++) acc += w[l * d + c]! * src[srcOff + c]!;
+    u[l] = acc * scale;
+  }
+  switch (kernel) {
+    case 'softmax': {
+      let s = -Infinity;
+      for (let l = 0; l < m; l++) s = Math.max(s, u[l]! - half);
+      const norm = 1 / Math.sqrt(m);
+      for (let l = 0; l < m; l++) dst[dstOff + l] = Math.exp(u[l]! - half - s) * norm;
+      return s;
+    }
+    case 'softmax-hyp': {
+      let s = -Infinity;
+      for (let l = 0; l < m; l++) s = Math.max(s, Math.abs(u[l]!) - half);
+      const norm = 1 / Math.sqrt(2 * m);
+      for (let l = 0; l < m; l++) {
+        dst[dstOff + l] = Math.exp(u[l]! - half - s) * norm;
+        dst[dstOff + m + l] = Math.exp(-u[l]! - half - s) * norm;
+      }
+      return s;
+    }
+    case 'trig': {
+      const norm = 1 / Math.sqrt(m);
+      for (let l = 0; l < m; l++) {
+        dst[dstOff + l] = Math.sin(u[l]!) * norm;
+        dst[dstOff + m + l] = Math.cos(u[l]!) * norm;
+      }
+      return half;
+    }
+    case 'relu': {
+      for (let l = 0; l < m; l++) dst[dstOff + l] = Math.max(u[l]!, 0) + 0.001;
+      return 0;
+    }
+  }
+}
+
+/**
+ * Adds to dx[dxOff..+d) the gradient through one feature row (table in the header): f is the row's
+ * features (any constant scale), gf = dL/df. `t` is scratch of length m, `u` of length m (relu).
+ */
+export function featureGradRow(
+  kernel: Kernel, w: Arr, m: number, d: number, x: Arr, xOff: number, f: Num, fOff: number,
+  gf: Float64Array, dx: Arr, dxOff: number, t: Float64Array, u: Float64Array,
+): void {
+  const scale = d ** -0.25;
+  let gdotf = 0;
+  const mf = featureCount(kernel, m);
+  for (let l = 0; l < mf; l++) gdotf += gf[l]! * f[fOff + l]!;
+  let selfCoef = 0; // coefficient of x̂ in dx̂
+  switch (kernel) {
+    case 'softmax':
+      for (let l = 0; l < m; l++) t[l] = gf[l]! * f[fOff + l]!;
+      selfCoef = -gdotf;
+      break;
+    case 'softmax-hyp':
+      for (let l = 0; l < m; l++) t[l] = gf[l]! * f[fOff + l]! - gf[m + l]! * f[fOff + m + l]!;
+      selfCoef = -gdotf;
+      break;
+    case 'trig':
+      for (let l = 0; l < m; l++) t[l] = gf[l]! * f[fOff + m + l]! - gf[m + l]! * f[fOff + l]!;
+      selfCoef = gdotf;
+      break;
+    case 'relu':
+      for (let l = 0; l < m; l++) {
+        let acc = 0;
+        for (let c = 0; c < d; c++) acc += w[l * d + c]! * x[xOff + c]!;
+        u[l] = acc * scale;
+        t[l] = u[l]! > 0 ? gf[l]! : 0;
+      }
+      break;
+  }
+  // dx = scale·(Wᵀt + selfCoef·x̂) = scale·Wᵀt + selfCoef·scale²·x
+  const s2 = selfCoef * scale * scale;
+  for (let c = 0; c < d; c++) {
+    let acc = 0;
+    for (let l = 0; l < m; l++) acc += w[l * d + c]! * t[l]!;
+    dx[dxOff + c] = dx[dxOff + c]! + scale * acc + s2 * x[xOff + c]!;
+  }
+}
+
+interface Head { qOff: number; kOff: number; vOff: number; oOff: number; maskOff: number }
+
+function heads(a: FavorFwdArgs, fn: (h: Head) => void): void {
+  const { B, H, Lq, Lk, d, dv } = a;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const bh = b * H + h;
+      fn({ qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * dv, oOff: bh * Lq * dv, maskOff: b * Lk });
+    }
+  }
+}
+
+const kept = (a: FavorFwdArgs, h: Head, j: number): boolean => !a.keyMask || a.keyMask[h.maskOff + j] !== 0;
+
+/** Features are kept in the data's own precision (float64 in checks, float32 in training). */
+const feat = (a: FavorFwdArgs, n: number): Num => (a.q instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
+
+// ---------------------------------------------------------------------------------------------
+// Forward (the reference backend's algorithm, on any float arrays)
+
+export function tsFavorForward(a: FavorFwdArgs): void {
+  heads(a, (h) => (a.causal ? causalForward(a, h) : bidiForward(a, h)));
+}
+
+function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, kappa: Num, u: Float64Array): number {
+  const { Lk, d, dv, m, kernel, projection: w } = a;
+  const mf = featureCount(kernel, m);
+  let M = -Infinity;
+  for (let j = 0; j < Lk; j++) {
+    if (!kept(a, h, j)) continue;
+    const s = featureRowAny(kernel, w, m, d, a.k, h.kOff + j * d, kappa, 0, u);
+    if (s > M) {
+      const r = M === -Infinity ? 0 : Math.exp(M - s);
+      for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
+      for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
+      M = s;
+    }
+    const om = Math.exp(s - M);
+    const vRow = h.vOff + j * dv;
+    for (let l = 0; l < mf; l++) {
+      const c = om * kappa[l]!;
+      z[l] = z[l]! + c;
+      for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * a.v[vRow + e]!;
+    }
+  }
+  return M;
+}
+
+function bidiForward(a: FavorFwdArgs, h: Head): void {
+  const { Lq, d, dv, m, kernel, projection: w } = a;
+  const mf = featureCount(kernel, m);
+  const u = new Float64Array(m);
+  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
+  const kappa = feat(a, mf);
+  bidiState(a, h, S, z, kappa, u);
+  const num = new Float64Array(dv);
+  for (let i = 0; i < Lq; i++) {
+    featureRowAny(kernel, w, m, d, a.q, h.qOff + i * d, kappa, 0, u);
+    num.fill(0);
+    let den = 0;
+    for (let l = 0; l < mf; l++) {
+      const r = kappa[l]!;
+      den += r * z[l]!;
+      for (let e = 0; e < dv; e++) num[e] = num[e]! + r * S[l * dv + e]!;
+    }
+    const inv = den === 0 ? 0 : 1 / den;
+    for (let e = 0; e < dv; e++) a.out[h.oOff + i * dv + e] = num[e]! * inv;
+  }
+}
+
+/** Recomputes κ, ρ, s (−∞ for masked keys) of one chunk. */
+function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Num, rho: Num, s: Float64Array, u: Float64Array): void {
+  const { d, m, kernel, projection: w } = a;
+  const mf = featureCount(kernel, m);
+  for (let j = 0; j < n; j++) {
+    s[j] = kept(a, h, c0 + j) ? featureRowAny(kernel, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
+    featureRowAny(kernel, w, m, d, a.q, h.qOff + (c0 + j) * d, rho, j * mf, u);
+  }
+}
+
+/** S ← e^{Mprev−Mnew} S + Σ_j e^{s_j−Mnew} κ_j v_jᵀ (and z), the carried causal state. */
+function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Num, s: Float64Array,
+  S: Float64Array, z: Float64Array, Mprev: number, Mnew: number): void {
+  const { dv, m, kernel } = a;
+  const mf = featureCount(kernel, m);
+  const r = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mnew);
+  for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
+  for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
+  for (let j = 0; j < n; j++) {
+    if (s[j] === -Infinity) continue;
+    const om = Math.exp(s[j]! - Mnew);
+    const vRow = h.vOff + (c0 + j) * dv;
+    for (let l = 0; l < mf; l++) {
+      const c = om * kappa[j * mf + l]!;
+      z[l] = z[l]! + c;
+      for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * a.v[vRow + e]!;
+    }
+  }
+}
+
+function causalForward(a: FavorFwdArgs, h: Head): void {
+  const { Lq: L, dv, m, kernel, chunk } = a;
+  const mf = featureCount(kernel, m);
+  const u = new Float64Array(m);
+  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
+  const kappa = feat(a, chunk * mf), rho = feat(a, chunk * mf);
+  const s = new Float64Array(chunk), Mi = new Float64Array(chunk);
+  const num = new Float64Array(dv);
+  let Mprev = -Infinity;
+  for (let c0 = 0; c0 < L; c0 += chunk) {
+    const n = Math.min(chunk, L - c0);
+    chunkFeatures(a, h, c0, n, kappa, rho, s, u);
+    let run = Mprev;
+    for (let j = 0; j < n; j++) { run = Math.max(run, s[j]!); Mi[j] = run; }
+    for (let i = 0; i < n; i++) {
+      const alpha = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mi[i]!);
+      num.fill(0);
+      let den = 0;
+      for (let l = 0; l < mf; l++) {
+        const r = alpha * rho[i * mf + l]!;
+        den += r * z[l]!;
+        for (let e = 0; e < dv; e++) num[e] = num[e]! + r * S[l * dv + e]!;
+      }
+      for (let j = 0; j <= i; j++) {
+        if (s[j] === -Infinity) continue;
+        let p = 0;
+        for (let l = 0; l < mf; l++) p += rho[i * mf + l]! * kappa[j * mf + l]!;
+        const aij = p * Math.exp(s[j]! - Mi[i]!);
+        den += aij;
+        const vRow = h.vOff + (c0 + j) * dv;
+        for (let e = 0; e < dv; e++) num[e] = num[e]! + aij * a.v[vRow + e]!;
+      }
+      const inv = den === 0 ? 0 : 1 / den;
+      for (let e = 0; e < dv; e++) a.out[h.oOff + (c0 + i) * dv + e] = num[e]! * inv;
+    }
+    const Mnew = Mi[n - 1]!;
+    if (Mnew === -Infinity) continue;
+    causalUpdate(a, h, c0, n, kappa, s, S, z, Mprev, Mnew);
+    Mprev = Mnew;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward
+
+export function tsFavorBackward(a: FavorBwdArgs): void {
+  heads(a, (h) => (a.causal ? causalBackward(a, h) : bidiBackward(a, h)));
+}
+
+/** g_i·out_i and g_i·v_j helpers. */
+function dot(x: Arr, xo: number, y: Arr, yo: number, n: number): number {
+  let s = 0;
+  for (let e = 0; e < n; e++) s += x[xo + e]! * y[yo + e]!;
+  return s;
+}
+
+/**
+ * Bidirectional: (1) rebuild S, z, M over the keys; (2) per query row: den_i, dρ_i by (B1) → dq_i,
+ * and accumulate T = Σ ρ_i g_iᵀ/den_i, t = Σ ρ_i go_i/den_i; (3) per key: by (B2) gκ_j = e^{s_j−M}(T v_j − t),
+ * by (B3) dv_j = e^{s_j−M} Tᵀκ_j → dk_j. Memory O(m'·dv).
+ */
+function bidiBackward(a: FavorBwdArgs, h: Head): void {
+  const { Lq, Lk, d, dv, m, kernel, projection: w } = a;
+  const mf = featureCount(kernel, m);
+  const u = new Float64Array(m), tm = new Float64Array(m);
+  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
+  const T = new Float64Array(mf * dv), t = new Float64Array(mf);
+  const f = feat(a, mf);
+  const gf = new Float64Array(mf);
+  const M = bidiState(a, h, S, z, f, u);
+  for (let i = 0; i < Lq; i++) {
+    featureRowAny(kernel, w, m, d, a.q, h.qOff + i * d, f, 0, u);
+    let den = 0;
+    for (let l = 0; l < mf; l++) den += f[l]! * z[l]!;
+    if (den === 0) continue;
+    const gOff = h.oOff + i * dv;
+    const go = dot(a.gOut, gOff, a.out, gOff, dv);
+    const inv = 1 / den;
+    for (let l = 0; l < mf; l++) {
+      let sg = 0;
+      for (let e = 0; e < dv; e++) sg += S[l * dv + e]! * a.gOut[gOff + e]!;
+      gf[l] = (sg - z[l]! * go) * inv; // (B1)
+      const r = f[l]! * inv;
+      t[l] = t[l]! + r * go;
+      for (let e = 0; e < dv; e++) T[l * dv + e] = T[l * dv + e]! + r * a.gOut[gOff + e]!;
+    }
+    featureGradRow(kernel, w, m, d, a.q, h.qOff + i * d, f, 0, gf, a.dq, h.qOff + i * d, tm, u);
+  }
+  for (let j = 0; j < Lk; j++) {
+    if (!kept(a, h, j)) continue;
+    const s = featureRowAny(kernel, w, m, d, a.k, h.kOff + j * d, f, 0, u);
+    const om = Math.exp(s - M);
+    const vRow = h.vOff + j * dv;
+    for (let l = 0; l < mf; l++) {
+      let tv = 0;
+      for (let e = 0; e < dv; e++) tv += T[l * dv + e]! * a.v[vRow + e]!;
+      gf[l] = om * (tv - t[l]!); // (B2)
+    }
+    for (let e = 0; e < dv; e++) {
+      let acc = 0;
+      for (let l = 0; l < mf; l++) acc += T[l * dv + e]! * f[l]!;
+      a.dv_[vRow + e] = a.dv_[vRow + e]! + om * acc; // (B3)
+    }
+    featureGradRow(kernel, w, m, d, a.k, h.kOff + j * d, f, 0, gf, a.dk, h.kOff + j * d, tm, u);
+  }
+}
+
+/**
+ * Causal, two sweeps over chunks, each recomputing the chunk's features; working memory
+ * O(C·m' + m'·dv) plus O(L) scalars (den_i, M(i)) per head.
+ *  Forward sweep: the carried prefix state (S, z, Mprev) exactly as in the forward pass gives, per
+ *    row, den_i and (B1): dρ_i = [α_i (S g_i − z go_i) + Σ_{j≤i in chunk} e^{s_j−M(i)} κ_j (g_i·v_j − go_i)] / den_i.
+ *  Reverse sweep: the suffix state over rows after the chunk,
+ *    T = Σ_i e^{Mref−M(i)} ρ_i g_iᵀ / den_i,  t = Σ_i e^{Mref−M(i)} ρ_i go_i / den_i,
+ *    with Mref = M of the earliest row in it (M(i) is non-decreasing, so every factor is ≤ 1; when the
+ *    suffix grows backwards, Mref only decreases and the old sums are multiplied by e^{Mref'−Mref} ≤ 1).
+ *    For key j in the chunk: (B2) gκ_j = e^{s_j−Mref}(T v_j − t) + Σ_{i≥j in chunk} e^{s_j−M(i)} ρ_i (g_i·v_j − go_i)/den_i,
+ *    (B3) dv_j = e^{s_j−Mref} Tᵀκ_j + Σ_{i≥j in chunk} e^{s_j−M(i)} (ρ_i·κ_j) g_i/den_i.
+ *    Every exponent is ≤ 0 because a later row's running max includes s_j.
+ */
+function causalBackward(a: FavorBwdArgs, h: Head): void {
+  const { Lq: L, d, dv, m, kernel, chunk, projection: w } = a;
+  const mf = featureCount(kernel, m);
+  const u = new Float64Array(m), tm = new Float64Array(m);
+  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
+  const kappa = feat(a, chunk * mf), rho = feat(a, chunk * mf);
+  const s = new Float64Array(chunk);
+  const gf = new Float64Array(mf), dvj = new Float64Array(dv);
+  const den = new Float64Array(L), Mrow = new Float64Array(L);
+  let Mprev = -Infinity;
+  // Forward sweep: den_i, M(i), dq.
+  for (let c0 = 0; c0 < L; c0 += chunk) {
+    const n = Math.min(chunk, L - c0);
+    chunkFeatures(a, h, c0, n, kappa, rho, s, u);
+    let run = Mprev;
+    for (let j = 0; j < n; j++) { run = Math.max(run, s[j]!); Mrow[c0 + j] = run; }
+    for (let i = 0; i < n; i++) {
+      const Mi = Mrow[c0 + i]!;
+      const alpha = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mi);
+      const gOff = h.oOff + (c0 + i) * dv;
+      const go = dot(a.gOut, gOff, a.out, gOff, dv);
+      let dn = 0;
+      for (let l = 0; l < mf; l++) {
+        const r = rho[i * mf + l]!;
+        dn += alpha * r * z[l]!;
+        let sg = 0;
+        for (let e = 0; e < dv; e++) sg += S[l * dv + e]! * a.gOut[gOff + e]!;
+        gf[l] = alpha * (sg - z[l]! * go);
+      }
+      for (let j = 0; j <= i; j++) {
+        if (s[j] === -Infinity) continue;
+        const wij = Math.exp(s[j]! - Mi);
+        let p = 0;
+        for (let l = 0; l < mf; l++) p += rho[i * mf + l]! * kappa[j * mf + l]!;
+        dn += p * wij;
+        const c = wij * (dot(a.gOut, gOff, a.v, h.vOff + (c0 + j) * dv, dv) - go);
+        for (let l = 0; l < mf; l++) gf[l] = gf[l]! + c * kappa[j * mf + l]!;
+      }
+      den[c0 + i] = dn;
+      if (dn === 0) continue;
+      const inv = 1 / dn;
+      for (let l = 0; l < mf; l++) gf[l] = gf[l]! * inv;
+      featureGradRow(kernel, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, gf, a.dq, h.qOff + (c0 + i) * d, tm, u);
+    }
+    const Mnew = Mrow[c0 + n - 1]!;
+    if (Mnew === -Infinity) continue;
+    causalUpdate(a, h, c0, n, kappa, s, S, z, Mprev, Mnew);
+    Mprev = Mnew;
+  }
+  // Reverse sweep: dk, dv with the suffix state (T, t) referenced to Mref.
+  const T = S, t = z; // reuse the buffers
+  T.fill(0); t.fill(0);
+  let Mref = Infinity; // +∞: the suffix is empty
+  const lastChunk = Math.floor((L - 1) / chunk) * chunk;
+  for (let c0 = lastChunk; c0 >= 0; c0 -= chunk) {
+    const n = Math.min(chunk, L - c0);
+    chunkFeatures(a, h, c0, n, kappa, rho, s, u);
+    for (let j = 0; j < n; j++) {
+      if (s[j] === -Infinity) continue;
+      const vRow = h.vOff + (c0 + j) * dv;
+      gf.fill(0);
+      dvj.fill(0);
+      if (Mref !== Infinity) {
+        const wr = Math.exp(s[j]! - Mref);
+        for (let l = 0; l < mf; l++) {
+          let tv = 0;
+          for (let e = 0; e < dv; e++) tv += T[l * dv + e]! * a.v[vRow + e]!;
+          gf[l] = wr * (tv - t[l]!);
+          const kf = wr * kappa[j * mf + l]!;
+          for (let e = 0; e < dv; e++) dvj[e] = dvj[e]! + kf * T[l * dv + e]!;
+        }
+      }
+      for (let i = j; i < n; i++) {
+        const dn = den[c0 + i]!;
+        if (dn === 0) continue;
+        const wij = Math.exp(s[j]! - Mrow[c0 + i]!) / dn;
+        const gOff = h.oOff + (c0 + i) * dv;
+        const c = wij * (dot(a.gOut, gOff, a.v, vRow, dv) - dot(a.gOut, gOff, a.out, gOff, dv));
+        let p = 0;
+        for (let l = 0; l < mf; l++) {
+          gf[l] = gf[l]! + c * rho[i * mf + l]!;
+          p += rho[i * mf + l]! * kappa[j * mf + l]!;
+        }
+        const pw = p * wij;
+        for (let e = 0; e < dv; e++) dvj[e] = dvj[e]! + pw * a.gOut[gOff + e]!;
+      }
+      for (let e = 0; e < dv; e++) a.dv_[vRow + e] = a.dv_[vRow + e]! + dvj[e]!;
+      featureGradRow(kernel, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, gf, a.dk, h.kOff + (c0 + j) * d, tm, u);
+    }
+    // Prepend this chunk's rows to the suffix.
+    let first = -1;
+    for (let i = 0; i < n; i++) if (den[c0 + i] !== 0) { first = i; break; }
+    if (first < 0) continue;
+    const Mnew = Mrow[c0 + first]!;
+    if (Mref !== Infinity) {
+      const r = Math.exp(Mnew - Mref);
+      for (let x = 0; x < T.length; x++) T[x] = T[x]! * r;
+      for (let x = 0; x < mf; x++) t[x] = t[x]! * r;
+    }
+    Mref = Mnew;
+    for (let i = first; i < n; i++) {
+      const dn = den[c0 + i]!;
+      if (dn === 0) continue;
+      const gOff = h.oOff + (c0 + i) * dv;
+      const go = dot(a.gOut, gOff, a.out, gOff, dv);
+      const wi = Math.exp(Mref - Mrow[c0 + i]!) / dn;
+      for (let l = 0; l < mf; l++) {
+        const r = wi * rho[i * mf + l]!;
+        t[l] = t[l]! + r * go;
+        for (let e = 0; e < dv; e++) T[l * dv + e] = T[l * dv + e]! + r * a.gOut[gOff + e]!;
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exactAttention, favorAttention, noGrad, Var } from '../src/autograd/index.js';
+import { tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
+import { KERNELS } from '../src/favor/features.js';
+import { drawProjection } from '../src/favor/projection.js';
+import { referenceBackend } from '../src/kernels/reference/index.js';
+import { featureCount } from '../src/kernels/backend.js';
+import { Rng } from '../src/tensor/rng.js';
+import { gradCheck, randVar } from './autograd-helpers.js';
+
+const B = 2, H = 2, L = 7, d = 4, dv = 3, m = 5;
+const W32 = drawProjection({ features: m, dim: d, seed: 3 }).data;
+const W64 = Float64Array.from(W32);
+// batch 0: keys 1 and 5 padded; batch 1: the first three keys padded (so early causal rows see nothing)
+const MASK = [1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1];
+
+test('FAVOR+ gradients vs float64 finite differences: every kernel, causal and bidirectional, masks, chunks not dividing L', () => {
+  const rng = new Rng(11);
+  for (const kernel of KERNELS) {
+    for (const causal of [false, true]) {
+      for (const keyMask of [undefined, MASK]) {
+        for (const chunk of causal ? [1, 3, 4, 64] : [64]) {
+          const std = kernel === 'trig' ? 0.5 : 1;
+          const q = randVar([B, H, L, d], rng, std), k = randVar([B, H, L, d], rng, std), v = randVar([B, H, L, dv], rng);
+          const what = `${kernel} causal=${causal} mask=${!!keyMask} chunk=${chunk}`;
+          try {
+            gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel, causal, keyMask, chunk }), [q, k, v]);
+          } catch (e) {
+            throw new Error(`${what}: ${(e as Error).message}`);
+          }
+        }
+      }
+    }
+  }
+});
+
+test('FAVOR+ gradients with Lq ≠ Lk (bidirectional) and large-norm inputs (stabiliser spread)', () => {
+  const rng = new Rng(12);
+  for (const kernel of KERNELS) {
+    const q = randVar([1, 2, 5, d], rng), k = randVar([1, 2, 8, d], rng), v = randVar([1, 2, 8, dv], rng);
+    gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel }), [q, k, v]);
+  }
+  // norms ~ 6: exp(s) spans many orders of magnitude across keys; the running max must keep it exact
+  for (const kernel of ['softmax', 'softmax-hyp'] as const) {
+    const q = randVar([1, 1, 9, d], rng, 3), k = randVar([1, 1, 9, d], rng, 3), v = randVar([1, 1, 9, dv], rng);
+    gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel, causal: true, chunk: 2 }), [q, k, v], { floor: 1e-4 });
+    gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel, causal: false }), [q, k, v], { floor: 1e-4 });
+  }
+});
+
+test('FAVOR+ causal: rows with no visible key give 0 and no gradient; no gradient reaches padded keys', () => {
+  const rng = new Rng(13);
+  const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, dv], rng);
+  const out = favorAttention(q, k, v, { projection: W64, causal: true, keyMask: MASK, chunk: 2 });
+  const g = new Float64Array(out.size).fill(1);
+  for (let i = 0; i < out.size; i++) assert.ok(Number.isFinite(out.data[i]!));
+  // batch 1 rows 0..2 see only padded keys
+  for (let h = 0; h < H; h++) for (let i = 0; i < 3; i++) for (let e = 0; e < dv; e++) assert.equal(out.data[((1 * H + h) * L + i) * dv + e], 0);
+  return import('../src/autograd/tape.js').then(({ backward }) => {
+    backward(out, g);
+    for (let h = 0; h < H; h++) for (let j = 0; j < L; j++) {
+      if (MASK[L + j] !== 0) continue;
+      for (let c = 0; c < d; c++) assert.equal(k.grad![((1 * H + h) * L + j) * d + c], 0);
+      for (let c = 0; c < dv; c++) assert.equal(v.grad![((1 * H + h) * L + j) * dv + c], 0);
+    }
+    for (let h = 0; h < H; h++) for (let i = 0; i < 3; i++) for (let c = 0; c < d; c++) assert.equal(q.grad![((1 * H + h) * L + i) * d + c], 0);
+  });
+});
+
+test('the plain-TS FAVOR+ forward equals the reference backend (float32) and float64 agrees', () => {
+  const rng = new Rng(14);
+  for (const kernel of KERNELS) for (const causal of [false, true]) {
+    const q = new Float32Array(B * H * L * d), k = new Float32Array(B * H * L * d), v = new Float32Array(B * H * L * dv);
+    rng.fillNormal(q); rng.fillNormal(k); rng.fillNormal(v);
+    const mask = Float32Array.from(MASK);
+    const args = { q, k, v, projection: W32, keyMask: mask, B, H, Lq: L, Lk: L, d, dv, m, kernel, causal, chunk: 3 };
+    const ref = new Float32Array(B * H * L * dv), mine = new Float32Array(B * H * L * dv), m64 = new Float64Array(B * H * L * dv);
+    referenceBackend.favor({ ...args, out: ref });
+    tsFavorForward({ ...args, out: mine });
+    tsFavorForward({ ...args, q: Float64Array.from(q), k: Float64Array.from(k), v: Float64Array.from(v), projection: W64, out: m64 });
+    assert.deepEqual(Array.from(mine), Array.from(ref), `${kernel} causal=${causal}`);
+    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(m64[i]! - ref[i]!) < 1e-4 * (1 + Math.abs(ref[i]!)), `${kernel} causal=${causal} @${i}`);
+  }
+  assert.equal(featureCount('trig', m), 2 * m);
+});
+
+test('exact attention gradients: bidirectional, causal, key mask', () => {
+  const rng = new Rng(15);
+  for (const causal of [false, true]) for (const keyMask of [undefined, MASK]) {
+    const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, dv], rng);
+    gradCheck(() => exactAttention(q, k, v, { causal, keyMask }), [q, k, v]);
+  }
+  const q = randVar([1, 1, 3, d], rng), k = randVar([1, 1, 6, d], rng), v = randVar([1, 1, 6, dv], rng);
+  gradCheck(() => exactAttention(q, k, v), [q, k, v]);
+});
+
+test('float32 attention ops run through the current backend and match float64', () => {
+  const rng = new Rng(16);
+  const q = randVar([1, 2, 6, d], rng, 1, false), k = randVar([1, 2, 6, d], rng, 1, false), v = randVar([1, 2, 6, dv], rng, 1, false);
+  const f32 = (x: Var): Var => new Var(x.shape, Float32Array.from(x.data), true);
+  for (const kernel of KERNELS) {
+    const a = noGrad(() => favorAttention(f32(q), f32(k), f32(v), { projection: W32, kernel, causal: true, chunk: 4 }));
+    const b = noGrad(() => favorAttention(q, k, v, { projection: W64, kernel, causal: true, chunk: 4 }));
+    assert.ok(a.data instanceof Float32Array);
+    for (let i = 0; i < a.size; i++) assert.ok(Math.abs(a.data[i]! - b.data[i]!) < 1e-4);
+  }
+  const e32 = noGrad(() => exactAttention(f32(q), f32(k), f32(v), { causal: true }));
+  const e64 = noGrad(() => exactAttention(q, k, v, { causal: true }));
+  for (let i = 0; i < e32.size; i++) assert.ok(Math.abs(e32.data[i]! - e64.data[i]!) < 1e-5);
+});
