@@ -39,7 +39,7 @@ test('orthogonal + sqrt-d: every d×d block has W_b W_bᵀ = d·I (also the part
   for (const [m, d] of [[16, 16], [53, 16], [10, 4], [3, 8], [7, 1]] as const) {
     const W = drawProjection({ features: m, dim: d, kind: 'orthogonal', scaling: 'sqrt-d', seed: 5 });
     assert.deepEqual(W.shape, [m, d]);
-    assert.ok(W.data instanceof Float32Array);
+    assert.ok(W.data instanceof Float32Array, 'W is float32');
     for (let r0 = 0; r0 < m; r0 += d) {
       const r1 = Math.min(m, r0 + d);
       const err = gramError(W.data, d, r0, r1, d);
@@ -100,7 +100,7 @@ test('iid: standard Gaussian entries, rows not orthogonal', () => {
   assert.ok(Math.abs(mean) < 4 / Math.sqrt(n), `mean ${mean}`);
   assert.ok(Math.abs(sd * sd - 1) < 4 * Math.sqrt(2 / n), `variance ${sd * sd}`);
   // Within the first "block" the rows are far from orthogonal, unlike the orthogonal kind.
-  assert.ok(gramError(W.data, d, 0, d, 1, true) > 0.2);
+  assert.ok(gramError(W.data, d, 0, d, 1, true) > 0.2, 'iid rows are not orthogonal');
   // The scaling option does not apply to iid (documented: every entry standard Gaussian).
   const W2 = drawProjection({ features: m, dim: d, kind: 'iid', scaling: 'sqrt-d', seed: 11 });
   assert.deepEqual(W2.data, W.data);
@@ -203,7 +203,7 @@ test('haarOrthogonal returns the QR factor Q whose R = QᵀA has a positive diag
     for (let t = 0; t < 5; t++) r += q[t * 5 + i]! * a[t * 5 + i]!;
     if (r < 0) negatives++;
   }
-  assert.ok(negatives > 0);
+  assert.ok(negatives > 0, 'the unfixed QR has a negative R diagonal entry');
 });
 
 test('Haar statistics: E[Q_ii] = 0 and E[Q_ij²] = 1/d over many blocks (the sign fix matters)', () => {

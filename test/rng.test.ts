@@ -80,7 +80,7 @@ test('uint32 bits and uniform() are uniform', () => {
   const ones = new Array(32).fill(0);
   for (let i = 0; i < N; i++) {
     const x = r.uint32();
-    assert.ok(Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
+    assert.ok(Number.isInteger(x) && x >= 0 && x <= 0xffffffff, `uint32 out of range: ${x}`);
     for (let bit = 0; bit < 32; bit++) ones[bit] += (x >>> bit) & 1;
   }
   // Each bit: Binomial(N, 1/2), sd = √N/2 ≈ 71; allow 5 sd.
@@ -139,8 +139,8 @@ test('fillNormal and fillUniform honour their parameters', () => {
   assert.ok(Math.abs(sd - 0.5) < 0.01, `sd ${sd}`);
   const b = new Float32Array(10000);
   r.fillUniform(b, -2, 5);
-  assert.ok(b.every((x) => x >= -2 && x <= 5));
-  assert.ok(Math.abs(meanAndSE(b).mean - 1.5) < 4 * 7 / Math.sqrt(12 * b.length));
+  assert.ok(b.every((x) => x >= -2 && x <= 5), 'fillUniform range');
+  assert.ok(Math.abs(meanAndSE(b).mean - 1.5) < 4 * 7 / Math.sqrt(12 * b.length), 'fillUniform mean');
 });
 
 test('state save/restore reproduces the sequence from any point', () => {
