@@ -1,0 +1,7 @@
+// Neural-network modules on top of src/autograd.
+export { Module, ModuleList, initParameters, fnv1a, type DType, type ParamKind, type Init, type ParamInfo } from './module.js';
+export { Embedding, Linear, LayerNorm, FeedForward } from './layers.js';
+export { MultiHeadAttention, defaultFeatures, type AttentionOptions } from './attention.js';
+export {
+  Block, PerformerLM, PerformerEncoder, type PerformerConfig, type EncoderConfig, type ForwardContext, type PositionKind, type RuntimeState,
+} from './models.js';

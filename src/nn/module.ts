@@ -1,0 +1,154 @@
+// Module tree with named parameters and buffers (names like `blocks.0.attn.wq.weight`, the keys of a
+// safetensors checkpoint). Parameters get gradients and optimiser updates; buffers (e.g. the FAVOR+
+// projection W) are state that is saved but never trained.
+import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
+import { Rng } from '../tensor/rng.js';
+import { Var, type Arr } from '../autograd/var.js';
+
+export type DType = 'float32' | 'float64';
+
+/** What a parameter is, for optimiser policies (weight decay applies to 'weight' by default). */
+export type ParamKind = 'weight' | 'bias' | 'norm' | 'embedding';
+
+export type Init = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
+
+export interface ParamInfo { kind: ParamKind; init: Init }
+
+export function allocArr(dtype: DType, n: number): Arr {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+export class Module {
+  training = true;
+  readonly dtype: DType;
+  private readonly params = new Map<string, { v: Var; info: ParamInfo }>();
+  private readonly buffers = new Map<string, Var>();
+  private readonly children = new Map<string, Module>();
+
+  constructor(dtype: DType = 'float32') {
+    this.dtype = dtype;
+  }
+
+  protected param(name: string, shape: Shape, kind: ParamKind, init: Init): Var {
+    const v = new Var(shape, allocArr(this.dtype, sizeOf(shape)), true);
+    this.params.set(name, { v, info: { kind, init } });
+    return v;
+  }
+
+  protected buffer(name: string, v: Var): Var {
+    v.requiresGrad = false;
+    this.buffers.set(name, v);
+    return v;
+  }
+
+  protected setBuffer(name: string, data: Arr): void {
+    const b = this.buffers.get(name);
+    if (!b) throw new Error(`no buffer '${name}'`);
+    b.data = data;
+  }
+
+  protected child<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Every parameter, depth-first in registration order, with its dotted name. */
+  namedParameters(prefix = ''): [string, Var, ParamInfo][] {
+    const out: [string, Var, ParamInfo][] = [];
+    for (const [n, p] of this.params) out.push([prefix + n, p.v, p.info]);
+    for (const [n, c] of this.children) out.push(...c.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  parameters(): Var[] {
+    return this.namedParameters().map((e) => e[1]);
+  }
+
+  namedBuffers(prefix = ''): [string, Var][] {
+    const out: [string, Var][] = [];
+    for (const [n, b] of this.buffers) out.push([prefix + n, b]);
+    for (const [n, c] of this.children) out.push(...c.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
+  modules(): Module[] {
+    const out: Module[] = [this];
+    for (const c of this.children.values()) out.push(...c.modules());
+    return out;
+  }
+
+  /** Training mode: dropout active, FAVOR+ features may be redrawn. */
+  train(on = true): this {
+    for (const m of this.modules()) m.training = on;
+    return this;
+  }
+
+  /** Evaluation mode: no dropout, fixed features. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  parameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Parameters and buffers by name (float32 copies when the model is float64). */
+  stateDict(): Map<string, { shape: number[]; data: Float32Array }> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [n, v] of [...this.namedParameters().map(([n, v]) => [n, v] as [string, Var]), ...this.namedBuffers()]) {
+      out.set(n, { shape: [...v.shape], data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data) });
+    }
+    return out;
+  }
+
+  /** Copies values in by name; every parameter and buffer must be present with its shape (strict). */
+  loadStateDict(state: Map<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
+    const all: [string, Var][] = [...this.namedParameters().map(([n, v]) => [n, v] as [string, Var]), ...this.namedBuffers()];
+    const known = new Set(all.map((e) => e[0]));
+    for (const k of state.keys()) if (!known.has(k)) throw new Error(`unexpected tensor '${k}' in state`);
+    for (const [n, v] of all) {
+      const s = state.get(n);
+      if (!s) throw new Error(`missing tensor '${n}' in state`);
+      if (s.shape.length !== v.shape.length || s.shape.some((x, i) => x !== v.shape[i])) {
+        throw new Error(`tensor '${n}' has shape ${formatShape(s.shape)}, the model expects ${formatShape(v.shape)}`);
+      }
+      for (let i = 0; i < v.size; i++) v.data[i] = s.data[i]!;
+    }
+  }
+}
+
+/** 32-bit FNV-1a of a string, used as the Rng stream of each named parameter. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * Deterministic initialisation: parameter `name` is drawn from Rng(seed, fnv1a(name)), so its values
+ * depend only on the seed, its name and its shape (not on construction order or other modules).
+ */
+export function initParameters(root: Module, seed: number): void {
+  for (const [name, v, { init }] of root.namedParameters()) {
+    if (init.kind === 'zeros') v.data.fill(0);
+    else if (init.kind === 'ones') v.data.fill(1);
+    else new Rng(seed, fnv1a(name)).fillNormal(v.data, 0, init.std);
+  }
+}
+
+/** Numbered children (`blocks.0`, `blocks.1`, …). */
+export class ModuleList<M extends Module> extends Module {
+  readonly items: M[] = [];
+  push(m: M): M {
+    this.child(String(this.items.length), m);
+    this.items.push(m);
+    return m;
+  }
+}
