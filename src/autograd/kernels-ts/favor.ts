@@ -350,6 +350,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
   const s = new Float64Array(chunk);
   const gf = new Float64Array(mf), dvj = new Float64Array(dv);
   const den = new Float64Array(L), Mrow = new Float64Array(L);
+  const goRow = new Float64Array(L); // g_i·out_i
   let Mprev = -Infinity;
   // Forward sweep: den_i, M(i), dq.
   for (let c0 = 0; c0 < L; c0 += chunk) {
@@ -362,6 +363,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
       const alpha = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mi);
       const gOff = h.oOff + (c0 + i) * dv;
       const go = dot(a.gOut, gOff, a.out, gOff, dv);
+      goRow[c0 + i] = go;
       let dn = 0;
       for (let l = 0; l < mf; l++) {
         const r = rho[i * mf + l]!;
@@ -418,7 +420,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
         if (dn === 0) continue;
         const wij = Math.exp(s[j]! - Mrow[c0 + i]!) / dn;
         const gOff = h.oOff + (c0 + i) * dv;
-        const c = wij * (dot(a.gOut, gOff, a.v, vRow, dv) - dot(a.gOut, gOff, a.out, gOff, dv));
+        const c = wij * (dot(a.gOut, gOff, a.v, vRow, dv) - goRow[c0 + i]!);
         let p = 0;
         for (let l = 0; l < mf; l++) {
           gf[l] = gf[l]! + c * rho[i * mf + l]!;
@@ -445,7 +447,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
       const dn = den[c0 + i]!;
       if (dn === 0) continue;
       const gOff = h.oOff + (c0 + i) * dv;
-      const go = dot(a.gOut, gOff, a.out, gOff, dv);
+      const go = goRow[c0 + i]!;
       const wi = Math.exp(Mref - Mrow[c0 + i]!) / dn;
       for (let l = 0; l < mf; l++) {
         const r = wi * rho[i * mf + l]!;
