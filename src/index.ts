@@ -10,3 +10,11 @@ export { drawProjection, type ProjectionOptions, type ProjectionKind, type NormS
 export { KERNELS, featureRow } from './favor/features.js';
 export { favorAttention, exactAttention, type FavorOptions, type ExactOptions } from './favor/attention.js';
 export { FavorRecurrentState, type RecurrentOptions } from './favor/recurrent.js';
+// Training: reverse-mode autodiff, modules and optimisers (namespaced; the autograd attention ops
+// share names with the inference entry points above).
+export * as autograd from './autograd/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export { Var } from './autograd/index.js';
+export { PerformerLM, PerformerEncoder, type PerformerConfig, type EncoderConfig } from './nn/index.js';
+export { AdamW, clipGradNorm, learningRate } from './optim/index.js';
