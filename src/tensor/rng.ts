@@ -78,7 +78,7 @@ export class Rng {
   /** Uniform in the open interval (0, 1) with 53 random bits. */
   uniform(): number {
     const a = this.uint32() >>> 5, b = this.uint32() >>> 6;
-    return (a * 67108864 + b + 0.5) / 9007199254740992;
+    return Math.min((a * 67108864 + b + 0.5) / 9007199254740992, 1 - 2 ** -53); // 2^53 − 0.5 rounds up to 2^53
   }
 
   /** Standard normal by Box–Muller; the second value of each pair is kept for the next call. */
