@@ -103,6 +103,19 @@ test('uint32 bits and uniform() are uniform', () => {
   assert.ok(chi2 < 33.7, `decile chi-square ${chi2}`);
 });
 
+test('uniform() stays inside (0, 1) even for the extreme 32-bit words', () => {
+  // Both words all-ones: (2^53 − 1) + 0.5 is not representable and rounds to 2^53, i.e. exactly 1.
+  const hi = new Rng(0);
+  (hi as unknown as { uint32: () => number }).uint32 = () => 0xffffffff;
+  const top = hi.uniform();
+  assert.ok(top < 1 && top > 1 - 2 ** -52, `uniform() with all-ones words = ${top}`);
+  const lo = new Rng(0);
+  (lo as unknown as { uint32: () => number }).uint32 = () => 0;
+  const bottom = lo.uniform();
+  assert.ok(bottom > 0 && bottom < 2 ** -52, `uniform() with all-zero words = ${bottom}`);
+  assert.ok(Number.isFinite(lo.normal()), 'normal() is finite at the smallest uniform');
+});
+
 test('normal(): mean 0, variance 1, Gaussian tails and no pair correlation', () => {
   const r = new Rng(2024);
   const N = 200000;
