@@ -297,7 +297,7 @@ test('padding: a fully masked row is zero (favor and exact, bidirectional and ca
   const L = 23;
   const { q, k, v } = inputs(L, 1300);
   // Batch 1 has no key at all; batch 0 masks its first 9 keys (causal rows 0..8 see no key).
-  const keyMask = new Tensor([B, L]).reshape([B, L]);
+  const keyMask = new Tensor([B, L]);
   for (let j = 9; j < L; j++) keyMask.data[j] = 1;
   for (const kernel of ALL) {
     for (const causal of [false, true]) {
