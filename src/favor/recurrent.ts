@@ -5,6 +5,7 @@ import type { Kernel } from '../kernels/backend.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { featureCount, featureRow, isKernel } from './features.js';
+import { assertFinite } from './validate.js';
 
 export interface RecurrentOptions {
   batch: number;
@@ -38,7 +39,10 @@ export class FavorRecurrentState {
     for (const [name, x] of [['batch', batch], ['heads', heads], ['valueDim', valueDim]] as const) {
       if (!Number.isInteger(x) || x < 1) throw new Error(`${name} must be a positive integer, got ${x}`);
     }
-    if (projection.rank !== 2) throw new Error(`projection must have shape [m, d], got ${formatShape(projection.shape)}`);
+    if (projection.rank !== 2 || projection.shape[0]! < 1 || projection.shape[1]! < 1) {
+      throw new Error(`projection must have shape [m, d] with m, d >= 1, got ${formatShape(projection.shape)}`);
+    }
+    assertFinite(projection, 'projection');
     this.batch = batch;
     this.heads = heads;
     this.valueDim = valueDim;

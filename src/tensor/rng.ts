@@ -54,6 +54,11 @@ export class Rng {
   }
 
   set state(s: { block: number; pos: number; spareNormal: number | null }) {
+    const validPos = Number.isInteger(s.pos) && s.pos >= 0 && s.pos <= 4;
+    const validBlock = Number.isSafeInteger(s.block) && s.block >= (s.pos < 4 ? 1 : 0);
+    if (!validPos || !validBlock || (s.spareNormal !== null && !Number.isFinite(s.spareNormal))) {
+      throw new Error(`invalid Rng state ${JSON.stringify(s)}`);
+    }
     this.block = s.block;
     this.pos = 4;
     this.spareNormal = s.spareNormal ?? undefined;
