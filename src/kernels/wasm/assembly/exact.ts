@@ -1,0 +1,92 @@
+// Exact softmax attention, FlashAttention-style (docs/MATH.md "Exact attention"): per block of
+// query rows, stream key blocks, keep the running row max and row sum (online softmax), and
+// accumulate into the output rows. Scratch O(block²) per thread; nothing of size L×L.
+import * as L from '../layout';
+import { word, addr, real, align64, roundUp8 } from './desc';
+import { PANELS_SCRATCH_BYTES, gemmPanels, packB } from './gemm';
+import { maxOf, scale } from './simd';
+import { expf, expShifted } from './exp';
+
+const ROWS: i32 = 64; // query rows per task item (the JS side splits heads into these blocks)
+const COLS: i32 = 128; // keys per block
+
+/** Query rows per task item. */
+export function exactRowsPerItem(): i32 {
+  return ROWS;
+}
+
+// Per-thread scratch: packed Kᵀ block, packed V block, scores, row max and row sum, gemmPanels scratch.
+function kpackBytes(desc: usize): usize {
+  return align64(<usize>COLS * <usize>word(desc, L.EXACT_D) << 2);
+}
+function vpackBytes(desc: usize): usize {
+  return align64(<usize>COLS * <usize>roundUp8(word(desc, L.EXACT_DV)) << 2);
+}
+const SCORE_BYTES: usize = <usize>(ROWS * COLS) << 2;
+const ROW_BYTES: usize = <usize>ROWS << 2;
+
+/** Bytes of scratch one thread needs for this descriptor. */
+export function exactScratchBytes(desc: usize): usize {
+  return kpackBytes(desc) + vpackBytes(desc) + SCORE_BYTES + 2 * ROW_BYTES + PANELS_SCRATCH_BYTES;
+}
+
+/** Task: item = head·blocks + block of ROWS query rows. */
+export function exactBlock(desc: usize, item: i32, tid: i32): void {
+  const blocks = word(desc, L.EXACT_BLOCKS), head = item / blocks;
+  const lq = word(desc, L.EXACT_LQ), lk = word(desc, L.EXACT_LK);
+  const d = word(desc, L.EXACT_D), dv = word(desc, L.EXACT_DV);
+  const causal = word(desc, L.EXACT_CAUSAL) != 0, scoreScale = real(desc, L.EXACT_SCALE_F32);
+  const i0 = (item % blocks) * ROWS, nr = min(ROWS, lq - i0);
+  const q = addr(desc, L.EXACT_Q) + (<usize>(head * lq + i0) * <usize>d << 2);
+  const keys = addr(desc, L.EXACT_K) + (<usize>(head * lk) * <usize>d << 2);
+  const vals = addr(desc, L.EXACT_V) + (<usize>(head * lk) * <usize>dv << 2);
+  const o = addr(desc, L.EXACT_OUT) + (<usize>(head * lq + i0) * <usize>dv << 2);
+  const maskBase = addr(desc, L.EXACT_MASK);
+  const mask: usize = maskBase == 0 ? 0 : maskBase + (<usize>((head / word(desc, L.EXACT_H)) * lk) << 2);
+
+  const kpack = addr(desc, L.EXACT_SCRATCH) + <usize>tid * addr(desc, L.EXACT_SCRATCH_STRIDE);
+  const vpack = kpack + kpackBytes(desc);
+  const sc = vpack + vpackBytes(desc);
+  const rowMax = sc + SCORE_BYTES, rowSum = rowMax + ROW_BYTES, work = rowSum + ROW_BYTES;
+  const outRow = <usize>dv << 2, scRow = <usize>COLS << 2;
+
+  memory.fill(o, 0, <usize>nr * outRow);
+  for (let r = 0; r < nr; r++) {
+    store<f32>(rowMax + (<usize>r << 2), -Infinity);
+    store<f32>(rowSum + (<usize>r << 2), 0);
+  }
+  const keyEnd = causal ? min(lk, i0 + nr) : lk; // causal: no key beyond the block's last row
+  for (let j0 = 0; j0 < keyEnd; j0 += COLS) {
+    const nc = min(COLS, keyEnd - j0);
+    packB(true, keys + (<usize>j0 * <usize>d << 2), d, 0, d, 0, nc, kpack);
+    gemmPanels(nr, nc, d, q, d, false, kpack, <usize>d << 5, sc, COLS, scoreScale, 0, work);
+    for (let r = 0; r < nr; r++) {
+      const s = sc + <usize>r * scRow;
+      // Keys j0 + j with j < valid may be seen by row i0 + r (causal: j0 + j ≤ i0 + r).
+      const valid = causal ? max(0, min(nc, i0 + r - j0 + 1)) : nc;
+      if (mask != 0) {
+        for (let j = 0; j < valid; j++) {
+          if (load<f32>(mask + (<usize>(j0 + j) << 2)) == 0) store<f32>(s + (<usize>j << 2), -Infinity);
+        }
+      }
+      for (let j = valid; j < nc; j++) store<f32>(s + (<usize>j << 2), -Infinity);
+      const mOld = load<f32>(rowMax + (<usize>r << 2));
+      const mNew = max(mOld, maxOf(s, valid));
+      if (mNew == -Infinity) {
+        memory.fill(s, 0, <usize>nc << 2); // nothing visible yet: contributes nothing
+        continue;
+      }
+      const blockSum = expShifted(s, s, nc, mNew, 1); // −∞ scores → exactly 0
+      const correction = expf(mOld - mNew); // 0 for the first visible block
+      if (correction != 1) scale(o + <usize>r * outRow, dv, correction);
+      store<f32>(rowSum + (<usize>r << 2), load<f32>(rowSum + (<usize>r << 2)) * correction + blockSum);
+      store<f32>(rowMax + (<usize>r << 2), mNew);
+    }
+    packB(false, vals + (<usize>j0 * <usize>dv << 2), dv, 0, nc, 0, dv, vpack);
+    gemmPanels(nr, dv, nc, sc, COLS, false, vpack, <usize>nc << 5, o, dv, 1, 1, work);
+  }
+  for (let r = 0; r < nr; r++) {
+    const l = load<f32>(rowSum + (<usize>r << 2));
+    scale(o + <usize>r * outRow, dv, l != 0 ? 1 / l : 0); // no visible key → 0 (MATH.md)
+  }
+}

@@ -1,0 +1,23 @@
+// Exports of the kernel module. Every task has the signature (descriptor, item, thread); the JS
+// worker pool hands out items. Pointers are byte addresses into the one imported memory.
+export { favorBidirHead, favorKeyPart, favorReduce, favorQueryPart, favorCausalHead, favorCausalCarry,
+  favorCausalPart, favorScratchBytes, favorStateBytes, packProjection, packedProjectionBytes } from './favor';
+export { exactBlock, exactScratchBytes, exactRowsPerItem } from './exact';
+export { matmulTile, matmulScratchBytes } from './matmul';
+import { expShifted } from './exp';
+import { sinCosRow } from './trig';
+
+/** First byte the JS allocator may use (after any static data of this module). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** dst[i] = exp(src[i]) over n floats (the vector exp of the kernels; for accuracy tests). */
+export function expMap(src: usize, dst: usize, n: i32): void {
+  expShifted(src, dst, n, 0, 1);
+}
+
+/** sin/cos of n floats (the trig kernel's routine; for accuracy tests). */
+export function sinCosMap(src: usize, n: i32, dstSin: usize, dstCos: usize): void {
+  sinCosRow(src, n, 1, dstSin, dstCos);
+}
