@@ -5,3 +5,8 @@ export { MultiHeadAttention, defaultFeatures, type AttentionOptions } from './at
 export {
   Block, PerformerLM, PerformerEncoder, type PerformerConfig, type EncoderConfig, type ForwardContext, type PositionKind, type RuntimeState,
 } from './models.js';
+export {
+  createDecoder, generate, timingSummary, SAMPLING_STREAM, type Decoder, type GenerateOptions, type GenerateResult,
+} from './generate.js';
+export { sample, samplingDistribution, argmax, validateSampling, type SamplingOptions } from './sampling.js';
+export { layerCache, FavorLayerCache, ExactKVCache, type LayerCache } from './kv-cache.js';
