@@ -18,3 +18,7 @@ export * as optim from './optim/index.js';
 export { Var } from './autograd/index.js';
 export { PerformerLM, PerformerEncoder, type PerformerConfig, type EncoderConfig } from './nn/index.js';
 export { AdamW, clipGradNorm, learningRate } from './optim/index.js';
+// Data: tokenizers, corpora, batches (browser-safe; Node file readers live in src/io/*-node.ts).
+export { createTokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerName } from './io/tokenizer.js';
+export { corpusFromText, corpusFromChunks, splitCorpus, LmBatcher, evalBatches, maskTokens, IGNORE_INDEX, type TokenCorpus } from './io/datasets.js';
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
