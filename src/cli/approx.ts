@@ -4,6 +4,7 @@
 import { exactAttention, favorAttention } from '../favor/attention.js';
 import { drawProjection, type ProjectionKind } from '../favor/projection.js';
 import type { Kernel } from '../kernels/backend.js';
+import { referenceBackend } from '../kernels/reference/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderPlot, PALETTE, type PlotSeries } from '../io/svg-plot.js';
 import { Rng } from '../tensor/rng.js';
@@ -59,7 +60,8 @@ function mse(a: Float32Array, b: Float32Array): number {
  * Each sample draws q, k with i.i.d. N(0, scale²) entries and v with N(0, 1) entries, all of
  * shape [1, 1, L, d] (RNG stream 1 + sample of `seed`), and fresh projections: a new seed per
  * sample and projection kind (shared by the feature counts and kernels of that sample). The same
- * exact attention output is the reference for every row. Bidirectional, no mask.
+ * exact attention output is the reference for every row. Bidirectional, no mask. Runs on the
+ * reference backend (float64 sums), so the figures do not depend on threads or SIMD variant.
  */
 export function runApprox(opts: ApproxOptions): ApproxRow[] {
   const { d, L, features, samples, scale, seed } = opts;
@@ -68,6 +70,7 @@ export function runApprox(opts: ApproxOptions): ApproxRow[] {
   const errors = new Map<string, number[]>();
   const key = (k: Kernel, p: ProjectionKind, m: number) => `${k}/${p}/${m}`;
   const base = hash32(seed);
+  const backend = referenceBackend;
   for (let s = 0; s < samples; s++) {
     const rng = new Rng(seed, 1 + s);
     const q = new Tensor([1, 1, L, d]);
@@ -76,13 +79,13 @@ export function runApprox(opts: ApproxOptions): ApproxRow[] {
     rng.fillNormal(q.data, 0, scale);
     rng.fillNormal(k.data, 0, scale);
     rng.fillNormal(v.data, 0, 1);
-    const exact = exactAttention(q, k, v);
+    const exact = exactAttention(q, k, v, { backend });
     projections.forEach((kind, pi) => {
       const projSeed = (base + 2 * s + pi) >>> 0;
       for (const m of features) {
         const projection = drawProjection({ features: m, dim: d, kind, seed: projSeed });
         for (const kernel of kernels) {
-          const out = favorAttention(q, k, v, { kernel, projection });
+          const out = favorAttention(q, k, v, { kernel, projection, backend });
           const list = errors.get(key(kernel, kind, m)) ?? [];
           list.push(mse(out.data, exact.data));
           errors.set(key(kernel, kind, m), list);
