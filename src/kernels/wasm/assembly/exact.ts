@@ -4,8 +4,8 @@
 import * as L from '../layout';
 import { word, addr, real, align64, roundUp8 } from './desc';
 import { PANELS_SCRATCH_BYTES, gemmPanels, packB } from './gemm';
-import { maxOf, scale } from './simd';
-import { expf, expShifted } from './exp';
+import { maxOf, scale, sumOf } from './simd';
+import { expf, expRow } from './exp';
 
 const ROWS: i32 = 64; // query rows per task item (the JS side splits heads into these blocks)
 const COLS: i32 = 128; // keys per block
@@ -76,7 +76,8 @@ export function exactBlock(desc: usize, item: i32, tid: i32): void {
         memory.fill(s, 0, <usize>nc << 2); // nothing visible yet: contributes nothing
         continue;
       }
-      const blockSum = expShifted(s, s, nc, mNew, 1); // −∞ scores → exactly 0
+      expRow(s, s, nc, mNew, 0); // −∞ scores → exactly 0
+      const blockSum = sumOf(s, nc);
       const correction = expf(mOld - mNew); // 0 for the first visible block
       if (correction != 1) scale(o + <usize>r * outRow, dv, correction);
       store<f32>(rowSum + (<usize>r << 2), load<f32>(rowSum + (<usize>r << 2)) * correction + blockSum);

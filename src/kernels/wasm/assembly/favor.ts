@@ -4,7 +4,7 @@ import * as L from '../layout';
 import { word, addr, real, align64, roundUp8 } from './desc';
 import { GEMM_SCRATCH_BYTES, gemm, gemmPanels, packB } from './gemm';
 import { axpy, dot, scale } from './simd';
-import { expf, expv } from './exp';
+import { expf, expBounded } from './exp';
 import { featureCount, logWeight, writeFeatures } from './features';
 import { stateBytes, stateZ, getMax, setMax, clearState, scaleState, combineState } from './state';
 
@@ -128,8 +128,7 @@ function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, ti
       if (load<f32>(ss + (<usize>i << 2)) == -Infinity) {
         memory.fill(row, 0, rowBytes); // ω = 0
       } else {
-        writeFeatures(kernel, row, m, load<f32>(hs + (<usize>i << 2)), M, logNorm, invSqrtM); // ω·κ
-        axpy(z, row, mp, 1);
+        writeFeatures(kernel, row, m, load<f32>(hs + (<usize>i << 2)), M, logNorm, invSqrtM, z); // ω·κ, z += ω·κ
       }
     }
     // S += (ωκ)ᵀ·V over the chunk.
@@ -157,7 +156,7 @@ function queryPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i3
     project(desc, queries + (<usize>c0 * <usize>d << 2), n, buf, hs, work);
     for (let i = 0; i < n; i++) {
       const row = buf + <usize>i * rowBytes, h = load<f32>(hs + (<usize>i << 2));
-      writeFeatures(kernel, row, m, h, logWeight(kernel, row, m, h), logNorm, invSqrtM); // ρ = κ
+      writeFeatures(kernel, row, m, h, logWeight(kernel, row, m, h), logNorm, invSqrtM, 0); // ρ = κ
       store<f32>(den + (<usize>i << 2), dot(row, z, mp));
     }
     const o = out + <usize>c0 * outRow;
@@ -176,7 +175,7 @@ function weightRow(p: usize, s: usize, count: i32, Mi: f32): f32 {
   let j = 0;
   for (; j + 4 <= count; j += 4) {
     const o = <usize>j << 2;
-    const a = f32x4.mul(v128.load(p + o), expv(f32x4.sub(v128.load(s + o), mv)));
+    const a = f32x4.mul(v128.load(p + o), expBounded(f32x4.sub(v128.load(s + o), mv))); // s_j ≤ M(i)
     v128.store(p + o, a);
     acc = f32x4.add(acc, a);
   }
@@ -232,14 +231,14 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i
     for (let i = 0; i < n; i++) {
       const row = fk + <usize>i * rowBytes, s = load<f32>(sk + (<usize>i << 2));
       if (s == -Infinity) memory.fill(row, 0, rowBytes);
-      else writeFeatures(kernel, row, m, load<f32>(hk + (<usize>i << 2)), s, logNorm, invSqrtM);
+      else writeFeatures(kernel, row, m, load<f32>(hk + (<usize>i << 2)), s, logNorm, invSqrtM, 0);
     }
 
     // Queries: ρ_i and ρ_i·z against the carried state.
     project(desc, queries + (<usize>c0 * <usize>d << 2), n, fq, hq, work);
     for (let i = 0; i < n; i++) {
       const row = fq + <usize>i * rowBytes, h = load<f32>(hq + (<usize>i << 2));
-      writeFeatures(kernel, row, m, h, logWeight(kernel, row, m, h), logNorm, invSqrtM);
+      writeFeatures(kernel, row, m, h, logWeight(kernel, row, m, h), logNorm, invSqrtM, 0);
       store<f32>(dz + (<usize>i << 2), hasState ? dot(row, z, mp) : 0);
     }
 

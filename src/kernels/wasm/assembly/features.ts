@@ -1,8 +1,8 @@
 // Feature maps in the stabilised form of docs/MATH.md: φ(x) = exp(s(x))·κ(x), computed in place
 // on a projected row u = W·x̂ (first m floats of a row with room for m' floats).
 import { KERNEL_SOFTMAX, KERNEL_SOFTMAX_HYP, KERNEL_TRIG } from '../layout';
-import { maxOf, maxAbsOf, madd } from './simd';
-import { expf, expShifted, expv } from './exp';
+import { maxOf, maxAbsOf, madd, axpy } from './simd';
+import { expf, expRow, expBounded } from './exp';
 import { sinCosRow } from './trig';
 
 /** Features per row m' (docs/MATH.md table). */
@@ -18,23 +18,25 @@ export function logWeight(kernel: i32, u: usize, m: i32, h: f32): f32 {
   return 0; // relu
 }
 
-/** Overwrites the row with exp(s(x) − shift)·κ(x), m' floats.
- *  shift = s(x) gives κ(x) = ρ(x) (queries); shift = M gives ω·κ(x) for a key (MATH.md, "Keys").
- *  logNorm = ln √m (softmax) or ln √(2m) (softmax-hyp); invSqrtM = 1/√m (trig).
- *  For softmax the product collapses to exp(u − h − shift)/√m, so s(x) itself is not needed. */
-export function writeFeatures(kernel: i32, row: usize, m: i32, h: f32, shift: f32, logNorm: f32, invSqrtM: f32): void {
+/** Overwrites the row with exp(s(x) − shift)·κ(x), m' floats, and adds it to acc (m' floats)
+ *  unless acc = 0. shift = s(x) gives κ(x) = ρ(x) (queries); shift = M ≥ s(x) gives ω·κ(x) for a
+ *  key (MATH.md, "Keys"), acc then being z. logNorm = ln √m (softmax) or ln √(2m) (softmax-hyp);
+ *  invSqrtM = 1/√m (trig). For softmax the product collapses to exp(u − h − shift)/√m, so s(x)
+ *  itself is not needed; every exp argument is ≤ −logNorm ≤ 0. */
+export function writeFeatures(kernel: i32, row: usize, m: i32, h: f32, shift: f32, logNorm: f32, invSqrtM: f32,
+  acc: usize): void {
   if (kernel == KERNEL_SOFTMAX) {
-    expShifted(row, row, m, h + shift + logNorm, 1);
-  } else if (kernel == KERNEL_SOFTMAX_HYP) {
-    hypFeatures(row, m, h + shift + logNorm);
-  } else if (kernel == KERNEL_TRIG) {
-    sinCosRow(row, m, expf(h - shift) * invSqrtM, row, row + (<usize>m << 2));
-  } else {
-    reluFeatures(row, m, expf(-shift));
+    expRow(row, row, m, h + shift + logNorm, acc);
+    return;
   }
+  if (kernel == KERNEL_SOFTMAX_HYP) hypFeatures(row, m, h + shift + logNorm);
+  else if (kernel == KERNEL_TRIG) sinCosRow(row, m, expf(h - shift) * invSqrtM, row, row + (<usize>m << 2));
+  else reluFeatures(row, m, expf(-shift));
+  if (acc != 0) axpy(acc, row, featureCount(kernel, m), 1);
 }
 
-/** [exp(u − c), exp(−u − c)]: the second half is written behind the first, reading u first. */
+/** [exp(u − c), exp(−u − c)] with c ≥ max|u|: the second half is written behind the first,
+ *  reading u first. */
 function hypFeatures(row: usize, m: i32, c: f32): void {
   const cv = f32x4.splat(c);
   const second = row + (<usize>m << 2);
@@ -42,8 +44,8 @@ function hypFeatures(row: usize, m: i32, c: f32): void {
   for (; i + 4 <= m; i += 4) {
     const o = <usize>i << 2;
     const u = v128.load(row + o);
-    v128.store(row + o, expv(f32x4.sub(u, cv)));
-    v128.store(second + o, expv(f32x4.sub(f32x4.neg(u), cv)));
+    v128.store(row + o, expBounded(f32x4.sub(u, cv)));
+    v128.store(second + o, expBounded(f32x4.sub(f32x4.neg(u), cv)));
   }
   for (; i < m; i++) {
     const o = <usize>i << 2;

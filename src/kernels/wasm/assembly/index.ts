@@ -4,7 +4,7 @@ export { favorBidirHead, favorKeyPart, favorReduce, favorQueryPart, favorCausalH
   favorCausalPart, favorScratchBytes, favorStateBytes, packProjection, packedProjectionBytes } from './favor';
 export { exactBlock, exactScratchBytes, exactRowsPerItem } from './exact';
 export { matmulTile, matmulScratchBytes } from './matmul';
-import { expShifted } from './exp';
+import { expf, expv } from './exp';
 import { sinCosRow } from './trig';
 
 /** First byte the JS allocator may use (after any static data of this module). */
@@ -14,7 +14,9 @@ export function heapBase(): usize {
 
 /** dst[i] = exp(src[i]) over n floats (the vector exp of the kernels; for accuracy tests). */
 export function expMap(src: usize, dst: usize, n: i32): void {
-  expShifted(src, dst, n, 0, 1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), expv(v128.load(src + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), expf(load<f32>(src + (<usize>i << 2))));
 }
 
 /** sin/cos of n floats (the trig kernel's routine; for accuracy tests). */

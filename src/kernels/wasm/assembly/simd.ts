@@ -47,6 +47,19 @@ export function maxAbsOf(p: usize, n: i32): f32 {
   return r;
 }
 
+/** Σ x_i over n floats. */
+export function sumOf(p: usize, n: i32): f32 {
+  let acc0 = f32x4.splat(0), acc1 = acc0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc0 = f32x4.add(acc0, v128.load(p + (<usize>i << 2)));
+    acc1 = f32x4.add(acc1, v128.load(p + (<usize>i << 2), 16));
+  }
+  let r = hsum(f32x4.add(acc0, acc1));
+  for (; i < n; i++) r += load<f32>(p + (<usize>i << 2));
+  return r;
+}
+
 /** Σ a_i·b_i over n floats. */
 export function dot(a: usize, b: usize, n: i32): f32 {
   let acc0 = f32x4.splat(0), acc1 = acc0;

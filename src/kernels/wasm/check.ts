@@ -1,0 +1,12 @@
+// Argument validation shared by the drivers: wrong shapes must fail loudly, not read past arrays.
+
+export function checkDims(what: string, dims: Record<string, number>): void {
+  for (const [name, value] of Object.entries(dims)) {
+    if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what}: ${name} must be a non-negative integer, got ${value}`);
+  }
+}
+
+export function checkLength(what: string, name: string, arr: Float32Array, expected: number): void {
+  if (!(arr instanceof Float32Array)) throw new TypeError(`${what}: ${name} must be a Float32Array`);
+  if (arr.length !== expected) throw new RangeError(`${what}: ${name} has ${arr.length} elements, expected ${expected}`);
+}

@@ -1,0 +1,43 @@
+// What the JS drivers (favor.ts, exact.ts, matmul.ts) share: the heap, the main thread's kernel
+// instance, the thread runner, one descriptor block and a per-thread scratch area kept between calls.
+import type { WasmHeap } from './heap.js';
+import type { KernelExports, TaskName } from './kernels.js';
+import type { Runner } from './pool.js';
+
+const DESC_WORDS = 64;
+
+export class Context {
+  /** The descriptor block every job reads (one job runs at a time). */
+  readonly desc: number;
+  private scratchAddr = 0;
+  private scratchBytes = 0;
+
+  constructor(readonly heap: WasmHeap, readonly kernels: KernelExports, readonly runner: Runner) {
+    this.desc = heap.allocBytes(DESC_WORDS * 4);
+  }
+
+  get threads(): number {
+    return this.runner.threads;
+  }
+
+  /** Views of the descriptor block as u32 (addresses, sizes) and f32 (the *_F32 fields). */
+  descriptor(): { u32: Uint32Array; f32: Float32Array } {
+    const buffer = this.heap.buffer();
+    return { u32: new Uint32Array(buffer, this.desc, DESC_WORDS), f32: new Float32Array(buffer, this.desc, DESC_WORDS) };
+  }
+
+  /** Scratch of at least `bytes` (reused across calls, grown when a call needs more). */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchBytes > 0) this.heap.freeBytes(this.scratchAddr);
+      this.scratchBytes = 0; // stays empty if the allocation below throws
+      this.scratchAddr = this.heap.allocBytes(bytes);
+      this.scratchBytes = bytes;
+    }
+    return this.scratchAddr;
+  }
+
+  run(task: TaskName, items: number): void {
+    this.runner.run(this.kernels, task, this.desc, items);
+  }
+}

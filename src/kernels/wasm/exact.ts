@@ -1,0 +1,41 @@
+// JS driver of exact (softmax) attention: one task item per block of query rows of a head.
+import type { ExactArgs } from '../backend.js';
+import * as L from './layout.js';
+import type { Context } from './context.js';
+import { Staging } from './staging.js';
+import { checkDims, checkLength } from './check.js';
+
+export function runExact(ctx: Context, a: ExactArgs): void {
+  const what = 'wasm exact';
+  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv });
+  if (a.causal && a.Lq !== a.Lk) throw new RangeError(`${what}: causal attention requires Lq === Lk (got ${a.Lq}, ${a.Lk})`);
+  const heads = a.B * a.H;
+  checkLength(what, 'q', a.q, heads * a.Lq * a.d);
+  checkLength(what, 'k', a.k, heads * a.Lk * a.d);
+  checkLength(what, 'v', a.v, heads * a.Lk * a.dv);
+  checkLength(what, 'out', a.out, heads * a.Lq * a.dv);
+  if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
+
+  const k = ctx.kernels;
+  const blocks = Math.ceil(a.Lq / k.exactRowsPerItem());
+  const staging = new Staging(ctx.heap);
+  try {
+    const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
+    const mask = a.keyMask ? staging.input(a.keyMask) : 0;
+    const out = staging.output(a.out);
+    const { u32, f32 } = ctx.descriptor();
+    u32[L.EXACT_Q] = q; u32[L.EXACT_K] = keys; u32[L.EXACT_V] = v; u32[L.EXACT_OUT] = out;
+    u32[L.EXACT_MASK] = mask; u32[L.EXACT_H] = a.H; u32[L.EXACT_LQ] = a.Lq; u32[L.EXACT_LK] = a.Lk;
+    u32[L.EXACT_D] = a.d; u32[L.EXACT_DV] = a.dv; u32[L.EXACT_CAUSAL] = a.causal ? 1 : 0;
+    u32[L.EXACT_BLOCKS] = blocks;
+    f32[L.EXACT_SCALE_F32] = 1 / Math.sqrt(a.d);
+    const stride = k.exactScratchBytes(ctx.desc);
+    const scratch = ctx.scratch(stride * ctx.threads);
+    const desc = ctx.descriptor().u32; // the heap may have grown: fresh view
+    desc[L.EXACT_SCRATCH] = scratch; desc[L.EXACT_SCRATCH_STRIDE] = stride;
+    ctx.run('exactBlock', heads * blocks);
+    staging.commit();
+  } finally {
+    staging.release();
+  }
+}
