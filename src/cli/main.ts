@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import { approxCommand } from './approx.js';
 import { UsageError } from './args.js';
 import { attentionCommand } from './attention.js';
+import { benchCommand } from './bench.js';
 import type { CliIo, Command } from './command.js';
 
 export type { CliIo, Command, TextSink } from './command.js';
 
-export const COMMANDS: readonly Command[] = [attentionCommand, approxCommand];
+export const COMMANDS: readonly Command[] = [attentionCommand, approxCommand, benchCommand];
 
 function version(): string {
   try {

@@ -1,0 +1,64 @@
+// One benchmark case: set up inputs in the backend's memory, warm up, then time repeats.
+// `performer bench` runs each case in a child process (bench-child.ts) so its peak memory is its own.
+import { drawProjection } from '../favor/projection.js';
+import { featureCount } from '../kernels/backend.js';
+import { createWasmBackend, type WasmBackend } from '../kernels/wasm/index.js';
+
+export interface BenchCase {
+  impl: 'favor' | 'exact';
+  mode: 'bidirectional' | 'causal';
+  L: number; heads: number; d: number; features: number; batch: number;
+  threads: number;
+  seconds: number; // measure until about this long has passed
+  simd: 'auto' | 'relaxed' | 'plain';
+}
+
+/** Fills with uniform values in [-1, 1) from a xorshift32 stream: the inputs only need to be generic. */
+function fill(a: Float32Array, seed: number): void {
+  let x = seed | 1;
+  for (let i = 0; i < a.length; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    a[i] = (x >>> 0) / 2147483648 - 1;
+  }
+}
+
+export async function runCase(c: BenchCase): Promise<{ ms: number; times: number[]; backend: string }> {
+  const backend: WasmBackend = await createWasmBackend({ threads: c.threads, simd: c.simd });
+  try {
+    const { L, heads: H, d, batch: B } = c;
+    const n = B * H * L * d;
+    // Inputs live in the backend's memory, so the kernels read them in place (no copies).
+    const q = backend.alloc(n), k = backend.alloc(n), v = backend.alloc(n), out = backend.alloc(n);
+    fill(q, 1); fill(k, 2); fill(v, 3);
+    const W = drawProjection({ features: c.features, dim: d, seed: 0 }).data;
+    const once = c.impl === 'favor'
+      ? () => backend.favor({ q, k, v, out, projection: W, B, H, Lq: L, Lk: L, d, dv: d, m: c.features, kernel: 'softmax', causal: c.mode === 'causal', chunk: 64 })
+      : () => backend.exact({ q, k, v, out, B, H, Lq: L, Lk: L, d, dv: d, causal: c.mode === 'causal' });
+    once(); // warm-up: compiles, grows memory, starts the workers
+    const times: number[] = [];
+    const start = performance.now();
+    do {
+      const t0 = performance.now();
+      once();
+      times.push(performance.now() - t0);
+    } while (performance.now() - start < c.seconds * 1000 || times.length < 3);
+    for (let i = 0; i < out.length; i += 9973) {
+      if (!Number.isFinite(out[i]!)) throw new Error(`non-finite output at ${i}`);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    return { ms: sorted[sorted.length >> 1]!, times, backend: `${backend.name} x${backend.threads}` };
+  } finally {
+    backend.dispose();
+  }
+}
+
+/** FLOPs counted for a case (multiply and add count as two), documented in docs/BENCHMARKS.md. */
+export function caseFlops(c: Pick<BenchCase, 'impl' | 'mode' | 'L' | 'heads' | 'd' | 'features' | 'batch'>): number {
+  const { L, heads, d, features: m, batch } = c;
+  const perHead = c.impl === 'favor'
+    // W·x̂ for queries and keys (2·2·L·m·d), S = Σ κ vᵀ and the output ρᵀS (2·2·L·m'·dv)
+    ? 4 * L * m * d + 4 * L * featureCount('softmax', m) * d
+    // QKᵀ and A·V; the causal mask halves both
+    : (c.mode === 'causal' ? 0.5 : 1) * 4 * L * L * d;
+  return perHead * heads * batch;
+}
