@@ -4,6 +4,7 @@
 //   relaxed | plain   relaxed-SIMD FMA (f32x4.relaxed_madd) or plain SIMD mul+add;
 //   shared  | unshared  imports a shared memory (threads) or an ordinary one (no SharedArrayBuffer).
 // Plus a tiny relaxed-SIMD probe module for feature detection.
+// `node scripts/build-wasm.mjs --names` keeps function names (for profiling with node --cpu-prof).
 import asc from 'assemblyscript/asc';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,13 +12,14 @@ import { fileURLToPath } from 'node:url';
 const root = new URL('../src/kernels/wasm/', import.meta.url);
 const outFile = new URL('generated/binaries.ts', root);
 const MAX_PAGES = 65536; // 4 GiB: the wasm32 limit
+const names = process.argv.includes('--names') ? ['--debug'] : [];
 
 async function compile(entry, flags) {
   let binary;
   const { error, stderr } = await asc.main(
     [fileURLToPath(new URL(entry, root)), '--outFile', 'out.wasm', '-O3', '--noAssert', '--runtime', 'stub',
       // AS112 warns that v128 parameters cannot cross into JS; only wasm-internal calls pass them.
-      '--disableWarning', '112', ...flags],
+      '--disableWarning', '112', ...names, ...flags],
     { writeFile(name, contents) { if (name.endsWith('.wasm')) binary = contents; } },
   );
   if (error) throw new Error(`asc failed for ${entry} ${flags.join(' ')}:\n${stderr.toString()}`);

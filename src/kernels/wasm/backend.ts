@@ -1,6 +1,6 @@
 // createWasmBackend: the WebAssembly SIMD (+ threads) implementation of the Backend interface.
 import type { Backend, ExactArgs, FavorArgs } from '../backend.js';
-import { hardwareThreads, kernelBytes, relaxedSimdAvailable, sharedMemoryAvailable } from './features.js';
+import { hardwareThreads, kernelBytes, optimiseWasmEagerly, relaxedSimdAvailable, sharedMemoryAvailable } from './features.js';
 import { instantiateKernels, type SimdVariant } from './kernels.js';
 import { WasmHeap } from './heap.js';
 import { SerialRunner, ThreadPool, type Runner } from './pool.js';
@@ -60,6 +60,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   if (!WebAssembly.validate(bytes)) {
     throw new Error(`wasm backend: this engine cannot run the ${variant} build (needs WebAssembly SIMD${shared ? ' and threads' : ''})`);
   }
+  await optimiseWasmEagerly();
   const module = await WebAssembly.compile(bytes);
   const memory = createMemory(shared);
   const kernels = await instantiateKernels(module, memory);
