@@ -14,10 +14,13 @@ const KERNEL_IDS: Record<Kernel, number> = {
 };
 
 /** Positions streamed per chunk. args.chunk bounds the memory; the result does not depend on the
- *  chunking (MATH.md: the online M and the running M(i) are the same for any split), so smaller
- *  chunks are used where they are faster: the causal C×C product grows with C. */
-const MAX_CHUNK_BIDIRECTIONAL = 256;
-const MAX_CHUNK_CAUSAL = 64;
+ *  chunking (MATH.md: the online M and the running M(i) are the same for any split), so the
+ *  engine streams min(chunk, cap) positions, rounded down to a multiple of the gemm micro-tile
+ *  rows (6 with FMA, 4 without) so no chunk ends in a partial tile. The causal cap is small
+ *  because the C×C product grows with C; measured best at d = 64, m = 256. */
+const MAX_CHUNK_BIDIRECTIONAL = 252;
+const MAX_CHUNK_CAUSAL = 48;
+const TILE_ROWS = 12;
 /** Shortest sequence part worth its own task item. */
 const MIN_PART = 16;
 
@@ -36,7 +39,8 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
   if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
 
   const k = ctx.kernels;
-  const chunk = Math.min(a.chunk, a.causal ? MAX_CHUNK_CAUSAL : MAX_CHUNK_BIDIRECTIONAL);
+  const capped = Math.min(a.chunk, a.causal ? MAX_CHUNK_CAUSAL : MAX_CHUNK_BIDIRECTIONAL);
+  const chunk = capped >= TILE_ROWS ? capped - (capped % TILE_ROWS) : capped;
   const parts = a.causal
     ? causalParts(heads, ctx.threads, a.Lq)
     : bidirectionalParts(heads, ctx.threads, Math.min(a.Lq, a.Lk));

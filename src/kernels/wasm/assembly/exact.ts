@@ -7,7 +7,7 @@ import { PANELS_SCRATCH_BYTES, gemmPanels, packB } from './gemm';
 import { maxOf, scale, sumOf } from './simd';
 import { expf, expRow } from './exp';
 
-const ROWS: i32 = 64; // query rows per task item (the JS side splits heads into these blocks)
+const ROWS: i32 = 60; // query rows per task item (a multiple of the micro-tile rows, 6 and 4)
 const COLS: i32 = 128; // keys per block
 
 /** Query rows per task item. */

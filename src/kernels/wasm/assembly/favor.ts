@@ -9,7 +9,7 @@ import { featureCount, logWeight, writeFeatures } from './features';
 import { stateBytes, stateZ, getMax, setMax, clearState, scaleState, combineState } from './state';
 
 /** Rows per lower-triangular block of the causal C×C product: blocks above the diagonal are skipped. */
-const TRI: i32 = 16;
+const TRI: i32 = 12;
 
 // Per-thread scratch regions, in order. Causal-only regions are empty for bidirectional calls.
 const R_FQ = 0; // chunk features (queries; keys too when bidirectional) [C, m']
