@@ -65,6 +65,31 @@ describe('createWasmBackend', () => {
     await assert.rejects(createWasmBackend({ simd: 'fast' as 'auto' }), /simd must be/);
   });
 
+  test('without SharedArrayBuffer: an ordinary memory and one thread, and threads > 1 is refused', () => {
+    // A browser page that is not cross-origin isolated has no SharedArrayBuffer; so has this child
+    // process once the global is deleted (after tsx, whose loader thread needs it, has started).
+    const index = JSON.stringify(new URL('../src/kernels/wasm/index.ts', import.meta.url).href);
+    const reference = JSON.stringify(new URL('../src/kernels/reference/index.ts', import.meta.url).href);
+    const script = `
+      delete globalThis.SharedArrayBuffer;
+      const { createWasmBackend } = await import(${index});
+      const { referenceBackend } = await import(${reference});
+      const b = await createWasmBackend();
+      const n = 4 * 10 * 8, r = (s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * s));
+      const args = { q: r(1.1), k: r(1.7), v: r(2.3), projection: r(0.7).subarray(0, 96), B: 1, H: 4, Lq: 10, Lk: 10,
+        d: 8, dv: 8, m: 12, kernel: 'softmax', causal: true, chunk: 4 };
+      const out = new Float32Array(n), ref = new Float32Array(n);
+      b.favor({ ...args, out }); referenceBackend.favor({ ...args, out: ref });
+      const err = Math.max(...out.map((x, i) => Math.abs(x - ref[i])));
+      const refused = await createWasmBackend({ threads: 2 }).then(() => 'created', (e) => e.message);
+      console.log(JSON.stringify({ name: b.name, threads: b.threads, shared: b.sharedMemory, ok: err < 1e-5, refused }));`;
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 30_000 }).toString();
+    const result = JSON.parse(output);
+    assert.deepEqual({ ...result, refused: undefined }, { name: 'wasm-relaxed', threads: 1, shared: false, ok: true, refused: undefined });
+    assert.match(result.refused, /2 threads need SharedArrayBuffer/);
+  });
+
   test('cannot be used after dispose()', async () => {
     const b = await createWasmBackend({ threads: 2 });
     b.dispose();
@@ -244,6 +269,16 @@ describe('FAVOR+ against the reference backend', () => {
       }
     });
   }
+
+  test('chunks shorter than the micro-tile (1 and 5 positions)', () => {
+    for (const chunk of [1, 5]) {
+      for (const causal of [false, true]) {
+        const args = favorArgs('softmax', causal, 1, 2, 23, 23, 8, 8, 16, chunk, 35, (_, j) => j !== 3);
+        const err = relError(run(relaxed3, args), run(referenceBackend, args));
+        assert.ok(err < 2e-5, `chunk ${chunk} causal=${causal}: error ${err}`);
+      }
+    }
+  });
 
   test('realistic sizes (d = 64, m = 128, dv = 64), both directions', () => {
     for (const causal of [false, true]) {
