@@ -60,16 +60,19 @@ export function sumOf(p: usize, n: i32): f32 {
   return r;
 }
 
-/** Σ a_i·b_i over n floats. */
+/** Σ a_i·b_i over n floats (four accumulators: the FMA latency, not the loads, bounds short dots). */
 export function dot(a: usize, b: usize, n: i32): f32 {
-  let acc0 = f32x4.splat(0), acc1 = acc0;
+  let acc0 = f32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
     acc0 = madd(v128.load(a + o), v128.load(b + o), acc0);
     acc1 = madd(v128.load(a + o, 16), v128.load(b + o, 16), acc1);
+    acc2 = madd(v128.load(a + o, 32), v128.load(b + o, 32), acc2);
+    acc3 = madd(v128.load(a + o, 48), v128.load(b + o, 48), acc3);
   }
-  let r = hsum(f32x4.add(acc0, acc1));
+  for (; i + 4 <= n; i += 4) acc0 = madd(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2)), acc0);
+  let r = hsum(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3)));
   for (; i < n; i++) r += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
   return r;
 }
