@@ -1,6 +1,6 @@
 // JS driver of the fused FAVOR+ kernels: stages the arguments, fills the descriptor, and splits
 // the B·H heads (and, when there are fewer heads than threads, the sequence) into task items.
-import { featureCount, type FavorArgs, type Kernel } from '../backend.js';
+import type { FavorArgs, Kernel } from '../backend.js';
 import * as L from './layout.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';

@@ -9,10 +9,10 @@
 // The plain build needs a register more per product (mul, then add), so it uses MR = 4.
 import { madd, scale } from './simd';
 
-export const KC: i32 = 256; // K block: a B panel (KC×8 floats = 8 KiB) stays in L1
-export const NC: i32 = 512; // columns packed per block
+const KC: i32 = 256; // K block: a B panel (KC×8 floats = 8 KiB) stays in L1
+const NC: i32 = 512; // columns packed per block
 /** Rows of a micro-tile (a compile-time constant per build). */
-export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const A_PANEL_K_BYTES: usize = <usize>MR << 2; // one k of an A panel
 const A_PACK_FLOATS: i32 = 126 * 256; // rows × K of A packed at a time (~128 KiB, L2-resident)
 const A_PACK_BYTES: usize = <usize>A_PACK_FLOATS << 2;
