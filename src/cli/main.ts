@@ -5,12 +5,16 @@ import { readFileSync } from 'node:fs';
 import { approxCommand } from './approx.js';
 import { UsageError } from './args.js';
 import { attentionCommand } from './attention.js';
+import { evalCommand } from './eval.js';
+import { generateCommand } from './generate.js';
+import { showcaseCommand } from './showcase.js';
+import { trainCommand } from './train.js';
 import { benchCommand } from './bench.js';
 import type { CliIo, Command } from './command.js';
 
 export type { CliIo, Command, TextSink } from './command.js';
 
-export const COMMANDS: readonly Command[] = [attentionCommand, approxCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [attentionCommand, approxCommand, benchCommand, trainCommand, evalCommand, generateCommand, showcaseCommand];
 
 function version(): string {
   try {

@@ -1,0 +1,74 @@
+// `performer eval`: loss of a trained checkpoint on a whole file, every token predicted once.
+
+import type { DataFormat } from '../io/datasets.js';
+import { loadCorpusFile, resolveFileFormat } from '../io/datasets-node.js';
+import { loadTrainedModel } from '../train/checkpoint.js';
+import { evaluateModel } from '../train/evaluate.js';
+import { parseTrainingState } from '../train/checkpoint.js';
+import { formatCount } from '../train/config.js';
+import { defineFlags, formatUsage, parseArgs } from './args.js';
+import type { CliIo, Command } from './command.js';
+import { initEngine } from './engine.js';
+import { ProgressBar } from './progress.js';
+
+const flags = defineFlags({
+  checkpoint: { type: 'string', required: true, metavar: 'DIR', help: 'checkpoint directory written by performer train' },
+  data: { type: 'string', required: true, metavar: 'FILE', help: 'text or FASTA file (optionally .gz), read with the checkpoint\'s tokenizer' },
+  format: { type: 'enum', values: ['text', 'fasta'], help: 'data format (default: from the name, as in train)' },
+  json: { type: 'boolean', help: 'print {"loss","bits_per_token","accuracy","tokens"} as one JSON line' },
+});
+
+const description = `
+Evaluates the model of a checkpoint on the WHOLE of FILE (not a sample): the file is cut into
+non-overlapping windows of the training length (--seq of the run).
+  lm:  every token after the first is predicted once from the tokens before it in its window;
+       accuracy = share of tokens that are the model's most probable next token.
+  mlm: every window is run 7 times, pass g masking the tokens at positions ≡ g (mod 7) (14%), so every
+       regular token is predicted exactly once; accuracy = masked-token accuracy.
+loss is the mean negative log-likelihood in nats/token; bits_per_token = loss / ln 2; tokens = how many
+tokens were predicted. For byte-level text the plain output also gives bits per character.`;
+
+export function evalUsage(): string {
+  return formatUsage('performer eval --checkpoint DIR --data FILE [--json]', description, flags);
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv, flags);
+  if (parsed.help) {
+    io.stdout.write(evalUsage());
+    return 0;
+  }
+  const f = parsed.flags;
+  await initEngine();
+  const { model, tokenizer, checkpoint, spec } = await loadTrainedModel(f.checkpoint);
+  const st = parseTrainingState(f.checkpoint, checkpoint);
+  const format: DataFormat = resolveFileFormat(f.data, { format: f.format ?? 'auto' }).format;
+  const corpus = await loadCorpusFile(f.data, { format, tokenizer });
+  const bar = new ProgressBar(io.stderr, { total: 1, label: 'window' });
+  let r;
+  try {
+    r = evaluateModel(model, corpus, {
+      seqLen: st.training.seqLen, batchSize: st.training.batchSize, onProgress: (done, total) => bar.update(done, { total }),
+    });
+  } finally {
+    bar.clear();
+  }
+  if (f.json) {
+    io.stdout.write(`${JSON.stringify({ loss: r.loss, bits_per_token: r.bitsPerToken, accuracy: r.accuracy, tokens: r.tokens })}\n`);
+  } else {
+    const bpc = r.bitsPerCharacter !== undefined ? `, ${r.bitsPerCharacter.toFixed(4)} bits/char` : '';
+    const acc = spec.kind === 'lm' ? 'next-token accuracy' : 'masked-token accuracy';
+    io.stdout.write(
+      `${f.data}: loss ${r.loss.toFixed(4)} nats/token (${r.bitsPerToken.toFixed(4)} bits/token${bpc}), ${acc} ${(100 * r.accuracy).toFixed(2)}% ` +
+      `over ${r.tokens} tokens (${formatCount(r.tokens)}); checkpoint ${f.checkpoint} at step ${checkpoint.step}\n`,
+    );
+  }
+  return 0;
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'loss, bits/token and accuracy of a checkpoint on a whole text or FASTA file',
+  usage: evalUsage,
+  run,
+};

@@ -1,0 +1,179 @@
+// `performer showcase` (what `npm start` runs): train a small FAVOR+ language model on the State of
+// the Union corpus for a few minutes, evaluate it, generate a sample with constant-memory decoding,
+// and leave a checkpoint that the other commands can continue from.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadCorpusText } from '../io/corpus.js';
+import { corpusFromChunks } from '../io/datasets.js';
+import { createTokenizer } from '../io/tokenizer.js';
+import { createDecoder, generate, timingSummary } from '../nn/generate.js';
+import { PerformerLM } from '../nn/models.js';
+import { describeModel, formatCount, makeModelSpec, makeTrainHyper } from '../train/config.js';
+import { runTraining } from '../train/loop.js';
+import { Trainer } from '../train/trainer.js';
+import { defineFlags, formatUsage, parseArgs } from './args.js';
+import type { CliIo, Command } from './command.js';
+import { describeEngine, initEngine } from './engine.js';
+import { formatDuration } from './progress.js';
+import { trainReporter } from './train.js';
+
+/** The showcase model and run (small enough for a few minutes of training on two cores). */
+export const SHOWCASE = {
+  model: {
+    kind: 'lm', layers: 2, dim: 64, heads: 4, attention: 'favor', kernel: 'softmax', features: 32, redraw: 0,
+    positions: 'rotary', dropout: 0, tiedEmbeddings: false,
+  },
+  seqLen: 128,
+  batchSize: 8,
+  lr: 3e-3,
+  warmup: 20,
+  weightDecay: 0.01,
+  /** The last 1% of the corpus (about 31k bytes: the 2021 address and the end of 2020's) is validation. */
+  valFraction: 0.01,
+  seed: 0,
+  /** Steps timed before the run length is fixed from the time budget (all inside the warmup). */
+  calibrationSteps: 4,
+  minSteps: 20,
+  maxSteps: 5000,
+  evaluations: 5,
+  /** Validation windows at the intermediate evaluations (the final one covers the whole split). */
+  evalWindows: 8,
+  prompt: 'The state of our Union is',
+} as const;
+
+const flags = defineFlags({
+  out: { type: 'string', default: 'runs/showcase', metavar: 'DIR', help: 'where the checkpoint and the corpus file go (replaced)' },
+  budget: { type: 'number', positive: true, default: 180, metavar: 'SECONDS', help: 'training time; the number of steps is fitted to it after timing the first steps' },
+  steps: { type: 'int', min: 1, metavar: 'N', help: 'train exactly N steps instead of fitting them to --budget' },
+  tokens: { type: 'int', min: 1, default: 400, help: 'length of the generated sample' },
+  seed: { type: 'int', min: 0, default: 0, help: 'sampling seed of the sample' },
+});
+
+const description = `
+The demo of \`npm start\`: trains a small Performer language model (FAVOR+ softmax attention,
+${SHOWCASE.model.layers} layers × ${SHOWCASE.model.dim}, byte-level) on the State of the Union addresses 1934–2021
+(public domain, shipped with the package) for about --budget seconds, with a progress bar; evaluates
+it on the held-out last 1% of the corpus (loss and bits per character); generates a sample with the
+constant-memory recurrent FAVOR+ decoder; and prints the checkpoint location and the commands that
+continue from it. The corpus is written to DIR as a text file so that \`performer train --resume\`
+and \`performer eval\` can use it.`;
+
+export function showcaseUsage(): string {
+  return formatUsage('performer showcase [options]', description, flags);
+}
+
+function quote(s: string): string {
+  return /^[\w./-]+$/.test(s) ? s : `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv, flags);
+  if (parsed.help) {
+    io.stdout.write(showcaseUsage());
+    return 0;
+  }
+  const f = parsed.flags;
+  const t0 = performance.now();
+  const out = (s = ''): unknown => io.stdout.write(`${s}\n`);
+  const elapsed = (): string => formatDuration((performance.now() - t0) / 1000);
+  const engine = await initEngine();
+  const S = SHOWCASE;
+
+  const text = await loadCorpusText();
+  const dataFile = join(f.out, `${text.name}.txt`);
+  const validationFile = join(f.out, 'validation.txt');
+  const tokenizer = createTokenizer('byte');
+  const corpus = await corpusFromChunks([text.bytes], { format: 'text', tokenizer, source: dataFile });
+  const spec = makeModelSpec({ ...S.model, seed: S.seed }, tokenizer, S.seqLen);
+  const planned = f.steps ?? S.maxSteps;
+  const hyper = makeTrainHyper({
+    seqLen: S.seqLen, batchSize: S.batchSize, steps: planned, scheduleSteps: planned, lr: S.lr, warmup: Math.min(S.warmup, planned),
+    weightDecay: S.weightDecay, valFraction: S.valFraction, seed: S.seed,
+  });
+  const trainer = Trainer.create(spec, hyper, corpus);
+
+  out('Performer showcase: a FAVOR+ language model trained from scratch on State of the Union addresses');
+  out(`data:   ${text.addresses.length} addresses ${text.name.replace('sotu-', '').replace('-', '–')}, ${formatCount(corpus.tokens.length)} bytes (one token per byte); ` +
+    `validation = the last ${100 * S.valFraction}% (${formatCount(trainer.validation.tokens.length)} bytes), never trained on`);
+  out(`model:  ${describeModel(spec, trainer.model.parameterCount())}`);
+  out(`engine: ${describeEngine(engine)}`);
+
+  await mkdir(f.out, { recursive: true });
+  await writeFileAtomic(dataFile, text.bytes);
+  await writeFileAtomic(validationFile, Uint8Array.from(trainer.validation.tokens)); // byte ids = the bytes
+
+  // Fit the run to the time budget: time a few steps (inside the warmup, where the LR does not depend
+  // on the run length), then fix the number of steps and the cosine horizon.
+  let steps = planned;
+  if (f.steps === undefined) {
+    const times: number[] = [];
+    for (let i = 0; i < S.calibrationSteps; i++) {
+      const a = performance.now();
+      trainer.trainStep();
+      times.push(performance.now() - a);
+    }
+    const rest = times.slice(1);
+    const perStep = rest.reduce((a, b) => a + b, 0) / rest.length / 1000;
+    const evalCost = 1 + 0.1 * S.evaluations; // rough: a few seconds of evaluation and saving
+    steps = Math.max(S.minSteps, Math.min(S.maxSteps, Math.floor((f.budget - evalCost) / perStep)));
+    trainer.hyper.steps = steps;
+    trainer.hyper.scheduleSteps = steps;
+  }
+  const h = trainer.hyper;
+  out(`run:    ${steps} steps × ${h.batchSize} × ${h.seqLen} tokens (${formatCount(steps * h.batchSize * h.seqLen)} tokens), ` +
+    `AdamW lr ${h.lr}, warmup ${h.warmup}, cosine to step ${h.scheduleSteps}${f.steps === undefined ? `, sized for a ${f.budget} s budget` : ''}`);
+  out();
+
+  const reporter = trainReporter(io, trainer, { json: false, kind: 'lm', bitsPerChar: true });
+  try {
+    await runTraining(trainer, { outDir: f.out, evalInterval: Math.max(1, Math.ceil(steps / S.evaluations)), evalWindows: S.evalWindows, ...reporter });
+  } finally {
+    reporter.bar.clear();
+  }
+  const trainedIn = elapsed();
+
+  const v = trainer.evaluate();
+  out();
+  out(`validation (all ${formatCount(v.tokens)} held-out bytes): loss ${v.loss.toFixed(4)} nats/byte, ` +
+    `${(v.bitsPerCharacter ?? v.bitsPerToken).toFixed(3)} bits/character, next-byte accuracy ${(100 * v.accuracy).toFixed(1)}%  ` +
+    `(uniform guessing: 8 bits; trained in ${trainedIn})`);
+
+  const model = trainer.model as PerformerLM;
+  model.eval();
+  const prompt = S.prompt;
+  out();
+  out(`sample (temperature 0.8, top-k 40, top-p 0.95, seed ${f.seed}):`);
+  out();
+  io.stdout.write(prompt);
+  const stream = tokenizer.streamDecoder();
+  const g = generate(model, tokenizer.encode(prompt), {
+    tokens: f.tokens, temperature: 0.8, topK: 40, topP: 0.95, seed: f.seed,
+    onToken: (id) => {
+      const piece = stream.push(id);
+      if (piece) io.stdout.write(piece);
+    },
+  });
+  io.stdout.write(`${stream.end()}\n`);
+  const t = timingSummary(g.msPerToken);
+  const state = createDecoder(model).stateBytes;
+  out();
+  out(`decoding: ${g.ids.length} tokens, ${t.first.toFixed(2)} ms/token over the first ${t.count} and ${t.last.toFixed(2)} ms/token over the last ${t.count}; ` +
+    `the FAVOR+ recurrent state is ${(state / 1024).toFixed(1)} KiB whatever the length (no KV cache)`);
+  out();
+  out(`checkpoint: ${f.out}/ (step ${trainer.step}; corpus ${dataFile}, validation ${validationFile})`);
+  out('continue with:');
+  out(`  performer generate --checkpoint ${f.out} --prompt ${quote('My fellow Americans,')} --tokens 300`);
+  out(`  performer eval --checkpoint ${f.out} --data ${validationFile}`);
+  out(`  performer train --resume --data ${dataFile} --out ${f.out} --steps ${2 * steps}`);
+  out(`(npx performer … in this directory; total time ${elapsed()})`);
+  return 0;
+}
+
+export const showcaseCommand: Command = {
+  name: 'showcase',
+  summary: 'npm start: train a small FAVOR+ LM on State of the Union texts, evaluate, generate',
+  usage: showcaseUsage,
+  run,
+};
