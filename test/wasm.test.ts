@@ -162,7 +162,31 @@ describe('matmul', () => {
 
   test('rejects operands of the wrong size', () => {
     assert.throws(() => relaxed1.matmul({ a: new Float32Array(5), b: new Float32Array(6), c: new Float32Array(4), M: 2, N: 2, K: 3 }),
-      /a has 5 elements, expected 6/);
+      /a has 5 elements, expected at least 6/);
+    assert.throws(() => relaxed1.matmul({ a: new Float32Array(6), b: new Float32Array(6), c: new Float32Array(8), M: 2, N: 2, K: 3,
+      batch: 2, strideA: 0, strideB: 0, strideC: 2 }), /C matrices would overlap/);
+  });
+
+  test('batches with strides: packed, broadcast (stride 0) and gapped, in one parallel job', () => {
+    const M = 37, N = 29, K = 53, batch = 12; // large enough to run in parallel
+    for (const [strideA, strideB, strideC] of [[M * K, K * N, M * N], [0, K * N + 3, M * N + 5], [M * K + 2, 0, M * N]]) {
+      for (const [transA, transB] of [[false, false], [true, true]]) {
+        const a = random((batch - 1) * strideA + M * K, 5), b = random((batch - 1) * strideB + K * N, 6);
+        const c0 = random((batch - 1) * strideC + M * N, 7);
+        for (const backend of [relaxed1, relaxed3]) {
+          const c = c0.slice();
+          backend.matmul({ a, b, c, M, N, K, transA, transB, beta: 1, batch, strideA, strideB, strideC });
+          const expected = c0.slice(); // gaps between the C matrices must stay untouched
+          for (let t = 0; t < batch; t++) {
+            const ref = naive(a.subarray(t * strideA), b.subarray(t * strideB), c0.subarray(t * strideC), M, N, K, transA, transB, 1, 1);
+            ref.value.forEach((x, i) => { expected[t * strideC + i] = x; });
+          }
+          for (let i = 0; i < c.length; i++) {
+            assert.ok(Math.abs(c[i] - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])), `strides ${strideA},${strideB},${strideC} [${i}]`);
+          }
+        }
+      }
+    }
   });
 });
 

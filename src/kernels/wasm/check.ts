@@ -6,7 +6,10 @@ export function checkDims(what: string, dims: Record<string, number>): void {
   }
 }
 
-export function checkLength(what: string, name: string, arr: Float32Array, expected: number): void {
+/** arr must be a Float32Array of exactly `expected` elements (at least that many when atLeast). */
+export function checkLength(what: string, name: string, arr: Float32Array, expected: number, atLeast = false): void {
   if (!(arr instanceof Float32Array)) throw new TypeError(`${what}: ${name} must be a Float32Array`);
-  if (arr.length !== expected) throw new RangeError(`${what}: ${name} has ${arr.length} elements, expected ${expected}`);
+  if (atLeast ? arr.length < expected : arr.length !== expected) {
+    throw new RangeError(`${what}: ${name} has ${arr.length} elements, expected ${atLeast ? 'at least ' : ''}${expected}`);
+  }
 }

@@ -37,7 +37,13 @@ export class Context {
     return this.scratchAddr;
   }
 
-  run(task: TaskName, items: number): void {
-    this.runner.run(this.kernels, task, this.desc, items);
+  /** Runs a task's items over all threads, or all on the calling thread when !parallel. */
+  run(task: TaskName, items: number, parallel = true): void {
+    if (parallel) {
+      this.runner.run(this.kernels, task, this.desc, items);
+    } else {
+      const fn = this.kernels[task];
+      for (let item = 0; item < items; item++) fn(this.desc, item, 0);
+    }
   }
 }
