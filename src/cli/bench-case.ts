@@ -3,6 +3,8 @@
 import { drawProjection } from '../favor/projection.js';
 import { featureCount } from '../kernels/backend.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/index.js';
+import { tsExactBackward } from '../autograd/kernels-ts/exact.js';
+import { tsFavorBackward } from '../autograd/kernels-ts/favor.js';
 
 export interface BenchCase {
   impl: 'favor' | 'exact';
@@ -11,6 +13,7 @@ export interface BenchCase {
   threads: number;
   seconds: number; // measure until about this long has passed
   simd: 'auto' | 'relaxed' | 'plain';
+  backward: boolean; // time forward + backward (the autograd attention kernels)
 }
 
 /** Fills with uniform values in [-1, 1) from a xorshift32 stream: the inputs only need to be generic. */
@@ -31,9 +34,20 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
     const q = backend.alloc(n), k = backend.alloc(n), v = backend.alloc(n), out = backend.alloc(n);
     fill(q, 1); fill(k, 2); fill(v, 3);
     const W = drawProjection({ features: c.features, dim: d, seed: 0 }).data;
-    const once = c.impl === 'favor'
-      ? () => backend.favor({ q, k, v, out, projection: W, B, H, Lq: L, Lk: L, d, dv: d, m: c.features, kernel: 'softmax', causal: c.mode === 'causal', chunk: 64 })
-      : () => backend.exact({ q, k, v, out, B, H, Lq: L, Lk: L, d, dv: d, causal: c.mode === 'causal' });
+    const favorArgs = { q, k, v, out, projection: W, B, H, Lq: L, Lk: L, d, dv: d, m: c.features, kernel: 'softmax' as const, causal: c.mode === 'causal', chunk: 64 };
+    const exactArgs = { q, k, v, out, B, H, Lq: L, Lk: L, d, dv: d, causal: c.mode === 'causal' };
+    const forward = c.impl === 'favor' ? () => backend.favor(favorArgs) : () => backend.exact(exactArgs);
+    let once = forward;
+    let backwardName = '';
+    if (c.backward) {
+      // The gradients of q, k, v given dL/dout; the attention backwards run on the plain-TS kernels.
+      const gOut = backend.alloc(n), dq = backend.alloc(n), dk = backend.alloc(n), dv_ = backend.alloc(n);
+      fill(gOut, 4);
+      once = c.impl === 'favor'
+        ? () => { forward(); tsFavorBackward({ ...favorArgs, gOut, dq, dk, dv_ }); }
+        : () => { forward(); tsExactBackward({ ...exactArgs, gOut, dq, dk, dv_ }); };
+      backwardName = ', backward ts';
+    }
     once(); // warm-up: compiles, grows memory, starts the workers
     const times: number[] = [];
     const start = performance.now();
@@ -46,7 +60,7 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
       if (!Number.isFinite(out[i]!)) throw new Error(`non-finite output at ${i}`);
     }
     const sorted = [...times].sort((a, b) => a - b);
-    return { ms: sorted[sorted.length >> 1]!, times, backend: `${backend.name} x${backend.threads}` };
+    return { ms: sorted[sorted.length >> 1]!, times, backend: `${backend.name} x${backend.threads}${backwardName}` };
   } finally {
     backend.dispose();
   }

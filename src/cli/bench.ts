@@ -23,7 +23,7 @@ const flags = defineFlags({
   simd: { type: 'enum', values: ['auto', 'relaxed', 'plain'], default: 'auto', help: 'WebAssembly SIMD variant' },
   seconds: { type: 'number', positive: true, default: 2, help: 'time each case for about this long after warm-up' },
   timeout: { type: 'number', positive: true, default: 600, help: 'seconds before a case is stopped and reported as an error' },
-  backward: { type: 'boolean', help: 'time forward + backward (needs the autograd engine)' },
+  backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; backward kernels are plain TS, single-threaded)' },
   json: { type: 'boolean', help: 'one JSON line per case' },
   plot: { type: 'string', metavar: 'FILE.svg', help: 'write time and peak memory against L, log-log' },
 });
@@ -33,7 +33,8 @@ Each case (impl × mode × L) runs in its own child process: inputs are allocate
 memory, one warm-up call, then repeats until --seconds have passed. Reports the median time, the
 achieved GFLOP/s and the peak resident memory of the case's process. FLOPs per head:
 favor 4·L·m·d + 4·L·m·dv (features of Q and K, then S = Σκvᵀ and ρᵀS), in both modes;
-exact 4·L²·d (QKᵀ and AV), halved when causal. A case that fails (out of memory, time-out)
+exact 4·L²·d (QKᵀ and AV), halved when causal; with --backward, 3× the forward count (the
+usual convention: a backward costs about two forwards). A case that fails (out of memory, time-out)
 reports "error" and the run goes on.`;
 
 export interface BenchRow extends Omit<BenchCase, 'seconds' | 'simd'> {
@@ -91,7 +92,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
-  if (f.backward) throw new UsageError('--backward needs the autograd engine, which this build does not have yet');
   const impls = list('impl', f.impl, IMPLS);
   const modes = list('mode', f.mode, MODES);
   const threads = f.threads ?? availableParallelism();
@@ -99,12 +99,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   for (const impl of impls) {
     for (const mode of modes) {
       for (const L of f.L) {
-        const c: BenchCase = { impl, mode, L, heads: f.heads, d: f.d, features: f.features, batch: f.batch, threads, seconds: f.seconds, simd: f.simd as BenchCase['simd'] };
+        const c: BenchCase = { impl, mode, L, heads: f.heads, d: f.d, features: f.features, batch: f.batch, threads, seconds: f.seconds, simd: f.simd as BenchCase['simd'], backward: f.backward };
         if (io.stderr.isTTY) io.stderr.write(`running ${impl} ${mode} L=${L} ...\n`);
         const r = await runChild(c, f.timeout);
         const { seconds: _s, simd: _v, ...shape } = c;
         const row: BenchRow = r.error ? { ...shape, error: r.error }
-          : { ...shape, ms: r.ms!, gflops: caseFlops(c) / (r.ms! * 1e6), peak_mb: r.peak_mb!, backend: r.backend! };
+          : { ...shape, ms: r.ms!, gflops: (c.backward ? 3 : 1) * caseFlops(c) / (r.ms! * 1e6), peak_mb: r.peak_mb!, backend: r.backend! };
         rows.push(row);
         if (f.json) io.stdout.write(JSON.stringify(row) + '\n');
       }
