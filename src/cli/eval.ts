@@ -5,7 +5,6 @@ import { loadCorpusFile, resolveFileFormat } from '../io/datasets-node.js';
 import { loadTrainedModel } from '../train/checkpoint.js';
 import { evaluateModel } from '../train/evaluate.js';
 import { parseTrainingState } from '../train/checkpoint.js';
-import { formatCount } from '../train/config.js';
 import { defineFlags, formatUsage, parseArgs } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { initEngine } from './engine.js';
@@ -60,7 +59,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const acc = spec.kind === 'lm' ? 'next-token accuracy' : 'masked-token accuracy';
     io.stdout.write(
       `${f.data}: loss ${r.loss.toFixed(4)} nats/token (${r.bitsPerToken.toFixed(4)} bits/token${bpc}), ${acc} ${(100 * r.accuracy).toFixed(2)}% ` +
-      `over ${r.tokens} tokens (${formatCount(r.tokens)}); checkpoint ${f.checkpoint} at step ${checkpoint.step}\n`,
+      `over ${r.tokens} tokens; checkpoint ${f.checkpoint} at step ${checkpoint.step}\n`,
     );
   }
   return 0;

@@ -249,6 +249,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   log(`model: ${describeModel(spec, trainer.model.parameterCount())}${trainer.initFrom ? `, weights from ${trainer.initFrom}` : ''}`);
   log(`training: ${total} steps × ${h.batchSize} × ${h.seqLen} tokens, AdamW lr ${h.lr} (warmup ${h.warmup}, cosine to ${h.minLrRatio}×lr at step ${h.scheduleSteps}), ` +
     `weight decay ${h.weightDecay}, clip ${h.clip}, dropout ${spec.model.dropout ?? 0}, seed ${h.seed}; ${describeEngine(engine)}`);
+  if (h.warmup >= total) log(`note: --warmup ${h.warmup} is not below --steps ${total}: the whole run stays in the LR warmup`);
   if (total > h.scheduleSteps) log(`note: the LR reaches its floor (${h.minLrRatio}×lr) at step ${h.scheduleSteps} (--schedule-steps) and stays there for the rest of the ${total} steps`);
   if (resumedFrom !== undefined) {
     if (resumedFrom >= total) {

@@ -208,7 +208,7 @@ export function describeModel(spec: ModelSpec, params?: number): string {
     : 'exact softmax attention';
   const cls = spec.kind === 'lm' ? 'PerformerLM' : 'PerformerEncoder (masked LM)';
   const p = params === undefined ? '' : `, ${formatCount(params)} parameters`;
-  return `${cls}: ${m.layers} layers × ${m.dim}, ${m.heads} heads, ${att}, ${m.positions ?? 'learned'} positions${p}`;
+  return `${cls}: ${m.layers} layer${m.layers === 1 ? '' : 's'} × ${m.dim}, ${m.heads} heads, ${att}, ${m.positions ?? 'learned'} positions${p}`;
 }
 
 /** 1234567 → "1.23M", 12345 → "12.3k". */
