@@ -14,14 +14,8 @@ export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { 
         tsMatmul(p);
         return;
       }
-      for (let t = 0; t < batch; t++) {
-        backend.matmul({
-          a: a.subarray(t * strideA, t * strideA + M * K),
-          b: b.subarray(t * strideB, t * strideB + K * N),
-          c: c.subarray(t * strideC, t * strideC + M * N),
-          M, N, K, transA, transB, beta: accumulate ? 1 : 0,
-        });
-      }
+      // The whole batch is one parallel job; stride 0 broadcasts a shared matrix (e.g. a weight).
+      backend.matmul({ a, b, c, M, N, K, transA, transB, beta: accumulate ? 1 : 0, batch, strideA, strideB, strideC });
     },
   };
 }
