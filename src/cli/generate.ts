@@ -61,7 +61,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (!f.json && prompt.length + f.tokens - 1 > model.cfg.maxLen) {
     io.stderr.write(`note: generating past the training length (${model.cfg.maxLen} positions), where quality usually drops\n`);
   }
-  generate(model, prompt.slice(0, 1), { tokens: Math.min(8, f.tokens, model.cfg.maxLen), temperature: 0 }); // JIT warm-up: the timings below are the steady state
+  generate(model, prompt.slice(0, 1), { tokens: Math.min(16, f.tokens, model.cfg.maxLen), temperature: 0 }); // JIT warm-up: the timings below are the steady state
   const stream = tokenizer.streamDecoder();
   let text = '';
   if (!f.json) io.stdout.write(f.prompt);

@@ -149,7 +149,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   io.stdout.write(prompt);
   const stream = tokenizer.streamDecoder();
   const promptIds = tokenizer.encode(prompt);
-  generate(model, promptIds, { tokens: 10, temperature: 0 }); // JIT warm-up, so that the timings below are the steady state
+  generate(model, promptIds, { tokens: 64, temperature: 0 }); // JIT warm-up, so that the timings below are the steady state
   const g = generate(model, promptIds, {
     tokens: f.tokens, temperature: 0.8, topK: 40, topP: 0.95, seed: f.seed,
     onToken: (id) => {
