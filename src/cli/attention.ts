@@ -8,6 +8,7 @@ import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defineFlags, formatUsage, parseArgs } from './args.js';
 import type { CliIo, Command } from './command.js';
+import { ENGINE_KINDS, initEngine } from './engine.js';
 
 export const ATTENTION_KERNELS = ['softmax', 'softmax-hyp', 'trig', 'relu', 'exact'] as const;
 export type AttentionKernel = (typeof ATTENTION_KERNELS)[number];
@@ -21,6 +22,8 @@ const flags = defineFlags({
   causal: { type: 'boolean', help: 'causal (query i sees keys j <= i; needs Lq = Lk)' },
   features: { type: 'int', min: 1, metavar: 'M', help: 'random features M when IN has no projection (default 256); must match projection if both given' },
   seed: { type: 'int', min: 0, default: 0, help: 'seed for drawing the orthogonal projection' },
+  threads: { type: 'int', min: 1, help: 'threads of the WebAssembly engine (default: all cores)' },
+  engine: { type: 'enum', values: ENGINE_KINDS, default: 'wasm', help: 'wasm (SIMD + threads) or reference (plain TypeScript, float64 sums)' },
 });
 
 const DEFAULT_FEATURES = 256;
@@ -54,6 +57,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
+  await initEngine({ threads: f.threads, engine: f.engine });
   const file = f.in;
   const { tensors } = await readSafetensorsFile(file, { finite: true });
   for (const name of tensors.keys()) {

@@ -22,6 +22,7 @@ const flags = defineFlags({
   threads: { type: 'int', min: 1, help: `worker threads (default: all cores, here ${availableParallelism()})` },
   simd: { type: 'enum', values: ['auto', 'relaxed', 'plain'], default: 'auto', help: 'WebAssembly SIMD variant' },
   seconds: { type: 'number', positive: true, default: 2, help: 'time each case for about this long after warm-up' },
+  'exact-max-L': { type: 'int', min: 1, default: 16384, help: 'exact attention is not run above this L (it is quadratic: minutes per call at 65536)' },
   timeout: { type: 'number', positive: true, default: 600, help: 'seconds before a case is stopped and reported as an error' },
   backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; backward kernels are plain TS, single-threaded)' },
   json: { type: 'boolean', help: 'one JSON line per case' },
@@ -30,7 +31,7 @@ const flags = defineFlags({
 
 const description = `
 Each case (impl × mode × L) runs in its own child process: inputs are allocated in the WebAssembly
-memory, one warm-up call, then repeats until --seconds have passed. Reports the median time, the
+memory, one warm-up call, then timed repeats until --seconds have passed (at least one). Reports the median time, the
 achieved GFLOP/s and the peak resident memory of the case's process. FLOPs per head:
 favor 4·L·m·d + 4·L·m·dv (features of Q and K, then S = Σκvᵀ and ρᵀS), in both modes;
 exact 4·L²·d (QKᵀ and AV), halved when causal; with --backward, 3× the forward count (the
@@ -101,7 +102,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       for (const L of f.L) {
         const c: BenchCase = { impl, mode, L, heads: f.heads, d: f.d, features: f.features, batch: f.batch, threads, seconds: f.seconds, simd: f.simd as BenchCase['simd'], backward: f.backward };
         if (io.stderr.isTTY) io.stderr.write(`running ${impl} ${mode} L=${L} ...\n`);
-        const r = await runChild(c, f.timeout);
+        const r = impl === 'exact' && L > f['exact-max-L']
+          ? { error: `not run: exact attention above --exact-max-L ${f['exact-max-L']}` }
+          : await runChild(c, f.timeout);
         const { seconds: _s, simd: _v, ...shape } = c;
         const row: BenchRow = r.error ? { ...shape, error: r.error }
           : { ...shape, ms: r.ms!, gflops: (c.backward ? 3 : 1) * caseFlops(c) / (r.ms! * 1e6), peak_mb: r.peak_mb!, backend: r.backend! };
