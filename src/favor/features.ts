@@ -3,6 +3,8 @@
 import { featureCount, type Kernel } from '../kernels/backend.js';
 
 export { featureCount, type Kernel };
+/** Float arrays the plain-TS kernels accept: float32 for inference and training, float64 for checks. */
+export type Floats = Float32Array | Float64Array;
 export const KERNELS: readonly Kernel[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
 
 export function isKernel(name: string): name is Kernel {
@@ -11,11 +13,11 @@ export function isKernel(name: string): name is Kernel {
 
 /**
  * Writes κ(x) for one row x = src[srcOff .. srcOff+d) into dst[dstOff .. dstOff+m') and returns the
- * log-weight s(x). `u` is scratch of length m. Computed in float64, stored as float32.
+ * log-weight s(x). `u` is scratch of length m. Computed in float64, stored in dst's precision.
  */
 export function featureRow(
-  kernel: Kernel, w: Float32Array, m: number, d: number,
-  src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number, u: Float64Array,
+  kernel: Kernel, w: Floats, m: number, d: number,
+  src: Floats, srcOff: number, dst: Floats, dstOff: number, u: Float64Array,
 ): number {
   const scale = d ** -0.25; // x̂ = x·d^(-1/4), so that x̂_q·x̂_k = qᵀk/√d
   let sq = 0;

@@ -26,56 +26,12 @@
 //   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(gf ⊙ 1[u > 0])
 // (for queries the x̂(gf·f) terms vanish since gf·ρ = 0 by homogeneity; keeping them is harmless).
 import { featureCount, type Kernel } from '../../kernels/backend.js';
+import { featureRow } from '../../favor/features.js';
+import { referenceFavor } from '../../kernels/reference/favor.js';
 import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
 import type { Arr } from '../var.js';
 
 type Num = Float32Array | Float64Array;
-
-/** κ(x) of one row into dst (same arithmetic as favor/features.ts featureRow); returns s(x). */
-export function featureRowAny(
-  kernel: Kernel, w: Arr, m: number, d: number, src: Arr, srcOff: number, dst: Num, dstOff: number, u: Float64Array,
-): number {
-  const scale = d ** -0.25;
-  let sq = 0;
-  for (let c = 0; c < d; c++) sq += (src[srcOff + c]! * scale) ** 2;
-  const half = sq / 2;
-  for (let l = 0; l < m; l++) {
-    let acc = 0;
-    for (let c = 0; c < d; c++) acc += w[l * d + c]! * src[srcOff + c]!;
-    u[l] = acc * scale;
-  }
-  switch (kernel) {
-    case 'softmax': {
-      let s = -Infinity;
-      for (let l = 0; l < m; l++) s = Math.max(s, u[l]! - half);
-      const norm = 1 / Math.sqrt(m);
-      for (let l = 0; l < m; l++) dst[dstOff + l] = Math.exp(u[l]! - half - s) * norm;
-      return s;
-    }
-    case 'softmax-hyp': {
-      let s = -Infinity;
-      for (let l = 0; l < m; l++) s = Math.max(s, Math.abs(u[l]!) - half);
-      const norm = 1 / Math.sqrt(2 * m);
-      for (let l = 0; l < m; l++) {
-        dst[dstOff + l] = Math.exp(u[l]! - half - s) * norm;
-        dst[dstOff + m + l] = Math.exp(-u[l]! - half - s) * norm;
-      }
-      return s;
-    }
-    case 'trig': {
-      const norm = 1 / Math.sqrt(m);
-      for (let l = 0; l < m; l++) {
-        dst[dstOff + l] = Math.sin(u[l]!) * norm;
-        dst[dstOff + m + l] = Math.cos(u[l]!) * norm;
-      }
-      return half;
-    }
-    case 'relu': {
-      for (let l = 0; l < m; l++) dst[dstOff + l] = Math.max(u[l]!, 0) + 0.001;
-      return 0;
-    }
-  }
-}
 
 /**
  * Adds to dx[dxOff..+d) the gradient through one feature row (table in the header): f is the row's
@@ -139,10 +95,11 @@ const kept = (a: FavorFwdArgs, h: Head, j: number): boolean => !a.keyMask || a.k
 const feat = (a: FavorFwdArgs, n: number): Num => (a.q instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
 
 // ---------------------------------------------------------------------------------------------
-// Forward (the reference backend's algorithm, on any float arrays)
+// Forward, and the pieces of it that the backward recomputes
 
+/** The forward is the reference backend's, which also runs on float64 arrays. */
 export function tsFavorForward(a: FavorFwdArgs): void {
-  heads(a, (h) => (a.causal ? causalForward(a, h) : bidiForward(a, h)));
+  referenceFavor(a);
 }
 
 function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, kappa: Num, u: Float64Array): number {
@@ -151,7 +108,7 @@ function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, k
   let M = -Infinity;
   for (let j = 0; j < Lk; j++) {
     if (!kept(a, h, j)) continue;
-    const s = featureRowAny(kernel, w, m, d, a.k, h.kOff + j * d, kappa, 0, u);
+    const s = featureRow(kernel, w, m, d, a.k, h.kOff + j * d, kappa, 0, u);
     if (s > M) {
       const r = M === -Infinity ? 0 : Math.exp(M - s);
       for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
@@ -169,35 +126,14 @@ function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, k
   return M;
 }
 
-function bidiForward(a: FavorFwdArgs, h: Head): void {
-  const { Lq, d, dv, m, kernel, projection: w } = a;
-  const mf = featureCount(kernel, m);
-  const u = new Float64Array(m);
-  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
-  const kappa = feat(a, mf);
-  bidiState(a, h, S, z, kappa, u);
-  const num = new Float64Array(dv);
-  for (let i = 0; i < Lq; i++) {
-    featureRowAny(kernel, w, m, d, a.q, h.qOff + i * d, kappa, 0, u);
-    num.fill(0);
-    let den = 0;
-    for (let l = 0; l < mf; l++) {
-      const r = kappa[l]!;
-      den += r * z[l]!;
-      for (let e = 0; e < dv; e++) num[e] = num[e]! + r * S[l * dv + e]!;
-    }
-    const inv = den === 0 ? 0 : 1 / den;
-    for (let e = 0; e < dv; e++) a.out[h.oOff + i * dv + e] = num[e]! * inv;
-  }
-}
 
 /** Recomputes κ, ρ, s (−∞ for masked keys) of one chunk. */
 function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Num, rho: Num, s: Float64Array, u: Float64Array): void {
   const { d, m, kernel, projection: w } = a;
   const mf = featureCount(kernel, m);
   for (let j = 0; j < n; j++) {
-    s[j] = kept(a, h, c0 + j) ? featureRowAny(kernel, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
-    featureRowAny(kernel, w, m, d, a.q, h.qOff + (c0 + j) * d, rho, j * mf, u);
+    s[j] = kept(a, h, c0 + j) ? featureRow(kernel, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
+    featureRow(kernel, w, m, d, a.q, h.qOff + (c0 + j) * d, rho, j * mf, u);
   }
 }
 
@@ -221,47 +157,6 @@ function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Nu
   }
 }
 
-function causalForward(a: FavorFwdArgs, h: Head): void {
-  const { Lq: L, dv, m, kernel, chunk } = a;
-  const mf = featureCount(kernel, m);
-  const u = new Float64Array(m);
-  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
-  const kappa = feat(a, chunk * mf), rho = feat(a, chunk * mf);
-  const s = new Float64Array(chunk), Mi = new Float64Array(chunk);
-  const num = new Float64Array(dv);
-  let Mprev = -Infinity;
-  for (let c0 = 0; c0 < L; c0 += chunk) {
-    const n = Math.min(chunk, L - c0);
-    chunkFeatures(a, h, c0, n, kappa, rho, s, u);
-    let run = Mprev;
-    for (let j = 0; j < n; j++) { run = Math.max(run, s[j]!); Mi[j] = run; }
-    for (let i = 0; i < n; i++) {
-      const alpha = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mi[i]!);
-      num.fill(0);
-      let den = 0;
-      for (let l = 0; l < mf; l++) {
-        const r = alpha * rho[i * mf + l]!;
-        den += r * z[l]!;
-        for (let e = 0; e < dv; e++) num[e] = num[e]! + r * S[l * dv + e]!;
-      }
-      for (let j = 0; j <= i; j++) {
-        if (s[j] === -Infinity) continue;
-        let p = 0;
-        for (let l = 0; l < mf; l++) p += rho[i * mf + l]! * kappa[j * mf + l]!;
-        const aij = p * Math.exp(s[j]! - Mi[i]!);
-        den += aij;
-        const vRow = h.vOff + (c0 + j) * dv;
-        for (let e = 0; e < dv; e++) num[e] = num[e]! + aij * a.v[vRow + e]!;
-      }
-      const inv = den === 0 ? 0 : 1 / den;
-      for (let e = 0; e < dv; e++) a.out[h.oOff + (c0 + i) * dv + e] = num[e]! * inv;
-    }
-    const Mnew = Mi[n - 1]!;
-    if (Mnew === -Infinity) continue;
-    causalUpdate(a, h, c0, n, kappa, s, S, z, Mprev, Mnew);
-    Mprev = Mnew;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Backward
@@ -292,7 +187,7 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
   const gf = new Float64Array(mf);
   const M = bidiState(a, h, S, z, f, u);
   for (let i = 0; i < Lq; i++) {
-    featureRowAny(kernel, w, m, d, a.q, h.qOff + i * d, f, 0, u);
+    featureRow(kernel, w, m, d, a.q, h.qOff + i * d, f, 0, u);
     let den = 0;
     for (let l = 0; l < mf; l++) den += f[l]! * z[l]!;
     if (den === 0) continue;
@@ -311,7 +206,7 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
   }
   for (let j = 0; j < Lk; j++) {
     if (!kept(a, h, j)) continue;
-    const s = featureRowAny(kernel, w, m, d, a.k, h.kOff + j * d, f, 0, u);
+    const s = featureRow(kernel, w, m, d, a.k, h.kOff + j * d, f, 0, u);
     const om = Math.exp(s - M);
     const vRow = h.vOff + j * dv;
     for (let l = 0; l < mf; l++) {

@@ -1,13 +1,23 @@
 // Plain-TypeScript FAVOR+ (docs/MATH.md), the readable reference every fast backend is tested
 // against. Inner sums run in float64.
 import { featureCount, type FavorArgs } from '../backend.js';
-import { featureRow } from '../../favor/features.js';
+import { featureRow, type Floats } from '../../favor/features.js';
+
+/** FavorArgs on float32 or float64 arrays (the autograd checks run this same code in float64). */
+export type AnyFavorArgs = Omit<FavorArgs, 'q' | 'k' | 'v' | 'out' | 'projection' | 'keyMask'> & {
+  q: Floats; k: Floats; v: Floats; out: Floats; projection: Floats; keyMask?: Floats | undefined;
+};
+
+/** Feature rows are kept in the data's own precision. */
+function features(a: AnyFavorArgs, n: number): Floats {
+  return a.q instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
 
 interface Head {
   qOff: number; kOff: number; vOff: number; oOff: number; maskOff: number;
 }
 
-export function referenceFavor(a: FavorArgs): void {
+export function referenceFavor(a: AnyFavorArgs): void {
   const { B, H, Lq, Lk, d, dv } = a;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
@@ -19,16 +29,16 @@ export function referenceFavor(a: FavorArgs): void {
   }
 }
 
-function keep(a: FavorArgs, head: Head, j: number): boolean {
+function keep(a: AnyFavorArgs, head: Head, j: number): boolean {
   return !a.keyMask || a.keyMask[head.maskOff + j] !== 0;
 }
 
 /** out_i = ρ_iᵀS / ρ_i·z with S = Σ ω_j κ_j v_jᵀ, z = Σ ω_j κ_j; M kept online over keys. */
-function bidirectionalHead(a: FavorArgs, head: Head): void {
+function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
   const { Lq, Lk, d, dv, m, kernel, projection: w } = a;
   const mf = featureCount(kernel, m);
   const u = new Float64Array(m);
-  const kappa = new Float32Array(mf);
+  const kappa = features(a, mf);
   const S = new Float64Array(mf * dv);
   const z = new Float64Array(mf);
   let M = -Infinity;
@@ -49,7 +59,7 @@ function bidirectionalHead(a: FavorArgs, head: Head): void {
       for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * a.v[vRow + e]!;
     }
   }
-  const rho = new Float32Array(mf);
+  const rho = features(a, mf);
   const num = new Float64Array(dv);
   for (let i = 0; i < Lq; i++) {
     featureRow(kernel, w, m, d, a.q, head.qOff + i * d, rho, 0, u);
@@ -65,14 +75,14 @@ function bidirectionalHead(a: FavorArgs, head: Head): void {
 }
 
 /** Chunked causal FAVOR+ with the strictly causal running maximum M(i) of docs/MATH.md. */
-function causalHead(a: FavorArgs, head: Head): void {
+function causalHead(a: AnyFavorArgs, head: Head): void {
   const { Lq: L, d, dv, m, kernel, projection: w, chunk } = a;
   const mf = featureCount(kernel, m);
   const u = new Float64Array(m);
   const S = new Float64Array(mf * dv);
   const z = new Float64Array(mf);
-  const kappa = new Float32Array(chunk * mf);
-  const rho = new Float32Array(chunk * mf);
+  const kappa = features(a, chunk * mf);
+  const rho = features(a, chunk * mf);
   const s = new Float64Array(chunk);
   const Mi = new Float64Array(chunk);
   const num = new Float64Array(dv);
@@ -126,7 +136,7 @@ function causalHead(a: FavorArgs, head: Head): void {
 }
 
 /** A zero normaliser (fully masked row, or total underflow) gives a zero row; see docs/MATH.md. */
-export function writeRow(out: Float32Array, off: number, num: Float64Array, den: number): void {
+export function writeRow(out: Floats, off: number, num: Float64Array, den: number): void {
   const inv = den === 0 ? 0 : 1 / den;
   for (let e = 0; e < num.length; e++) out[off + e] = num[e]! * inv;
 }
