@@ -6,6 +6,9 @@ export type { Backend, FavorArgs, ExactArgs, Kernel } from './kernels/backend.js
 export { featureCount } from './kernels/backend.js';
 export { referenceBackend } from './kernels/reference/index.js';
 export { defaultBackend, useBackend } from './kernels/default.js';
+export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './kernels/wasm/index.js';
+export { useGradKernels, currentGradKernels } from './autograd/kernels.js';
+export { wasmGradKernels } from './autograd/kernels-wasm.js';
 export { drawProjection, type ProjectionOptions, type ProjectionKind, type NormScaling } from './favor/projection.js';
 export { KERNELS, featureRow } from './favor/features.js';
 export { favorAttention, exactAttention, type FavorOptions, type ExactOptions } from './favor/attention.js';
