@@ -8,18 +8,19 @@ import { expf, expBounded } from './exp';
 import { featureCount, logWeight, writeFeatures } from './features';
 import { stateBytes, stateZ, getMax, setMax, clearState, scaleState, combineState } from './state';
 
-/** Rows per lower-triangular block of the causal C×C product: blocks above the diagonal are skipped. */
-const TRI: i32 = 12;
+/** Rows per lower-triangular block of the causal C×C product: blocks above the diagonal are skipped.
+ *  One micro-tile of rows (6 with FMA; 8 = two tiles of 4 without) keeps the wasted upper part small. */
+const TRI: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 8;
 
 // Per-thread scratch regions, in order. Causal-only regions are empty for bidirectional calls.
 const R_FQ = 0; // chunk features (queries; keys too when bidirectional) [C, m']
 const R_FK = 1; // causal: key features κ [C, m']
 const R_KPACK = 2; // causal: κᵀ packed as a B operand
 const R_VPACK = 3; // causal: V chunk packed as a B operand
-const R_P = 4; // causal: P / A [C, C]
-const R_SPACK = 5; // S packed as a B operand
+const R_P = 4; // causal: P / A [C, roundUp8(C)]
+const R_SPACK = 5; // S packed as a B operand (causal: the carried S itself, kept packed)
 const R_ROWS = 6; // six per-row vectors of C floats
-const R_STATE = 7; // the state record of single-part paths
+const R_STATE = 7; // the state record of single-part paths (causal: z and M only)
 const R_GEMM = 8; // gemm() / gemmPanels scratch
 const R_END = 9;
 
@@ -33,7 +34,7 @@ function regionBytes(desc: usize, r: i32): usize {
     case R_FK: return causal ? C * mp << 2 : 0;
     case R_KPACK: return causal ? <usize>roundUp8(<i32>C) * mp << 2 : 0;
     case R_VPACK: return causal ? C * <usize>roundUp8(dv) << 2 : 0;
-    case R_P: return causal ? C * C << 2 : 0;
+    case R_P: return causal ? C * <usize>roundUp8(<i32>C) << 2 : 0;
     case R_SPACK: return mp * <usize>roundUp8(dv) << 2;
     case R_ROWS: return 6 * C << 2;
     case R_STATE: return stateBytes(<i32>mp, dv);
@@ -190,9 +191,11 @@ function weightRow(p: usize, s: usize, count: i32, Mi: f32): f32 {
   return sum;
 }
 
-/** Causal positions [i0, i1) of `head`, starting from the carried state rec (MATH.md "Causal").
- *  Leaves rec covering every key < i1. */
-function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i32): void {
+/** Causal positions [i0, i1) of `head`, starting from the carried-in state record `carry`
+ *  (0: no keys before i0) (MATH.md "Causal"). The running S is kept packed as a B operand in
+ *  R_SPACK for the whole pass (z and M in R_STATE): the chunk update writes it in place and the
+ *  output product reads it as is, so S is never repacked per chunk. */
+function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid: i32): void {
   const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), dv = word(desc, L.FAVOR_DV);
   const m = word(desc, L.FAVOR_M), kernel = word(desc, L.FAVOR_KERNEL), len = word(desc, L.FAVOR_LQ);
   const mp = featureCount(kernel, m);
@@ -207,16 +210,26 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i
   const kpack = region(desc, tid, R_KPACK), vpack = region(desc, tid, R_VPACK);
   const pm = region(desc, tid, R_P), spack = region(desc, tid, R_SPACK);
   const rows = region(desc, tid, R_ROWS), work = region(desc, tid, R_GEMM);
+  const rec = region(desc, tid, R_STATE);
   const cb = <usize>C << 2;
   const hq = rows, hk = rows + cb, sk = rows + 2 * cb, mrow = rows + 3 * cb, asum = rows + 4 * cb, dz = rows + 5 * cb;
   const z = stateZ(rec, mp, dv);
-  const rowBytes = <usize>mp << 2, outRow = <usize>dv << 2, pRow = <usize>C << 2;
+  const rowBytes = <usize>mp << 2, outRow = <usize>dv << 2, pCols = roundUp8(C), pRow = <usize>pCols << 2;
+  const sFloats = mp * roundUp8(dv), sPanel = <usize>mp << 5;
+  if (carry != 0) {
+    packB(false, carry, dv, 0, mp, 0, dv, spack);
+    memory.copy(z, stateZ(carry, mp, dv), rowBytes);
+    setMax(rec, mp, dv, getMax(carry, mp, dv));
+  } else {
+    memory.fill(spack, 0, <usize>sFloats << 2);
+    memory.fill(z, 0, rowBytes);
+    setMax(rec, mp, dv, -Infinity);
+  }
 
   for (let c0 = i0; c0 < i1; c0 += C) {
     const n = min(C, i1 - c0);
     const Mprev = getMax(rec, mp, dv);
     const hasState = Mprev != -Infinity;
-    if (hasState) packB(false, rec, dv, 0, mp, 0, dv, spack);
 
     // Keys: s_j, the running maxima M(i) = max(M_prev, s_j for j ≤ i), and κ_j.
     project(desc, keys + (<usize>c0 * <usize>d << 2), n, fk, hk, work);
@@ -243,11 +256,13 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i
     }
 
     // P = ρ κᵀ on the lower-triangular row blocks, then A_ij = P_ij·exp(s_j − M(i)) for j ≤ i.
+    // Block columns are rounded up to whole 8-column panels (kpack is zero-padded, P rows are
+    // roundUp8(C) wide), so no block ends in a partial tile; columns past the block are not read.
     packB(true, fk, mp, 0, mp, 0, n, kpack);
     for (let r0 = 0; r0 < n; r0 += TRI) {
       const rb = min(TRI, n - r0);
-      gemmPanels(rb, r0 + rb, mp, fq + <usize>r0 * rowBytes, mp, false, kpack, <usize>mp << 5,
-        pm + <usize>r0 * pRow, C, 1, 0, work);
+      gemmPanels(rb, min(roundUp8(r0 + rb), roundUp8(n)), mp, fq + <usize>r0 * rowBytes, mp, false, kpack,
+        <usize>mp << 5, pm + <usize>r0 * pRow, pCols, 1, 0, work);
     }
     for (let i = 0; i < n; i++) {
       const p = pm + <usize>i * pRow, Mi = load<f32>(mrow + (<usize>i << 2));
@@ -262,7 +277,7 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i
     // out_i = (Σ_j A_ij v_j + α_i ρ_iᵀ S) / (Σ_j A_ij + α_i ρ_i·z), α_i = exp(M_prev − M(i)).
     const o = out + <usize>c0 * outRow;
     if (hasState) {
-      gemmPanels(n, dv, mp, fq, mp, false, spack, <usize>mp << 5, o, dv, 1, 0, work);
+      gemmPanels(n, dv, mp, fq, mp, false, spack, sPanel, o, dv, 1, 0, work);
       for (let i = 0; i < n; i++) {
         const alpha = expf(Mprev - load<f32>(mrow + (<usize>i << 2)));
         store<f32>(dz + (<usize>i << 2), alpha * load<f32>(dz + (<usize>i << 2)));
@@ -274,7 +289,7 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i
     packB(false, vals + (<usize>c0 * <usize>dv << 2), dv, 0, n, 0, dv, vpack);
     for (let r0 = 0; r0 < n; r0 += TRI) {
       const rb = min(TRI, n - r0);
-      gemmPanels(rb, dv, r0 + rb, pm + <usize>r0 * pRow, C, false, vpack, <usize>n << 5,
+      gemmPanels(rb, dv, r0 + rb, pm + <usize>r0 * pRow, pCols, false, vpack, <usize>n << 5,
         o + <usize>r0 * outRow, dv, 1, 1, work);
     }
     for (let i = 0; i < n; i++) {
@@ -285,7 +300,11 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i
     // Carry: S ← exp(M_prev − M_new)·S + Σ_j exp(s_j − M_new) κ_j v_jᵀ, same for z.
     const Mnew = load<f32>(mrow + (<usize>(n - 1) << 2));
     if (Mnew == -Infinity) continue; // nothing unmasked yet
-    if (hasState && Mnew > Mprev) scaleState(rec, mp, dv, expf(Mprev - Mnew));
+    if (hasState && Mnew > Mprev) {
+      const f = expf(Mprev - Mnew);
+      scale(spack, sFloats, f);
+      scale(z, mp, f);
+    }
     for (let i = 0; i < n; i++) {
       const s = load<f32>(sk + (<usize>i << 2));
       if (s == -Infinity) continue; // κ row is zero
@@ -293,7 +312,7 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i
       scale(row, mp, expf(s - Mnew));
       axpy(z, row, mp, 1);
     }
-    gemmPanels(mp, dv, n, fk, mp, true, vpack, <usize>n << 5, rec, dv, 1, 1, work);
+    gemmPanels(mp, dv, n, fk, mp, true, vpack, <usize>n << 5, spack, 8, 1, 1, work, sPanel); // S stays packed
     setMax(rec, mp, dv, Mnew);
   }
 }
@@ -346,10 +365,7 @@ export function favorQueryPart(desc: usize, item: i32, tid: i32): void {
 
 /** Task: one whole causal head (item = head) from the empty state. */
 export function favorCausalHead(desc: usize, item: i32, tid: i32): void {
-  const rec = region(desc, tid, R_STATE);
-  const mp = featureCount(word(desc, L.FAVOR_KERNEL), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
-  clearState(rec, mp, dv);
-  causalPass(desc, item, 0, word(desc, L.FAVOR_LQ), rec, tid);
+  causalPass(desc, item, 0, word(desc, L.FAVOR_LQ), 0, tid);
 }
 
 /** Task: carried-in state of causal part (item = head·parts + part) = ⊕ of the earlier parts' keys. */

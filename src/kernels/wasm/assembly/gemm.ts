@@ -70,6 +70,15 @@ function kernel(k: i32, a: usize, b: usize, c: usize, ldc: usize, accumulate: bo
 
 /** C[r][j] (+)= tile[r][j] for the valid part of an edge tile. */
 function mergeTile(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool): void {
+  if (cols == 8) { // a row edge (M % MR) of full panels: whole vectors
+    for (let r = 0; r < rows; r++) {
+      const t = tile + (<usize>r << 5), cr = c + <usize>r * ldc;
+      let lo = v128.load(t), hi = v128.load(t, 16);
+      if (accumulate) { lo = f32x4.add(lo, v128.load(cr)); hi = f32x4.add(hi, v128.load(cr, 16)); }
+      v128.store(cr, lo); v128.store(cr, hi, 16);
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const t = tile + (<usize>r << 5), cr = c + <usize>r * ldc;
     for (let j = 0; j < cols; j++) {
@@ -83,13 +92,21 @@ function mergeTile(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, accu
  *  op(A)(i, k) = transA ? a[k·lda + i] : a[i·lda + k]. B: ⌈N/8⌉ panels, panel p at bp + p·panelStride,
  *  each ≥ K rows of 8 floats, zero beyond column N. C: row stride ldc floats.
  *  scratch: PANELS_SCRATCH_BYTES. beta = 0 never reads C. Edge tiles (M % MR, N % 8) run the
- *  same micro-kernel into a tile, then merge. */
+ *  same micro-kernel into a tile, then merge. cPanelBytes: bytes from one 8-column block of C to
+ *  the next (32 for row-major C; with ldc = 8 and cPanelBytes = M·32, C is itself a packed B
+ *  operand, e.g. the causal FAVOR+ state, which is then read without repacking). */
 export function gemmPanels(M: i32, N: i32, K: i32, a: usize, lda: i32, transA: bool, bp: usize,
-  panelStride: usize, c: usize, ldc: i32, alpha: f32, beta: f32, scratch: usize): void {
+  panelStride: usize, c: usize, ldc: i32, alpha: f32, beta: f32, scratch: usize, cPanelBytes: usize = 32): void {
   const ldcb = <usize>ldc << 2;
   const tile = scratch + A_PACK_BYTES;
   if (beta != 0 && beta != 1) {
-    for (let i = 0; i < M; i++) scale(c + <usize>i * ldcb, N, beta);
+    if (cPanelBytes == 32) {
+      for (let i = 0; i < M; i++) scale(c + <usize>i * ldcb, N, beta);
+    } else {
+      for (let j = 0; j < N; j += 8) {
+        for (let i = 0; i < M; i++) scale(c + <usize>i * ldcb + <usize>(j >> 3) * cPanelBytes, min(8, N - j), beta);
+      }
+    }
   }
   const accumulate = beta != 0;
   // Rows per A block: as many micro-tiles as fit the pack buffer (at least one).
@@ -106,7 +123,7 @@ export function gemmPanels(M: i32, N: i32, K: i32, a: usize, lda: i32, transA: b
       for (let i = 0; i < mc; i += MR) {
         const rows = min(MR, mc - i);
         const ap = scratch + <usize>(i / MR) * panelBytes;
-        const cij = c + <usize>(m0 + i) * ldcb + (<usize>j << 2);
+        const cij = c + <usize>(m0 + i) * ldcb + <usize>(j >> 3) * cPanelBytes;
         if (rows == MR && cols == 8) {
           kernel(K, ap, b, cij, ldcb, accumulate);
         } else {
