@@ -8,6 +8,7 @@ import { Context } from './context.js';
 import { runFavor } from './favor.js';
 import { runExact } from './exact.js';
 import { runMatmul, type MatmulArgs } from './matmul.js';
+import { runFavorBackward, type FavorBackwardArgs } from './favor-backward.js';
 
 export interface WasmBackendOptions {
   /** Threads including the caller; default: all cores (1 without SharedArrayBuffer). */
@@ -30,6 +31,8 @@ export interface WasmBackend extends Backend {
   readonly memory: WebAssembly.Memory;
   /** C = alpha·op(A)·op(B) + beta·C, see MatmulArgs. */
   matmul(args: MatmulArgs): void;
+  /** FAVOR+ backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv_ given out and gOut. */
+  favorBackward(args: FavorBackwardArgs): void;
   /** A float32 buffer inside the wasm memory: pass it to favor/exact/matmul to avoid copies. */
   alloc(n: number): Float32Array;
   /** Returns a buffer from alloc to the heap. */
@@ -105,6 +108,10 @@ class WasmEngine implements WasmBackend {
 
   matmul(args: MatmulArgs): void {
     runMatmul(this.live(), args);
+  }
+
+  favorBackward(args: FavorBackwardArgs): void {
+    runFavorBackward(this.live(), args);
   }
 
   alloc(n: number): Float32Array {

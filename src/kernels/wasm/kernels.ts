@@ -26,12 +26,16 @@ export interface KernelExports {
   exactRowsPerItem(): number;
   matmulTile: TaskFn;
   matmulScratchBytes(): number;
+  favorBwdBidirHead: TaskFn;
+  favorBwdCausalHead: TaskFn;
+  favorBwdScratchBytes(desc: number): number;
 }
 
 /** Task exports, by index: the worker protocol sends the index. */
 export const TASKS = [
   'favorBidirHead', 'favorKeyPart', 'favorReduce', 'favorQueryPart',
   'favorCausalHead', 'favorCausalCarry', 'favorCausalPart', 'exactBlock', 'matmulTile',
+  'favorBwdBidirHead', 'favorBwdCausalHead',
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 

@@ -4,6 +4,7 @@ export { favorBidirHead, favorKeyPart, favorReduce, favorQueryPart, favorCausalH
   favorCausalPart, favorScratchBytes, favorStateBytes, packProjection, packedProjectionBytes } from './favor';
 export { exactBlock, exactScratchBytes, exactRowsPerItem } from './exact';
 export { matmulTile, matmulScratchBytes } from './matmul';
+export { favorBwdBidirHead, favorBwdCausalHead, favorBwdScratchBytes } from './favor-backward';
 import { expf, expv } from './exp';
 import { sinCosRow } from './trig';
 

@@ -1,0 +1,80 @@
+// JS driver of the FAVOR+ backward kernels (assembly/favor-backward.ts): stages the arguments,
+// fills the descriptor and runs one task item per (batch, head) over the thread pool. Gradients
+// are ADDED into dq, dk, dv (they are staged as read-write outputs).
+import type { Kernel } from '../backend.js';
+import * as L from './layout.js';
+import * as B from './layout-backward.js';
+import type { Context } from './context.js';
+import { Staging } from './staging.js';
+import { checkDims, checkLength } from './check.js';
+
+const KERNEL_IDS: Record<Kernel, number> = {
+  softmax: L.KERNEL_SOFTMAX,
+  'softmax-hyp': L.KERNEL_SOFTMAX_HYP,
+  trig: L.KERNEL_TRIG,
+  relu: L.KERNEL_RELU,
+};
+
+/** Positions per chunk: args.chunk bounds the memory; the result does not depend on it. The causal
+ *  cap is smaller because of the two C×C products per chunk. */
+const MAX_CHUNK_BIDIRECTIONAL = 120;
+const MAX_CHUNK_CAUSAL = 60;
+
+export interface FavorBackwardArgs {
+  q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array; gOut: Float32Array;
+  projection: Float32Array; keyMask?: Float32Array | undefined;
+  dq: Float32Array; dk: Float32Array; dv_: Float32Array;
+  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
+  kernel: Kernel; causal: boolean; chunk: number;
+}
+
+export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
+  const what = 'wasm favor backward';
+  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv, m: a.m });
+  if (!(a.kernel in KERNEL_IDS)) throw new RangeError(`${what}: unknown kernel '${a.kernel}'`);
+  if (!Number.isInteger(a.chunk) || a.chunk < 1) throw new RangeError(`${what}: chunk must be a positive integer, got ${a.chunk}`);
+  if (a.causal && a.Lq !== a.Lk) throw new RangeError(`${what}: causal attention requires Lq === Lk (got ${a.Lq}, ${a.Lk})`);
+  const heads = a.B * a.H;
+  checkLength(what, 'q', a.q, heads * a.Lq * a.d);
+  checkLength(what, 'k', a.k, heads * a.Lk * a.d);
+  checkLength(what, 'v', a.v, heads * a.Lk * a.dv);
+  checkLength(what, 'out', a.out, heads * a.Lq * a.dv);
+  checkLength(what, 'gOut', a.gOut, heads * a.Lq * a.dv);
+  checkLength(what, 'dq', a.dq, heads * a.Lq * a.d);
+  checkLength(what, 'dk', a.dk, heads * a.Lk * a.d);
+  checkLength(what, 'dv', a.dv_, heads * a.Lk * a.dv);
+  checkLength(what, 'projection', a.projection, a.m * a.d);
+  if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
+  if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
+
+  const chunk = Math.min(a.chunk, a.causal ? MAX_CHUNK_CAUSAL : MAX_CHUNK_BIDIRECTIONAL);
+  const staging = new Staging(ctx.heap);
+  try {
+    const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
+    const out = staging.input(a.out), gOut = staging.input(a.gOut);
+    const w = staging.input(a.projection);
+    const mask = a.keyMask ? staging.input(a.keyMask) : 0;
+    const dq = staging.output(a.dq, true), dk = staging.output(a.dk, true), dv = staging.output(a.dv_, true);
+
+    const hyp = a.kernel === 'softmax-hyp';
+    const { u32, f32 } = ctx.descriptor();
+    u32.fill(0, 0, B.FBWD_WORDS);
+    u32[B.FBWD_Q] = q; u32[B.FBWD_K] = keys; u32[B.FBWD_V] = v; u32[B.FBWD_OUT] = out; u32[B.FBWD_GOUT] = gOut;
+    u32[B.FBWD_DQ] = dq; u32[B.FBWD_DK] = dk; u32[B.FBWD_DV] = dv;
+    u32[B.FBWD_W] = w; u32[B.FBWD_MASK] = mask; u32[B.FBWD_H] = a.H;
+    u32[B.FBWD_LQ] = a.Lq; u32[B.FBWD_LK] = a.Lk; u32[B.FBWD_D] = a.d; u32[B.FBWD_DVDIM] = a.dv;
+    u32[B.FBWD_M] = a.m; u32[B.FBWD_KERNEL] = KERNEL_IDS[a.kernel]; u32[B.FBWD_CHUNK] = chunk;
+    u32[B.FBWD_CAUSAL] = a.causal ? 1 : 0;
+    f32[B.FBWD_ALPHA_F32] = a.d ** -0.25;
+    f32[B.FBWD_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m);
+    f32[B.FBWD_INV_SQRT_M_F32] = 1 / Math.sqrt(a.m);
+    const stride = ctx.kernels.favorBwdScratchBytes(ctx.desc);
+    const scratch = ctx.scratch(stride * ctx.threads);
+    const desc = ctx.descriptor().u32; // the heap may have grown: fresh view
+    desc[B.FBWD_SCRATCH] = scratch; desc[B.FBWD_SCRATCH_STRIDE] = stride;
+    ctx.run(a.causal ? 'favorBwdCausalHead' : 'favorBwdBidirHead', heads);
+    staging.commit();
+  } finally {
+    staging.release();
+  }
+}
