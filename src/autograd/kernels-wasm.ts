@@ -1,13 +1,14 @@
-// The differentiable ops' matmul on the WebAssembly SIMD backend (packed, threaded), for float32
-// data. The attention forwards already reach the wasm backend through defaultBackend(); the
-// attention backwards stay on the plain-TS kernels until wasm versions exist.
+// The differentiable ops' matmul and FAVOR+ backward on the WebAssembly SIMD backend (packed,
+// threaded), for float32 data. The attention forwards already reach the wasm backend through
+// defaultBackend(); the exact-attention backward stays on the plain-TS kernel.
 import type { WasmBackend } from '../kernels/wasm/index.js';
-import type { GradKernels, MatmulArgs } from './kernels.js';
+import type { FavorBwdArgs, GradKernels, MatmulArgs } from './kernels.js';
 import { tsMatmul } from './kernels-ts/matmul.js';
+import { tsFavorBackward } from './kernels-ts/favor.js';
 
 export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { name: string } {
   return {
-    name: `${backend.name}-matmul+ts`,
+    name: `${backend.name}-matmul+favor-backward+ts`,
     matmul(p: MatmulArgs): void {
       const { a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, accumulate } = p;
       if (!(a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array)) {
@@ -16,6 +17,17 @@ export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { 
       }
       // The whole batch is one parallel job; stride 0 broadcasts a shared matrix (e.g. a weight).
       backend.matmul({ a, b, c, M, N, K, transA, transB, beta: accumulate ? 1 : 0, batch, strideA, strideB, strideC });
+    },
+    favorBackward(p: FavorBwdArgs): void {
+      const { q, k, v, out, gOut, projection, keyMask, dq, dk, dv_ } = p;
+      if (!(q instanceof Float32Array && k instanceof Float32Array && v instanceof Float32Array &&
+          out instanceof Float32Array && gOut instanceof Float32Array && projection instanceof Float32Array &&
+          dq instanceof Float32Array && dk instanceof Float32Array && dv_ instanceof Float32Array &&
+          (keyMask === undefined || keyMask instanceof Float32Array))) {
+        tsFavorBackward(p); // float64 stays on the plain-TS kernel
+        return;
+      }
+      backend.favorBackward({ ...p, q, k, v, out, gOut, projection, keyMask, dq, dk, dv_ });
     },
   };
 }
