@@ -4,7 +4,8 @@ import { drawProjection } from '../favor/projection.js';
 import { featureCount } from '../kernels/backend.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/index.js';
 import { tsExactBackward } from '../autograd/kernels-ts/exact.js';
-import { tsFavorBackward } from '../autograd/kernels-ts/favor.js';
+import { currentGradKernels, useGradKernels } from '../autograd/kernels.js';
+import { wasmGradKernels } from '../autograd/kernels-wasm.js';
 
 export interface BenchCase {
   impl: 'favor' | 'exact';
@@ -40,13 +41,17 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
     let once = forward;
     let backwardName = '';
     if (c.backward) {
-      // The gradients of q, k, v given dL/dout; the attention backwards run on the plain-TS kernels.
+      // The gradients of q, k, v given dL/dout, through the kernels autograd uses: installed as
+      // the CLI engine does, the FAVOR+ backward runs on the wasm backend (threaded); the exact
+      // attention backward is plain TS (single-threaded).
+      useGradKernels(wasmGradKernels(backend));
+      const favorBackward = currentGradKernels().favorBackward;
       const gOut = backend.alloc(n), dq = backend.alloc(n), dk = backend.alloc(n), dv_ = backend.alloc(n);
       fill(gOut, 4);
       once = c.impl === 'favor'
-        ? () => { forward(); tsFavorBackward({ ...favorArgs, gOut, dq, dk, dv_ }); }
+        ? () => { forward(); favorBackward({ ...favorArgs, gOut, dq, dk, dv_ }); }
         : () => { forward(); tsExactBackward({ ...exactArgs, gOut, dq, dk, dv_ }); };
-      backwardName = ', backward ts';
+      backwardName = c.impl === 'favor' ? ', backward wasm' : ', backward ts';
     }
     once(); // warm-up: compiles, grows memory, starts the workers
     const times: number[] = [];

@@ -24,7 +24,7 @@ const flags = defineFlags({
   seconds: { type: 'number', positive: true, default: 2, help: 'time each case for about this long after warm-up' },
   'exact-max-L': { type: 'int', min: 1, default: 16384, help: 'exact attention is not run above this L (it is quadratic: minutes per call at 65536)' },
   timeout: { type: 'number', positive: true, default: 600, help: 'seconds before a case is stopped and reported as an error' },
-  backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; backward kernels are plain TS, single-threaded)' },
+  backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; FAVOR+ backward on the wasm kernels, threaded; exact backward plain TS, single-threaded)' },
   json: { type: 'boolean', help: 'one JSON line per case' },
   plot: { type: 'string', metavar: 'FILE.svg', help: 'write time and peak memory against L, log-log' },
 });
