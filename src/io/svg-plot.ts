@@ -45,10 +45,12 @@ const SUPERSCRIPT: Record<string, string> = {
   '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹',
 };
 
-/** Short tick label: plain numbers in [1e-3, 1e5), otherwise "10⁻⁵" or "2·10⁻⁵". */
+/** Short tick label: integers below 1e6 as they are (e.g. L = 16384), other plain numbers in
+ *  [1e-3, 1e5) to 4 digits, otherwise "10⁻⁵" or "2·10⁻⁵". */
 export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
+  if (Number.isInteger(v) && a < 1e6) return String(v);
   if (a >= 1e-3 && a < 1e5) return String(Number(v.toPrecision(4)));
   const e = Math.floor(Math.log10(a) + 1e-9);
   const mant = Number((v / 10 ** e).toPrecision(3));
