@@ -13,3 +13,29 @@ export function checkLength(what: string, name: string, arr: Float32Array, expec
     throw new RangeError(`${what}: ${name} has ${arr.length} elements, expected ${atLeast ? 'at least ' : ''}${expected}`);
   }
 }
+
+/** The arguments every attention driver shares: dims, causal Lq = Lk, and q, k, v, out, keyMask sizes. */
+export function checkAttention(what: string, a: {
+  q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array; keyMask?: Float32Array | undefined;
+  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; causal: boolean;
+}): void {
+  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv });
+  if (a.causal && a.Lq !== a.Lk) throw new RangeError(`${what}: causal attention requires Lq === Lk (got ${a.Lq}, ${a.Lk})`);
+  const heads = a.B * a.H;
+  checkLength(what, 'q', a.q, heads * a.Lq * a.d);
+  checkLength(what, 'k', a.k, heads * a.Lk * a.d);
+  checkLength(what, 'v', a.v, heads * a.Lk * a.dv);
+  checkLength(what, 'out', a.out, heads * a.Lq * a.dv);
+  if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
+}
+
+/** checkAttention plus the FAVOR+ extras: m, kernel, chunk and the projection [m, d]. */
+export function checkFavor(what: string, a: Parameters<typeof checkAttention>[1] & {
+  projection: Float32Array; m: number; kernel: string; chunk: number;
+}, kernelIds: object): void {
+  checkAttention(what, a);
+  checkDims(what, { m: a.m });
+  if (!(a.kernel in kernelIds)) throw new RangeError(`${what}: unknown kernel '${a.kernel}'`);
+  if (!Number.isInteger(a.chunk) || a.chunk < 1) throw new RangeError(`${what}: chunk must be a positive integer, got ${a.chunk}`);
+  checkLength(what, 'projection', a.projection, a.m * a.d);
+}

@@ -3,18 +3,12 @@ import type { ExactArgs } from '../backend.js';
 import * as L from './layout.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
-import { checkDims, checkLength } from './check.js';
+import { checkAttention } from './check.js';
 
 export function runExact(ctx: Context, a: ExactArgs): void {
   const what = 'wasm exact';
-  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv });
-  if (a.causal && a.Lq !== a.Lk) throw new RangeError(`${what}: causal attention requires Lq === Lk (got ${a.Lq}, ${a.Lk})`);
+  checkAttention(what, a);
   const heads = a.B * a.H;
-  checkLength(what, 'q', a.q, heads * a.Lq * a.d);
-  checkLength(what, 'k', a.k, heads * a.Lk * a.d);
-  checkLength(what, 'v', a.v, heads * a.Lk * a.dv);
-  checkLength(what, 'out', a.out, heads * a.Lq * a.dv);
-  if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
 
   const k = ctx.kernels;
   const blocks = Math.ceil(a.Lq / k.exactRowsPerItem());

@@ -6,7 +6,7 @@ import * as L from './layout.js';
 import * as B from './layout-backward.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
-import { checkDims, checkLength } from './check.js';
+import { checkFavor, checkLength } from './check.js';
 
 const KERNEL_IDS: Record<Kernel, number> = {
   softmax: L.KERNEL_SOFTMAX,
@@ -30,21 +30,12 @@ export interface FavorBackwardArgs {
 
 export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
   const what = 'wasm favor backward';
-  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv, m: a.m });
-  if (!(a.kernel in KERNEL_IDS)) throw new RangeError(`${what}: unknown kernel '${a.kernel}'`);
-  if (!Number.isInteger(a.chunk) || a.chunk < 1) throw new RangeError(`${what}: chunk must be a positive integer, got ${a.chunk}`);
-  if (a.causal && a.Lq !== a.Lk) throw new RangeError(`${what}: causal attention requires Lq === Lk (got ${a.Lq}, ${a.Lk})`);
+  checkFavor(what, a, KERNEL_IDS);
   const heads = a.B * a.H;
-  checkLength(what, 'q', a.q, heads * a.Lq * a.d);
-  checkLength(what, 'k', a.k, heads * a.Lk * a.d);
-  checkLength(what, 'v', a.v, heads * a.Lk * a.dv);
-  checkLength(what, 'out', a.out, heads * a.Lq * a.dv);
   checkLength(what, 'gOut', a.gOut, heads * a.Lq * a.dv);
   checkLength(what, 'dq', a.dq, heads * a.Lq * a.d);
   checkLength(what, 'dk', a.dk, heads * a.Lk * a.d);
   checkLength(what, 'dv', a.dv_, heads * a.Lk * a.dv);
-  checkLength(what, 'projection', a.projection, a.m * a.d);
-  if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
 
   const chunk = Math.min(a.chunk, a.causal ? MAX_CHUNK_CAUSAL : MAX_CHUNK_BIDIRECTIONAL);

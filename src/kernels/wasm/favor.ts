@@ -4,7 +4,7 @@ import type { FavorArgs, Kernel } from '../backend.js';
 import * as L from './layout.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
-import { checkDims, checkLength } from './check.js';
+import { checkFavor, checkLength } from './check.js';
 
 const KERNEL_IDS: Record<Kernel, number> = {
   softmax: L.KERNEL_SOFTMAX,
@@ -28,17 +28,8 @@ const MIN_PART = 16;
 
 export function runFavor(ctx: Context, a: FavorArgs): void {
   const what = 'wasm favor';
-  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv, m: a.m });
-  if (!(a.kernel in KERNEL_IDS)) throw new RangeError(`${what}: unknown kernel '${a.kernel}'`);
-  if (!Number.isInteger(a.chunk) || a.chunk < 1) throw new RangeError(`${what}: chunk must be a positive integer, got ${a.chunk}`);
-  if (a.causal && a.Lq !== a.Lk) throw new RangeError(`${what}: causal attention requires Lq === Lk (got ${a.Lq}, ${a.Lk})`);
+  checkFavor(what, a, KERNEL_IDS);
   const heads = a.B * a.H;
-  checkLength(what, 'q', a.q, heads * a.Lq * a.d);
-  checkLength(what, 'k', a.k, heads * a.Lk * a.d);
-  checkLength(what, 'v', a.v, heads * a.Lk * a.dv);
-  checkLength(what, 'out', a.out, heads * a.Lq * a.dv);
-  checkLength(what, 'projection', a.projection, a.m * a.d);
-  if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
 
   const k = ctx.kernels;
   const capped = Math.min(a.chunk, a.causal ? MAX_CHUNK_CAUSAL : MAX_CHUNK_BIDIRECTIONAL);
