@@ -7,6 +7,10 @@ import type { Arr } from './var.js';
 import { tsMatmul } from './kernels-ts/matmul.js';
 import { tsFavorBackward, tsFavorForward } from './kernels-ts/favor.js';
 import { tsExactBackward, tsExactForward } from './kernels-ts/exact.js';
+import { tsDropoutBackward, tsDropoutForward, tsGeluBackward, tsGeluForward } from './kernels-ts/pointwise.js';
+import { tsLayerNormBackward, tsLayerNormForward } from './kernels-ts/layernorm.js';
+import { tsEmbeddingBackward, tsEmbeddingForward } from './kernels-ts/embedding.js';
+import { tsCrossEntropyBackward, tsCrossEntropyForward } from './kernels-ts/cross-entropy.js';
 import { defaultBackend } from '../kernels/default.js';
 
 /**
@@ -44,6 +48,48 @@ export interface ExactBwdArgs extends ExactFwdArgs {
   gOut: Arr; dq: Arr; dk: Arr; dv_: Arr;
 }
 
+/** GELU, tanh approximation, elementwise over x.length values: y = ½x(1 + tanh(c(x + 0.044715x³))). */
+export interface GeluFwdArgs { x: Arr; y: Arr }
+
+/** ADDS gy·GELU′(x) into gx. */
+export interface GeluBwdArgs { x: Arr; gy: Arr; gx: Arr }
+
+/** LayerNorm over `rows` rows of D: y = (x − μ)·r⊙γ + β, r = 1/√(var + eps); writes μ and r per row. */
+export interface LayerNormFwdArgs {
+  x: Arr; gamma: Arr; beta: Arr; y: Arr; mean: Arr; rstd: Arr;
+  rows: number; D: number; eps: number;
+}
+
+/** ADDS dL/dx, dL/dγ, dL/dβ into gx, gGamma, gBeta (null: not wanted) given gy and the forward's μ, r. */
+export interface LayerNormBwdArgs {
+  x: Arr; gamma: Arr; mean: Arr; rstd: Arr; gy: Arr;
+  gx: Arr | null; gGamma: Arr | null; gBeta: Arr | null;
+  rows: number; D: number;
+}
+
+/** out[i, :] = table[ids[i], :] for a table of rows of D; every id is a valid row. */
+export interface EmbeddingFwdArgs { table: Arr; ids: Int32Array; out: Arr; D: number }
+
+/** gTable[ids[i], :] += gOut[i, :]; each entry's additions happen in token order (deterministic). */
+export interface EmbeddingBwdArgs { gOut: Arr; ids: Int32Array; gTable: Arr; D: number }
+
+/** Inverted dropout with a given keep mask (1 keep, 0 drop): y = x·scale where kept, 0 elsewhere. */
+export interface DropoutFwdArgs { x: Arr; mask: Uint8Array; scale: number; y: Arr }
+
+/** ADDS gy·scale into gx where kept. */
+export interface DropoutBwdArgs { gy: Arr; mask: Uint8Array; scale: number; gx: Arr }
+
+/** Softmax cross-entropy of `rows` rows of V logits; rows whose target is ignoreIndex do not count.
+ *  The forward writes each counted row's log-sum-exp into lse and returns the mean loss (0 when no
+ *  row counts); every counted target is in [0, V). */
+export interface CrossEntropyFwdArgs {
+  logits: Arr; targets: Int32Array; lse: Arr;
+  rows: number; V: number; ignoreIndex: number;
+}
+
+/** ADDS (softmax − onehot(target))·gLoss/n into dLogits on the n counted rows. */
+export interface CrossEntropyBwdArgs extends CrossEntropyFwdArgs { gLoss: number; dLogits: Arr }
+
 export interface GradKernels {
   readonly name: string;
   matmul(a: MatmulArgs): void;
@@ -51,6 +97,16 @@ export interface GradKernels {
   favorBackward(a: FavorBwdArgs): void;
   exactForward(a: ExactFwdArgs): void;
   exactBackward(a: ExactBwdArgs): void;
+  geluForward(a: GeluFwdArgs): void;
+  geluBackward(a: GeluBwdArgs): void;
+  layerNormForward(a: LayerNormFwdArgs): void;
+  layerNormBackward(a: LayerNormBwdArgs): void;
+  embeddingForward(a: EmbeddingFwdArgs): void;
+  embeddingBackward(a: EmbeddingBwdArgs): void;
+  dropoutForward(a: DropoutFwdArgs): void;
+  dropoutBackward(a: DropoutBwdArgs): void;
+  crossEntropyForward(a: CrossEntropyFwdArgs): number;
+  crossEntropyBackward(a: CrossEntropyBwdArgs): void;
 }
 
 /** Plain TypeScript, float32 or float64, inner sums in float64. */
@@ -61,6 +117,16 @@ export const tsKernels: GradKernels = {
   favorBackward: tsFavorBackward,
   exactForward: tsExactForward,
   exactBackward: tsExactBackward,
+  geluForward: tsGeluForward,
+  geluBackward: tsGeluBackward,
+  layerNormForward: tsLayerNormForward,
+  layerNormBackward: tsLayerNormBackward,
+  embeddingForward: tsEmbeddingForward,
+  embeddingBackward: tsEmbeddingBackward,
+  dropoutForward: tsDropoutForward,
+  dropoutBackward: tsDropoutBackward,
+  crossEntropyForward: tsCrossEntropyForward,
+  crossEntropyBackward: tsCrossEntropyBackward,
 };
 
 /**

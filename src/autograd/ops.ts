@@ -223,32 +223,20 @@ export function mergeHeads(x: Var): Var {
 // ---------------------------------------------------------------------------------------------
 // activations and normalisation
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-
 /**
  * GELU, tanh approximation (Hendrycks & Gimpel; as in GPT-2/BERT implementations):
  * y = ½x(1 + tanh(c(x + 0.044715x³))), c = √(2/π).
- * dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t = tanh(c(x + 0.044715x³)).
+ * Backward: dx += g·dy/dx, dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t = tanh(c(x + 0.044715x³)).
  */
 export function gelu(a: Var): Var {
-  const n = a.size;
   const out = output(a, a.shape, recording(a));
-  const x = a.data;
-  for (let i = 0; i < n; i++) {
-    const v = x[i]!;
-    out.data[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
-  }
+  const kern = kernelsFor(a.data);
+  kern.geluForward({ x: a.data, y: out.data });
   if (out.requiresGrad) {
     record(() => {
       const g = out.grad;
       if (!g) return;
-      const ga = a.gradBuf();
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        const t = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
-        const dydx = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
-        ga[i] = ga[i]! + g[i]! * dydx;
-      }
+      kern.geluBackward({ x: a.data, gy: g, gx: a.gradBuf() });
     });
   }
   return out;
@@ -264,43 +252,19 @@ export function layerNorm(x: Var, gamma: Var, beta: Var, eps = 1e-5): Var {
   if (gamma.size !== D || beta.size !== D) throw new Error(`layerNorm: γ and β need ${D} values`);
   const rows = x.size / D;
   const out = output(x, x.shape, recording(x, gamma, beta));
-  const mean = new Float64Array(rows), rstd = new Float64Array(rows);
-  const xd = x.data, gd = gamma.data, bd = beta.data, o = out.data;
-  for (let r = 0; r < rows; r++) {
-    const off = r * D;
-    let mu = 0;
-    for (let c = 0; c < D; c++) mu += xd[off + c]!;
-    mu /= D;
-    let v = 0;
-    for (let c = 0; c < D; c++) v += (xd[off + c]! - mu) ** 2;
-    const rs = 1 / Math.sqrt(v / D + eps);
-    mean[r] = mu; rstd[r] = rs;
-    for (let c = 0; c < D; c++) o[off + c] = (xd[off + c]! - mu) * rs * gd[c]! + bd[c]!;
-  }
+  const mean = alloc(x.data, rows), rstd = alloc(x.data, rows);
+  const kern = kernelsFor(x.data);
+  kern.layerNormForward({ x: x.data, gamma: gamma.data, beta: beta.data, y: out.data, mean, rstd, rows, D, eps });
   if (out.requiresGrad) {
     record(() => {
       const g = out.grad;
       if (!g) return;
-      const gx = x.requiresGrad ? x.gradBuf() : null;
-      const gg = gamma.requiresGrad ? gamma.gradBuf() : null;
-      const gb = beta.requiresGrad ? beta.gradBuf() : null;
-      for (let r = 0; r < rows; r++) {
-        const off = r * D, mu = mean[r]!, rs = rstd[r]!;
-        let mg = 0, mgx = 0;
-        for (let c = 0; c < D; c++) {
-          const xb = (xd[off + c]! - mu) * rs, gi = g[off + c]!;
-          if (gg) gg[c] = gg[c]! + gi * xb;
-          if (gb) gb[c] = gb[c]! + gi;
-          const gh = gi * gd[c]!;
-          mg += gh; mgx += gh * xb;
-        }
-        if (!gx) continue;
-        mg /= D; mgx /= D;
-        for (let c = 0; c < D; c++) {
-          const xb = (xd[off + c]! - mu) * rs;
-          gx[off + c] = gx[off + c]! + rs * (g[off + c]! * gd[c]! - mg - xb * mgx);
-        }
-      }
+      kern.layerNormBackward({
+        x: x.data, gamma: gamma.data, mean, rstd, gy: g, rows, D,
+        gx: x.requiresGrad ? x.gradBuf() : null,
+        gGamma: gamma.requiresGrad ? gamma.gradBuf() : null,
+        gBeta: beta.requiresGrad ? beta.gradBuf() : null,
+      });
     });
   }
   return out;
@@ -315,22 +279,19 @@ export function embedding(table: Var, ids: Int32Array | readonly number[], idsSh
   const [V, D] = table.shape as [number, number];
   const n = ids.length;
   if (sizeOf(idsShape) !== n) throw new Error(`embedding: ${n} ids for shape ${formatShape(idsShape)}`);
-  const out = output(table, [...idsShape, D], recording(table));
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
     if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`embedding: id ${id} at ${i} is out of range [0, ${V})`);
-    out.data.set(table.data.subarray(id * D, id * D + D), i * D);
   }
+  const saved = Int32Array.from(ids); // the caller may reuse its array before backward runs
+  const out = output(table, [...idsShape, D], recording(table));
+  const kern = kernelsFor(table.data);
+  kern.embeddingForward({ table: table.data, ids: saved, out: out.data, D });
   if (out.requiresGrad) {
-    const saved = Int32Array.from(ids);
     record(() => {
       const g = out.grad;
       if (!g) return;
-      const gt = table.gradBuf();
-      for (let i = 0; i < n; i++) {
-        const row = saved[i]! * D;
-        for (let c = 0; c < D; c++) gt[row + c] = gt[row + c]! + g[i * D + c]!;
-      }
+      kern.embeddingBackward({ gOut: g, ids: saved, gTable: table.gradBuf(), D });
     });
   }
   return out;
@@ -340,24 +301,24 @@ export function embedding(table: Var, ids: Int32Array | readonly number[], idsSh
  * Inverted dropout: each entry is zeroed with probability p (keep iff rng.uint32() ≥ p·2³²), kept
  * ones are scaled by 1/(1−p). The mask comes from the given counter-based Rng, so a run is
  * reproducible from its seed (and Rng state). Saves a byte mask. p = 0 returns a unchanged.
+ * Backward: dx += g/(1−p) where kept.
  */
 export function dropout(a: Var, p: number, rng: Rng): Var {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout probability must be in [0, 1), got ${p}`);
   if (p === 0) return a;
   const n = a.size;
   const threshold = p * 4294967296;
-  const keepScale = 1 / (1 - p);
+  const scale = 1 / (1 - p);
   const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (rng.uint32() >= threshold) mask[i] = 1;
   const out = output(a, a.shape, recording(a));
-  for (let i = 0; i < n; i++) {
-    if (rng.uint32() >= threshold) { mask[i] = 1; out.data[i] = a.data[i]! * keepScale; }
-  }
+  const kern = kernelsFor(a.data);
+  kern.dropoutForward({ x: a.data, mask, scale, y: out.data });
   if (out.requiresGrad) {
     record(() => {
       const g = out.grad;
       if (!g) return;
-      const ga = a.gradBuf();
-      for (let i = 0; i < n; i++) if (mask[i]) ga[i] = ga[i]! + g[i]! * keepScale;
+      kern.dropoutBackward({ gy: g, mask, scale, gx: a.gradBuf() });
     });
   }
   return out;
@@ -366,45 +327,31 @@ export function dropout(a: Var, p: number, rng: Rng): Var {
 /**
  * Mean softmax cross-entropy: logits [..., V], integer targets (one per row); rows whose target is
  * `ignoreIndex` do not count. Loss = (1/n) Σ_rows (logsumexp(z) − z_target) over the n counted rows
- * (0 when none). Backward: dz = (softmax(z) − onehot(target))·g/n on counted rows. Saves nothing
- * beyond the logits (the softmax is recomputed).
+ * (0 when none). Backward: dz = (softmax(z) − onehot(target))·g/n on counted rows. Saves the
+ * log-sum-exp of each row (the softmax is recomputed from it).
  */
 export function crossEntropy(logits: Var, targets: Int32Array | readonly number[], ignoreIndex = -100): Var {
   const V = logits.shape[logits.rank - 1]!;
   const rows = logits.size / V;
   if (targets.length !== rows) throw new Error(`crossEntropy: ${targets.length} targets for ${rows} rows of ${formatShape(logits.shape)}`);
-  const z = logits.data;
-  let total = 0, count = 0;
-  const lse = new Float64Array(rows);
+  let count = 0;
   for (let r = 0; r < rows; r++) {
     const t = targets[r]!;
     if (t === ignoreIndex) continue;
     if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`crossEntropy: target ${t} at row ${r} is out of range [0, ${V})`);
-    const off = r * V;
-    let mx = -Infinity;
-    for (let c = 0; c < V; c++) if (z[off + c]! > mx) mx = z[off + c]!;
-    let s = 0;
-    for (let c = 0; c < V; c++) s += Math.exp(z[off + c]! - mx);
-    lse[r] = mx + Math.log(s);
-    total += lse[r]! - z[off + t]!;
     count++;
   }
+  const saved = Int32Array.from(targets); // the caller may reuse its array before backward runs
+  const lse = alloc(logits.data, rows);
+  const kern = kernelsFor(logits.data);
+  const args = { logits: logits.data, targets: saved, lse, rows, V, ignoreIndex };
   const out = output(logits, [1], recording(logits));
-  out.data[0] = count ? total / count : 0;
+  out.data[0] = kern.crossEntropyForward(args);
   if (out.requiresGrad && count > 0) {
-    const saved = Int32Array.from(targets);
     record(() => {
       const g = out.grad;
       if (!g) return;
-      const gz = logits.gradBuf();
-      const f = g[0]! / count;
-      for (let r = 0; r < rows; r++) {
-        const t = saved[r]!;
-        if (t === ignoreIndex) continue;
-        const off = r * V, l = lse[r]!;
-        for (let c = 0; c < V; c++) gz[off + c] = gz[off + c]! + f * Math.exp(z[off + c]! - l);
-        gz[off + t] = gz[off + t]! - f;
-      }
+      kern.crossEntropyBackward({ ...args, gLoss: g[0]!, dLogits: logits.gradBuf() });
     });
   }
   return out;
