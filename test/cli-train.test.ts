@@ -155,6 +155,22 @@ describe('performer train', () => {
     expectError(await run(['train', '--data', textFile, '--out', join(dir, 'x'), '--init-from', join(dir, 'missing')]), 'train', /no such checkpoint directory/);
   });
 
+  test('--token-shift is part of the model: saved, kept on resume, generated from, and must match --init-from', async () => {
+    const out = join(dir, 'shift');
+    const r = await run(['train', '--data', textFile, '--out', out, ...TINY, '--token-shift', '--steps', '4', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /token shift/);
+    assert.equal((await loadTrainedModel(out)).spec.model.tokenShift, true);
+    expectError(await run(['train', '--resume', '--data', textFile, '--out', out, '--steps', '6', '--token-shift=false']), 'train',
+      /--token-shift false does not match the run in .* \(token-shift true\): the model shape of a resumed run is fixed/);
+    assert.equal((await run(['train', '--resume', '--data', textFile, '--out', out, '--steps', '6'])).code, 0);
+    const g = await run(['generate', '--checkpoint', out, '--prompt', 'Four', '--tokens', '5', '--json']);
+    assert.equal(g.code, 0, g.stderr);
+    expectError(await run(['train', '--data', textFile, '--out', join(dir, 'no-shift'), ...TINY, '--steps', '2', '--init-from', out]),
+      'train', /--init-from .*: it was trained with token shift, this run does not use it/);
+    assert.ok(!existsSync(join(dir, 'no-shift')), 'no output on failure');
+  });
+
   test('--model mlm trains a masked-LM encoder; FASTA data gets the amino-acid tokenizer', async () => {
     const out = join(dir, 'mlm-fasta');
     const r = await run(['train', '--data', fastaFile, '--out', out, '--model', 'mlm', ...TINY, '--steps', '6', '--val-fraction', '0.2', '--json']);

@@ -52,6 +52,8 @@ const configs: [string, PerformerConfig][] = [
   ['favor softmax, no positions, chunk 64', { ...base, positions: 'none', chunk: 64 }],
   ['exact, learned', { ...base, attention: 'exact' }],
   ['exact, rotary', { ...base, attention: 'exact', positions: 'rotary' }],
+  ['favor softmax, rotary, token shift', { ...base, positions: 'rotary', tokenShift: true }],
+  ['exact, learned, token shift, odd dim', { ...base, attention: 'exact', tokenShift: true, dim: 18, heads: 3 }],
 ];
 
 test('feeding one token at a time equals the full causal forward at every position', () => {

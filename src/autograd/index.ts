@@ -5,6 +5,7 @@ export {
   matmul, add, mul, scale, sum, reshape, transpose, splitHeads, mergeHeads, gelu, layerNorm, embedding, dropout,
   crossEntropy, meanPool, rope, ropeApply, type MatmulOptions,
 } from './ops.js';
+export { tokenShift } from './token-shift.js';
 export { favorAttention, exactAttention, type FavorAttentionOptions, type ExactAttentionOptions } from './attention.js';
 export {
   tsKernels, useGradKernels, currentGradKernels, kernelsFor,

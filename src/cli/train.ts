@@ -41,6 +41,7 @@ export const trainFlags = defineFlags({
   resume: { type: 'boolean', help: 'continue the run in --out exactly where its checkpoint stopped' },
   'init-from': { type: 'string', metavar: 'DIR', help: 'start from the weights of the checkpoint in DIR (same model shape; attention may differ)' },
   json: { type: 'boolean', help: 'print one JSON line per evaluation' },
+  'token-shift': { type: 'boolean', help: 'every block\'s attention and FFN inputs take half their features from the previous position (as performer-pytorch\'s shift_tokens)' },
   positions: { type: 'enum', values: ['rotary', 'learned'], default: D.positions, help: 'rotary (RoPE; generation may run past --seq) or a learned table of --seq' },
   dropout: { type: 'number', min: 0, max: 0.95, default: D.dropout, help: 'residual and embedding dropout' },
   warmup: { type: 'int', min: 0, default: D.warmup, help: 'linear LR warmup steps' },
@@ -88,18 +89,18 @@ export function trainUsage(): string {
 }
 
 /** Settings a resumed run must keep, with the stored value each flag is compared against. */
-function storedValues(spec: ModelSpec, h: TrainHyper, format: DataFormat): Partial<Record<FlagName, string | number>> {
+function storedValues(spec: ModelSpec, h: TrainHyper, format: DataFormat): Partial<Record<FlagName, string | number | boolean>> {
   const m = spec.model;
   const favor = (m.attention ?? 'favor') === 'favor';
   return {
-    model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', format,
+    model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', 'token-shift': m.tokenShift ?? false, format,
     attention: m.attention ?? 'favor', ...(favor ? { kernel: m.kernel ?? 'softmax', features: m.features ?? 0, redraw: m.redrawInterval ?? 0 } : {}),
     dropout: m.dropout ?? 0, seq: h.seqLen, batch: h.batchSize, lr: h.lr, warmup: h.warmup, 'schedule-steps': h.scheduleSteps,
     'weight-decay': h.weightDecay, clip: h.clip, seed: h.seed, 'val-fraction': h.valFraction,
   };
 }
 
-const SHAPE_FLAGS: readonly FlagName[] = ['model', 'layers', 'dim', 'heads', 'positions'];
+const SHAPE_FLAGS: readonly FlagName[] = ['model', 'layers', 'dim', 'heads', 'positions', 'token-shift'];
 
 async function checkOutDir(dir: string): Promise<void> {
   let st;
@@ -176,11 +177,11 @@ function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
 }
 
-function compareOnResume(f: TrainFlags, given: Set<FlagName>, stored: Partial<Record<FlagName, string | number>>, dir: string): void {
+function compareOnResume(f: TrainFlags, given: Set<FlagName>, stored: Partial<Record<FlagName, string | number | boolean>>, dir: string): void {
   for (const name of Object.keys(stored) as FlagName[]) {
     if (!given.has(name)) continue;
     const want = stored[name];
-    const have = f[name] as string | number | undefined;
+    const have = f[name] as string | number | boolean | undefined;
     if (have === want) continue;
     const what = SHAPE_FLAGS.includes(name) ? 'the model shape of a resumed run is fixed' : 'a resumed run keeps its settings';
     throw new UsageError(
@@ -232,7 +233,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const kind = f.model as ModelKind;
     const spec = makeModelSpec({
       kind, layers: f.layers, dim: f.dim, heads: f.heads, attention: f.attention, kernel: f.kernel, features: f.features,
-      redraw: f.redraw, positions: f.positions, dropout: f.dropout, seed: f.seed,
+      redraw: f.redraw, positions: f.positions, tokenShift: f['token-shift'], dropout: f.dropout, seed: f.seed,
     }, corpus.tokenizer, f.seq);
     const hyper = makeTrainHyper({
       seqLen: f.seq, batchSize: f.batch, steps: f.steps, lr: f.lr, warmup: f.warmup, scheduleSteps: f['schedule-steps'],

@@ -8,7 +8,7 @@
 // Decoding always has evaluation semantics: no dropout and no feature redraws, whatever model.training.
 import { add, matmul, ropeApply } from '../autograd/ops.js';
 import { noGrad } from '../autograd/tape.js';
-import { alloc, Var } from '../autograd/var.js';
+import { alloc, Var, type Arr } from '../autograd/var.js';
 import { Rng } from '../tensor/rng.js';
 import { layerCache, type LayerCache } from './kv-cache.js';
 import type { PerformerLM } from './models.js';
@@ -21,7 +21,8 @@ export interface Decoder {
   readonly model: PerformerLM;
   /** Positions consumed so far (the position of the next token fed). */
   readonly length: number;
-  /** Bytes of attention state across all layers: constant for FAVOR+, growing for exact attention. */
+  /** Bytes of context state across all layers (attention state and any token-shift carry): constant
+   *  for FAVOR+, growing for exact attention. */
   readonly stateBytes: number;
   /** Consumes one token; returns the next-token logits [vocabSize] (float32). */
   feed(tokenId: number): Float32Array;
@@ -35,12 +36,42 @@ export interface Decoder {
   reset(): void;
 }
 
+/**
+ * Token shift across decoder calls: the shifted features of the last row seen, per layer, for the
+ * attention input and the FFN input (Block.forward shifts both).
+ */
+class ShiftCarry {
+  readonly attn: Float32Array;
+  readonly ff: Float32Array;
+  constructor(readonly channels: number) {
+    this.attn = new Float32Array(channels);
+    this.ff = new Float32Array(channels);
+  }
+
+  /** h [R, D] in place: rows take the previous row's last `channels` features, row 0 the carry's. */
+  shift(h: Arr, R: number, D: number, carry: Float32Array): void {
+    const s = this.channels, keep = D - s;
+    if (s === 0) return;
+    const last = h.slice((R - 1) * D + keep, R * D);
+    for (let r = R - 1; r > 0; r--) h.copyWithin(r * D + keep, (r - 1) * D + keep, r * D);
+    h.set(carry, keep);
+    carry.set(last);
+  }
+
+  reset(): void {
+    this.attn.fill(0);
+    this.ff.fill(0);
+  }
+}
+
 class LMDecoder implements Decoder {
   private readonly caches: LayerCache[];
+  private readonly shifts: ShiftCarry[];
   private pos = 0;
 
   constructor(readonly model: PerformerLM) {
     this.caches = model.blocks.map((b) => layerCache(b.attn));
+    this.shifts = model.blocks.map((b) => new ShiftCarry(b.shiftedChannels));
   }
 
   get length(): number {
@@ -48,11 +79,12 @@ class LMDecoder implements Decoder {
   }
 
   get stateBytes(): number {
-    return this.caches.reduce((n, c) => n + c.stateBytes, 0);
+    return this.caches.reduce((n, c) => n + c.stateBytes, 0) + this.shifts.reduce((n, s) => n + 8 * s.channels, 0);
   }
 
   reset(): void {
     for (const c of this.caches) c.reset();
+    for (const s of this.shifts) s.reset();
     this.pos = 0;
   }
 
@@ -82,8 +114,9 @@ class LMDecoder implements Decoder {
       let x = model.tok.forward(ids, [1, R]);
       if (model.pos) x = add(x, model.pos.forward(ids.map((_, r) => start + r), [R]));
       for (let li = 0; li < model.blocks.length; li++) {
-        const b = model.blocks[li]!, attn = b.attn, cache = this.caches[li]!;
+        const b = model.blocks[li]!, attn = b.attn, cache = this.caches[li]!, shift = this.shifts[li]!;
         const h = b.ln1.forward(x);
+        shift.shift(h.data, R, D, shift.attn);
         const q = attn.wq.forward(h), k = attn.wk.forward(h), v = attn.wv.forward(h); // [1, R, H·dh]
         const o = new Var([1, R, D], alloc(q.data, R * D));
         for (let r = 0; r < R; r++) {
@@ -95,7 +128,9 @@ class LMDecoder implements Decoder {
           cache.step(qr, kr, v.data.subarray(r * D, (r + 1) * D), o.data, r * D);
         }
         x = add(x, attn.wo.forward(o));
-        x = add(x, b.ff.forward(b.ln2.forward(x)));
+        const h2 = b.ln2.forward(x);
+        shift.shift(h2.data, R, D, shift.ff);
+        x = add(x, b.ff.forward(h2));
       }
       const last = new Var([1, 1, D], x.data.slice((R - 1) * D, R * D));
       const hf = model.lnF.forward(last);

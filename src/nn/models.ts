@@ -1,6 +1,7 @@
 // Pre-LN Transformer blocks and the two models: PerformerLM (causal LM) and PerformerEncoder
 // (bidirectional, with masked-LM and sequence-classification heads).
 import { add, crossEntropy, dropout, gelu, matmul, meanPool } from '../autograd/ops.js';
+import { tokenShift } from '../autograd/token-shift.js';
 import type { Var } from '../autograd/var.js';
 import type { Kernel } from '../kernels/backend.js';
 import type { ProjectionKind } from '../favor/projection.js';
@@ -37,6 +38,9 @@ export interface PerformerConfig {
   redrawInterval?: number;
   chunk?: number;
   positions?: PositionKind; // default 'learned'
+  /** Each block's attention and FFN inputs take their last ⌊dim/2⌋ features from the previous
+   *  position (autograd/token-shift.ts); default false. */
+  tokenShift?: boolean;
   tiedEmbeddings?: boolean; // LM output = token embeddingᵀ (default true)
   seed?: number; // parameter init, feature draws and dropout
   dtype?: DType;
@@ -58,12 +62,19 @@ export class Block extends Module {
     this.ff = this.child('ff', new FeedForward(cfg.dim, { mult: cfg.ffMult, outStd, dtype }));
   }
 
-  /** x + drop(attn(ln1 x)), then + drop(ff(ln2 x)). */
+  /** Features shifted in from the previous position by tokenShift (0 = off). */
+  get shiftedChannels(): number {
+    return this.cfg.tokenShift ? Math.floor(this.cfg.dim / 2) : 0;
+  }
+
+  /** x + drop(attn(shift(ln1 x))), then + drop(ff(shift(ln2 x))); shift is the identity unless cfg.tokenShift. */
   forward(x: Var, ctx: ForwardContext): Var {
     const p = this.training ? this.cfg.dropout ?? 0 : 0;
     const drop = (y: Var): Var => (p > 0 && ctx.rng ? dropout(y, p, ctx.rng) : y);
-    x = add(x, drop(this.attn.forward(this.ln1.forward(x), ctx.keyMask)));
-    return add(x, drop(this.ff.forward(this.ln2.forward(x))));
+    const s = this.shiftedChannels;
+    const shift = (h: Var): Var => (s > 0 ? tokenShift(h, s) : h);
+    x = add(x, drop(this.attn.forward(shift(this.ln1.forward(x)), ctx.keyMask)));
+    return add(x, drop(this.ff.forward(shift(this.ln2.forward(x)))));
   }
 }
 

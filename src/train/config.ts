@@ -89,6 +89,8 @@ export interface ModelOptions {
   /** Steps between FAVOR+ feature redraws (0 = never). */
   redraw?: number;
   positions?: PositionKind;
+  /** Token shift in every block (PerformerConfig.tokenShift); default false. */
+  tokenShift?: boolean;
   dropout?: number;
   /** Longest sequence (the learned position table); default the training seqLen. */
   maxLen?: number;
@@ -115,6 +117,7 @@ export function makeModelSpec(opts: ModelOptions, tokenizer: Tokenizer, seqLen: 
       : {}),
     chunk: 64,
     positions: opts.positions ?? d.positions,
+    ...(opts.tokenShift ? { tokenShift: true } : {}),
     tiedEmbeddings: opts.tiedEmbeddings ?? true,
     seed: opts.seed ?? d.seed,
   };
@@ -145,6 +148,7 @@ export function validateModelSpec(spec: ModelSpec): void {
   if (m.attention !== undefined && m.attention !== 'favor' && m.attention !== 'exact') {
     throw new Error(`attention must be favor or exact, got ${JSON.stringify(m.attention)}`);
   }
+  if (m.tokenShift !== undefined && typeof m.tokenShift !== 'boolean') throw new Error(`tokenShift must be true or false, got ${JSON.stringify(m.tokenShift)}`);
   if (m.features !== undefined && !isPosInt(m.features)) throw new Error(`features must be a positive integer, got ${JSON.stringify(m.features)}`);
   if (m.redrawInterval !== undefined && !(Number.isSafeInteger(m.redrawInterval) && m.redrawInterval >= 0)) {
     throw new Error(`redraw interval must be an integer >= 0, got ${JSON.stringify(m.redrawInterval)}`);
@@ -208,7 +212,7 @@ export function describeModel(spec: ModelSpec, params?: number): string {
     : 'exact softmax attention';
   const cls = spec.kind === 'lm' ? 'PerformerLM' : 'PerformerEncoder (masked LM)';
   const p = params === undefined ? '' : `, ${formatCount(params)} parameters`;
-  return `${cls}: ${m.layers} layer${m.layers === 1 ? '' : 's'} × ${m.dim}, ${m.heads} heads, ${att}, ${m.positions ?? 'learned'} positions${p}`;
+  return `${cls}: ${m.layers} layer${m.layers === 1 ? '' : 's'} × ${m.dim}, ${m.heads} heads, ${att}, ${m.positions ?? 'learned'} positions${m.tokenShift ? ', token shift' : ''}${p}`;
 }
 
 /** 1234567 → "1.23M", 12345 → "12.3k". */

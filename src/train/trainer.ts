@@ -146,6 +146,10 @@ export class Trainer {
     if (src.spec.tokenizer.type !== this.spec.tokenizer.type) {
       throw new TrainingError(`--init-from ${src.dir}: it uses the ${src.spec.tokenizer.type} tokenizer, this data the ${this.spec.tokenizer.type} one`);
     }
+    const srcShift = src.spec.model.tokenShift ?? false, shift = this.spec.model.tokenShift ?? false;
+    if (srcShift !== shift) {
+      throw new TrainingError(`--init-from ${src.dir}: it was trained ${srcShift ? 'with' : 'without'} token shift, this run ${shift ? 'uses' : 'does not use'} it (the weights would mean something else)`);
+    }
     const have = src.checkpoint.weights;
     const state = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>();
     for (const [name, v] of this.model.namedParameters()) {

@@ -1,0 +1,44 @@
+// Token shift: the last `channels` features of each position are replaced by those of the
+// position before it (zeros at position 0), the rest are kept. A causal, parameter-free way to
+// hand every layer the previous token directly (performer-pytorch's `shift_tokens`, RWKV's time
+// mix), so attention need not learn the sharp "previous token" pattern that FAVOR+'s positive
+// random features estimate with a variance growing like exp(‖q̂ + k̂‖²) (docs/MATH.md).
+//   forward:  y[b,t,c] = x[b,t,c]            for c < D − s
+//             y[b,t,c] = x[b,t−1,c] (0 at t=0) for c ≥ D − s
+//   backward: dx[b,t,c] += dy[b,t,c]          for c < D − s
+//             dx[b,t,c] += dy[b,t+1,c] (nothing at t = L−1) for c ≥ D − s
+import { formatShape } from '../tensor/shape.js';
+import { record, recording } from './tape.js';
+import { alloc, Var } from './var.js';
+
+/** x [B, L, D] → [B, L, D] with the last `channels` features taken from the previous position. */
+export function tokenShift(x: Var, channels: number): Var {
+  if (x.rank !== 3) throw new Error(`tokenShift: expected x [B, L, D], got ${formatShape(x.shape)}`);
+  const [B, L, D] = x.shape as [number, number, number];
+  if (!Number.isInteger(channels) || channels < 0 || channels > D) throw new Error(`tokenShift: channels must be an integer in [0, ${D}], got ${channels}`);
+  const keep = D - channels;
+  const y = new Var(x.shape, alloc(x.data, x.size), recording(x));
+  const xs = x.data, ys = y.data;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < L; t++) {
+      const row = (b * L + t) * D;
+      ys.set(xs.subarray(row, row + keep), row);
+      if (t > 0) ys.set(xs.subarray(row - D + keep, row), row + keep);
+    }
+  }
+  if (y.requiresGrad) {
+    record(() => {
+      const g = y.grad;
+      if (!g) return;
+      const gx = x.gradBuf();
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < L; t++) {
+          const row = (b * L + t) * D;
+          for (let c = 0; c < keep; c++) gx[row + c] += g[row + c]!;
+          if (t + 1 < L) for (let c = keep; c < D; c++) gx[row + c] += g[row + D + c]!;
+        }
+      }
+    });
+  }
+  return y;
+}
