@@ -3,8 +3,8 @@
 # one process per case (bench/train-throughput.ts), each bounded by a time limit.
 #   bash bench/train-throughput.sh DATA.txt [LIMIT_S]      (default limit 240 s per case)
 # Cases: L = 512, 2048, 8192 × favor, exact; PerformerLM 2 layers × 128, 4 heads, m = 256, batch 1.
-# 1 warm-up + 2 timed steps, except exact at 8192: 0 warm-up + 1 timed step (its backward is the
-# plain-TS quadratic kernel). A case that runs past the limit prints {"timed_out": true, ...}.
+# 1 warm-up + 2 timed steps, except exact at 8192: 0 warm-up + 1 timed step (the slowest case,
+# quadratic, kept short). A case that runs past the limit prints {"timed_out": true, ...}.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?usage: train-throughput.sh DATA.txt [LIMIT_S]}

@@ -3,8 +3,8 @@
 //   node --import tsx bench/train-throughput.ts --data FILE --attention favor|exact --seq L
 //        [--layers 2] [--dim 128] [--heads 4] [--features 256] [--batch 1] [--warmup-steps 1] [--steps 3]
 // Trains PerformerLM (causal, rotary, dropout 0) with the `performer train` Trainer and the CLI's
-// compute engine (wasm matmul + FAVOR+ forward/backward; exact attention: wasm forward, plain-TS
-// backward): --warmup-steps untimed steps, then --steps timed steps. Prints one JSON line:
+// compute engine (wasm matmul, attention forwards and backwards): --warmup-steps untimed steps,
+// then --steps timed steps. Prints one JSON line:
 // tokens/s over the timed steps, ms per step (each), peak RSS (process.resourceUsage().maxRSS).
 import { describeEngine, initEngine } from '../src/cli/engine.js';
 import { loadCorpusFile } from '../src/io/datasets-node.js';

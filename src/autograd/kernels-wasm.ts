@@ -1,14 +1,15 @@
-// The differentiable ops' matmul and FAVOR+ backward on the WebAssembly SIMD backend (packed,
-// threaded), for float32 data. The attention forwards already reach the wasm backend through
-// defaultBackend(); the exact-attention backward stays on the plain-TS kernel.
+// The differentiable ops' matmul and the FAVOR+ and exact-attention backwards on the WebAssembly
+// SIMD backend (packed, threaded), for float32 data. The attention forwards already reach the wasm
+// backend through defaultBackend().
 import type { WasmBackend } from '../kernels/wasm/index.js';
-import type { FavorBwdArgs, GradKernels, MatmulArgs } from './kernels.js';
+import type { ExactBwdArgs, FavorBwdArgs, GradKernels, MatmulArgs } from './kernels.js';
 import { tsMatmul } from './kernels-ts/matmul.js';
 import { tsFavorBackward } from './kernels-ts/favor.js';
+import { tsExactBackward } from './kernels-ts/exact.js';
 
 export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { name: string } {
   return {
-    name: `${backend.name}-matmul+favor-backward+ts`,
+    name: `${backend.name}-matmul+favor-backward+exact-backward+ts`,
     matmul(p: MatmulArgs): void {
       const { a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, accumulate } = p;
       if (!(a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array)) {
@@ -28,6 +29,17 @@ export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { 
         return;
       }
       backend.favorBackward({ ...p, q, k, v, out, gOut, projection, keyMask, dq, dk, dv_ });
+    },
+    exactBackward(p: ExactBwdArgs): void {
+      const { q, k, v, out, gOut, keyMask, dq, dk, dv_ } = p;
+      if (!(q instanceof Float32Array && k instanceof Float32Array && v instanceof Float32Array &&
+          out instanceof Float32Array && gOut instanceof Float32Array && dq instanceof Float32Array &&
+          dk instanceof Float32Array && dv_ instanceof Float32Array &&
+          (keyMask === undefined || keyMask instanceof Float32Array))) {
+        tsExactBackward(p); // float64 stays on the plain-TS kernel
+        return;
+      }
+      backend.exactBackward({ ...p, q, k, v, out, gOut, keyMask, dq, dk, dv_ });
     },
   };
 }

@@ -3,8 +3,7 @@
 import { drawProjection } from '../favor/projection.js';
 import { featureCount } from '../kernels/backend.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/index.js';
-import { tsExactBackward } from '../autograd/kernels-ts/exact.js';
-import { currentGradKernels, useGradKernels } from '../autograd/kernels.js';
+import { currentGradKernels, tsKernels, useGradKernels } from '../autograd/kernels.js';
 import { wasmGradKernels } from '../autograd/kernels-wasm.js';
 
 export interface BenchCase {
@@ -15,6 +14,7 @@ export interface BenchCase {
   seconds: number; // measure until about this long has passed
   simd: 'auto' | 'relaxed' | 'plain';
   backward: boolean; // time forward + backward (the autograd attention kernels)
+  tsBackward: boolean; // with backward: the plain-TS backward kernels instead of the wasm ones
 }
 
 /** Fills with uniform values in [-1, 1) from a xorshift32 stream: the inputs only need to be generic. */
@@ -42,16 +42,16 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
     let backwardName = '';
     if (c.backward) {
       // The gradients of q, k, v given dL/dout, through the kernels autograd uses: installed as
-      // the CLI engine does, the FAVOR+ backward runs on the wasm backend (threaded); the exact
-      // attention backward is plain TS (single-threaded).
-      useGradKernels(wasmGradKernels(backend));
-      const favorBackward = currentGradKernels().favorBackward;
+      // the CLI engine does, both backwards run on the wasm backend (threaded); tsBackward times
+      // the plain-TS kernels they replace (single-threaded) for comparison.
+      useGradKernels(c.tsBackward ? tsKernels : wasmGradKernels(backend));
+      const { favorBackward, exactBackward } = currentGradKernels();
       const gOut = backend.alloc(n), dq = backend.alloc(n), dk = backend.alloc(n), dv_ = backend.alloc(n);
       fill(gOut, 4);
       once = c.impl === 'favor'
         ? () => { forward(); favorBackward({ ...favorArgs, gOut, dq, dk, dv_ }); }
-        : () => { forward(); tsExactBackward({ ...exactArgs, gOut, dq, dk, dv_ }); };
-      backwardName = c.impl === 'favor' ? ', backward wasm' : ', backward ts';
+        : () => { forward(); exactBackward({ ...exactArgs, gOut, dq, dk, dv_ }); };
+      backwardName = c.tsBackward ? ', backward ts' : ', backward wasm';
     }
     once(); // warm-up: compiles, grows memory, starts the workers
     const times: number[] = [];

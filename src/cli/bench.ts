@@ -24,7 +24,8 @@ const flags = defineFlags({
   seconds: { type: 'number', positive: true, default: 2, help: 'time each case for about this long after warm-up' },
   'exact-max-L': { type: 'int', min: 1, default: 16384, help: 'exact attention is not run above this L (it is quadratic: minutes per call at 65536)' },
   timeout: { type: 'number', positive: true, default: 600, help: 'seconds before a case is stopped and reported as an error' },
-  backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; FAVOR+ backward on the wasm kernels, threaded; exact backward plain TS, single-threaded)' },
+  backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; backward on the wasm kernels, threaded)' },
+  'ts-backward': { type: 'boolean', help: 'with --backward: the plain-TS backward kernels instead (single-threaded), for comparison' },
   json: { type: 'boolean', help: 'one JSON line per case' },
   plot: { type: 'string', metavar: 'FILE.svg', help: 'write time and peak memory against L, log-log' },
 });
@@ -38,7 +39,7 @@ exact 4·L²·d (QKᵀ and AV), halved when causal; with --backward, 3× the for
 usual convention: a backward costs about two forwards). A case that fails (out of memory, time-out)
 reports "error" and the run goes on.`;
 
-export interface BenchRow extends Omit<BenchCase, 'seconds' | 'simd'> {
+export interface BenchRow extends Omit<BenchCase, 'seconds' | 'simd' | 'tsBackward'> {
   ms?: number; gflops?: number; peak_mb?: number; backend?: string; error?: string;
 }
 
@@ -96,16 +97,17 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const impls = list('impl', f.impl, IMPLS);
   const modes = list('mode', f.mode, MODES);
   const threads = f.threads ?? availableParallelism();
+  if (f['ts-backward'] && !f.backward) throw new UsageError('--ts-backward times the backward: it needs --backward');
   const rows: BenchRow[] = [];
   for (const impl of impls) {
     for (const mode of modes) {
       for (const L of f.L) {
-        const c: BenchCase = { impl, mode, L, heads: f.heads, d: f.d, features: f.features, batch: f.batch, threads, seconds: f.seconds, simd: f.simd as BenchCase['simd'], backward: f.backward };
+        const c: BenchCase = { impl, mode, L, heads: f.heads, d: f.d, features: f.features, batch: f.batch, threads, seconds: f.seconds, simd: f.simd as BenchCase['simd'], backward: f.backward, tsBackward: f['ts-backward'] };
         if (io.stderr.isTTY) io.stderr.write(`running ${impl} ${mode} L=${L} ...\n`);
         const r = impl === 'exact' && L > f['exact-max-L']
           ? { error: `not run: exact attention above --exact-max-L ${f['exact-max-L']}` }
           : await runChild(c, f.timeout);
-        const { seconds: _s, simd: _v, ...shape } = c;
+        const { seconds: _s, simd: _v, tsBackward: _t, ...shape } = c;
         const row: BenchRow = r.error ? { ...shape, error: r.error }
           : { ...shape, ms: r.ms!, gflops: (c.backward ? 3 : 1) * caseFlops(c) / (r.ms! * 1e6), peak_mb: r.peak_mb!, backend: r.backend! };
         rows.push(row);

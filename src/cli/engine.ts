@@ -1,9 +1,8 @@
 // The one place where the CLI chooses its compute kernels. Commands that run models call
 // initEngine() once at start-up. By default it installs the WebAssembly SIMD backend (threads over
 // all cores): the attention forwards through useBackend, the differentiable ops' matmul through
-// useGradKernels, and with them the FAVOR+ backward; the exact-attention backward stays on the
-// plain-TS kernel (single-threaded). If the wasm backend cannot start, the command fails with the
-// reason; it never falls back silently.
+// useGradKernels, and with them the FAVOR+ and exact-attention backwards. If the wasm backend
+// cannot start, the command fails with the reason; it never falls back silently.
 
 import { availableParallelism } from 'node:os';
 import { currentGradKernels, useGradKernels } from '../autograd/kernels.js';
@@ -23,7 +22,7 @@ export interface EngineOptions {
 }
 
 export interface EngineInfo {
-  /** Kernels behind the differentiable ops, e.g. "wasm-relaxed-matmul+favor-backward+ts". */
+  /** Kernels behind the differentiable ops, e.g. "wasm-relaxed-matmul+favor-backward+exact-backward+ts". */
   gradKernels: string;
   /** Backend of the attention forwards, e.g. "wasm-relaxed". */
   backend: string;
@@ -59,7 +58,7 @@ export function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
   return current;
 }
 
-/** One line for logs, e.g. "kernels wasm-relaxed-matmul+favor-backward+ts, attention wasm-relaxed, 2 threads". */
+/** One line for logs, e.g. "kernels wasm-relaxed-matmul+favor-backward+exact-backward+ts, attention wasm-relaxed, 2 threads". */
 export function describeEngine(e: EngineInfo): string {
   return `kernels ${e.gradKernels}, attention ${e.backend}, ${e.threads} thread${e.threads === 1 ? '' : 's'}`;
 }

@@ -7,6 +7,7 @@ import { SerialRunner, ThreadPool, type Runner } from './pool.js';
 import { Context } from './context.js';
 import { runFavor } from './favor.js';
 import { runExact } from './exact.js';
+import { runExactBackward, type ExactBackwardArgs } from './exact-backward.js';
 import { runMatmul, type MatmulArgs } from './matmul.js';
 import { runFavorBackward, type FavorBackwardArgs } from './favor-backward.js';
 
@@ -33,6 +34,8 @@ export interface WasmBackend extends Backend {
   matmul(args: MatmulArgs): void;
   /** FAVOR+ backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv_ given out and gOut. */
   favorBackward(args: FavorBackwardArgs): void;
+  /** Exact-attention backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv_ given out and gOut. */
+  exactBackward(args: ExactBackwardArgs): void;
   /** A float32 buffer inside the wasm memory: pass it to favor/exact/matmul to avoid copies. */
   alloc(n: number): Float32Array;
   /** Returns a buffer from alloc to the heap. */
@@ -112,6 +115,10 @@ class WasmEngine implements WasmBackend {
 
   favorBackward(args: FavorBackwardArgs): void {
     runFavorBackward(this.live(), args);
+  }
+
+  exactBackward(args: ExactBackwardArgs): void {
+    runExactBackward(this.live(), args);
   }
 
   alloc(n: number): Float32Array {

@@ -24,6 +24,8 @@ export interface KernelExports {
   exactBlock: TaskFn;
   exactScratchBytes(desc: number): number;
   exactRowsPerItem(): number;
+  exactBwdHead: TaskFn;
+  exactBwdScratchBytes(desc: number): number;
   matmulTile: TaskFn;
   matmulScratchBytes(): number;
   favorBwdBidirHead: TaskFn;
@@ -34,7 +36,7 @@ export interface KernelExports {
 /** Task exports, by index: the worker protocol sends the index. */
 export const TASKS = [
   'favorBidirHead', 'favorKeyPart', 'favorReduce', 'favorQueryPart',
-  'favorCausalHead', 'favorCausalCarry', 'favorCausalPart', 'exactBlock', 'matmulTile',
+  'favorCausalHead', 'favorCausalCarry', 'favorCausalPart', 'exactBlock', 'exactBwdHead', 'matmulTile',
   'favorBwdBidirHead', 'favorBwdCausalHead',
 ] as const;
 export type TaskName = (typeof TASKS)[number];

@@ -3,6 +3,7 @@
 export { favorBidirHead, favorKeyPart, favorReduce, favorQueryPart, favorCausalHead, favorCausalCarry,
   favorCausalPart, favorScratchBytes, favorStateBytes, packProjection, packedProjectionBytes } from './favor';
 export { exactBlock, exactScratchBytes, exactRowsPerItem } from './exact';
+export { exactBwdHead, exactBwdScratchBytes } from './exact-backward';
 export { matmulTile, matmulScratchBytes } from './matmul';
 export { favorBwdBidirHead, favorBwdCausalHead, favorBwdScratchBytes } from './favor-backward';
 import { expf, expv } from './exp';
