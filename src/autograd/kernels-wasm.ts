@@ -1,15 +1,19 @@
 // The differentiable ops' matmul and the FAVOR+ and exact-attention backwards on the WebAssembly
 // SIMD backend (packed, threaded), for float32 data. The attention forwards already reach the wasm
 // backend through defaultBackend().
+// GELU, LayerNorm, embedding, dropout and cross-entropy, forward and backward, run on its row
+// kernels from the sizes where they beat the plain-TS loops (kernels-wasm-rows.ts).
 import type { WasmBackend } from '../kernels/wasm/index.js';
 import type { ExactBwdArgs, FavorBwdArgs, GradKernels, MatmulArgs } from './kernels.js';
 import { tsMatmul } from './kernels-ts/matmul.js';
 import { tsFavorBackward } from './kernels-ts/favor.js';
+import { rowKernels } from './kernels-wasm-rows.js';
 import { tsExactBackward } from './kernels-ts/exact.js';
 
 export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { name: string } {
   return {
-    name: `${backend.name}-matmul+favor-backward+exact-backward+ts`,
+    ...rowKernels(backend),
+    name: `${backend.name}-matmul+favor-backward+exact-backward+rows+ts`,
     matmul(p: MatmulArgs): void {
       const { a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, accumulate } = p;
       if (!(a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array)) {

@@ -10,6 +10,12 @@ import { runExact } from './exact.js';
 import { runExactBackward, type ExactBackwardArgs } from './exact-backward.js';
 import { runMatmul, type MatmulArgs } from './matmul.js';
 import { runFavorBackward, type FavorBackwardArgs } from './favor-backward.js';
+import { runDropoutBackward, runDropoutForward, runGeluBackward, runGeluForward, type DropoutArgs,
+  type DropoutBackwardArgs, type GeluArgs, type GeluBackwardArgs } from './pointwise.js';
+import { runLayerNormBackward, runLayerNormForward, type LayerNormArgs, type LayerNormBackwardArgs } from './layernorm.js';
+import { runEmbeddingBackward, runEmbeddingForward, type EmbeddingArgs, type EmbeddingBackwardArgs } from './embedding.js';
+import { runCrossEntropyBackward, runCrossEntropyForward, type CrossEntropyArgs,
+  type CrossEntropyBackwardArgs } from './cross-entropy.js';
 
 export interface WasmBackendOptions {
   /** Threads including the caller; default: all cores (1 without SharedArrayBuffer). */
@@ -36,6 +42,19 @@ export interface WasmBackend extends Backend {
   favorBackward(args: FavorBackwardArgs): void;
   /** Exact-attention backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv_ given out and gOut. */
   exactBackward(args: ExactBackwardArgs): void;
+  /** The row and elementwise kernels of the differentiable ops (float32); every backward ADDS into
+   *  its gradients. Results do not depend on the thread count. GELU uses the tanh approximation. */
+  geluForward(args: GeluArgs): void;
+  geluBackward(args: GeluBackwardArgs): void;
+  layerNormForward(args: LayerNormArgs): void;
+  layerNormBackward(args: LayerNormBackwardArgs): void;
+  embeddingForward(args: EmbeddingArgs): void;
+  embeddingBackward(args: EmbeddingBackwardArgs): void;
+  dropoutForward(args: DropoutArgs): void;
+  dropoutBackward(args: DropoutBackwardArgs): void;
+  /** Returns the mean loss over the rows that count. */
+  crossEntropyForward(args: CrossEntropyArgs): number;
+  crossEntropyBackward(args: CrossEntropyBackwardArgs): void;
   /** A float32 buffer inside the wasm memory: pass it to favor/exact/matmul to avoid copies. */
   alloc(n: number): Float32Array;
   /** Returns a buffer from alloc to the heap. */
@@ -119,6 +138,46 @@ class WasmEngine implements WasmBackend {
 
   exactBackward(args: ExactBackwardArgs): void {
     runExactBackward(this.live(), args);
+  }
+
+  geluForward(args: GeluArgs): void {
+    runGeluForward(this.live(), args);
+  }
+
+  geluBackward(args: GeluBackwardArgs): void {
+    runGeluBackward(this.live(), args);
+  }
+
+  layerNormForward(args: LayerNormArgs): void {
+    runLayerNormForward(this.live(), args);
+  }
+
+  layerNormBackward(args: LayerNormBackwardArgs): void {
+    runLayerNormBackward(this.live(), args);
+  }
+
+  embeddingForward(args: EmbeddingArgs): void {
+    runEmbeddingForward(this.live(), args);
+  }
+
+  embeddingBackward(args: EmbeddingBackwardArgs): void {
+    runEmbeddingBackward(this.live(), args);
+  }
+
+  dropoutForward(args: DropoutArgs): void {
+    runDropoutForward(this.live(), args);
+  }
+
+  dropoutBackward(args: DropoutBackwardArgs): void {
+    runDropoutBackward(this.live(), args);
+  }
+
+  crossEntropyForward(args: CrossEntropyArgs): number {
+    return runCrossEntropyForward(this.live(), args);
+  }
+
+  crossEntropyBackward(args: CrossEntropyBackwardArgs): void {
+    runCrossEntropyBackward(this.live(), args);
   }
 
   alloc(n: number): Float32Array {

@@ -31,6 +31,17 @@ export interface KernelExports {
   favorBwdBidirHead: TaskFn;
   favorBwdCausalHead: TaskFn;
   favorBwdScratchBytes(desc: number): number;
+  geluForward: TaskFn;
+  geluBackward: TaskFn;
+  dropoutForward: TaskFn;
+  dropoutBackward: TaskFn;
+  layerNormForwardRows: TaskFn;
+  layerNormBackwardRows: TaskFn;
+  layerNormReduceCols: TaskFn;
+  embeddingGatherRows: TaskFn;
+  embeddingScatterCols: TaskFn;
+  crossEntropyForwardRows: TaskFn;
+  crossEntropyBackwardRows: TaskFn;
 }
 
 /** Task exports, by index: the worker protocol sends the index. */
@@ -38,6 +49,9 @@ export const TASKS = [
   'favorBidirHead', 'favorKeyPart', 'favorReduce', 'favorQueryPart',
   'favorCausalHead', 'favorCausalCarry', 'favorCausalPart', 'exactBlock', 'exactBwdHead', 'matmulTile',
   'favorBwdBidirHead', 'favorBwdCausalHead',
+  'geluForward', 'geluBackward', 'dropoutForward', 'dropoutBackward',
+  'layerNormForwardRows', 'layerNormBackwardRows', 'layerNormReduceCols',
+  'embeddingGatherRows', 'embeddingScatterCols', 'crossEntropyForwardRows', 'crossEntropyBackwardRows',
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 

@@ -9,11 +9,12 @@ export class Staging {
 
   constructor(private readonly heap: WasmHeap) {}
 
-  /** Address of an input array's data. */
-  input(arr: Float32Array): number {
+  /** Address of an input array's data (float32, or the int32 ids and byte masks of the row kernels). */
+  input(arr: Float32Array | Int32Array | Uint8Array): number {
     if (this.heap.owns(arr)) return arr.byteOffset;
     const addr = this.temp(arr.byteLength);
-    new Float32Array(this.heap.buffer(), addr, arr.length).set(arr);
+    if (arr instanceof Float32Array) new Float32Array(this.heap.buffer(), addr, arr.length).set(arr);
+    else new Uint8Array(this.heap.buffer(), addr, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
     return addr;
   }
 

@@ -6,6 +6,10 @@ export { exactBlock, exactScratchBytes, exactRowsPerItem } from './exact';
 export { exactBwdHead, exactBwdScratchBytes } from './exact-backward';
 export { matmulTile, matmulScratchBytes } from './matmul';
 export { favorBwdBidirHead, favorBwdCausalHead, favorBwdScratchBytes } from './favor-backward';
+export { geluForward, geluBackward, dropoutForward, dropoutBackward } from './pointwise';
+export { layerNormForwardRows, layerNormBackwardRows, layerNormReduceCols } from './layernorm';
+export { embeddingGatherRows, embeddingScatterCols } from './embedding';
+export { crossEntropyForwardRows, crossEntropyBackwardRows } from './cross-entropy';
 import { expf, expv } from './exp';
 import { sinCosRow } from './trig';
 

@@ -1,0 +1,88 @@
+// JS driver of softmax cross-entropy (assembly/cross-entropy.ts): one task item per block of rows.
+// The forward's per-row losses are added here in row order (float64), so the mean loss does not
+// depend on the thread count.
+import * as P from './layout-rows.js';
+import type { Context } from './context.js';
+import { Staging } from './staging.js';
+import { checkDims, checkLength } from './check.js';
+
+/** About this many logits per item. */
+const ITEM_ELEMENTS = 16384;
+
+/** Rows of V logits with one target each; rows whose target is ignoreIndex do not count. The forward
+ *  writes lse (log-sum-exp per counted row) and returns the mean loss over counted rows (0 if none). */
+export interface CrossEntropyArgs {
+  logits: Float32Array; targets: Int32Array; lse: Float32Array;
+  rows: number; V: number; ignoreIndex: number;
+}
+/** ADDS (softmax − onehot(target))·gLoss/n into dLogits on the n counted rows. */
+export interface CrossEntropyBackwardArgs extends CrossEntropyArgs { gLoss: number; dLogits: Float32Array }
+
+/** Validates the arguments; returns the number of counted rows. */
+function check(what: string, a: CrossEntropyArgs): number {
+  checkDims(what, { rows: a.rows, V: a.V });
+  if (!Number.isInteger(a.ignoreIndex)) throw new RangeError(`${what}: ignoreIndex must be an integer, got ${a.ignoreIndex}`);
+  checkLength(what, 'logits', a.logits, a.rows * a.V);
+  checkLength(what, 'lse', a.lse, a.rows);
+  if (!(a.targets instanceof Int32Array) || a.targets.length !== a.rows) throw new RangeError(`${what}: targets must be an Int32Array of ${a.rows}`);
+  let count = 0;
+  for (let r = 0; r < a.rows; r++) {
+    const t = a.targets[r]!;
+    if (t === a.ignoreIndex) continue;
+    if (!(t >= 0 && t < a.V)) throw new RangeError(`${what}: target ${t} at row ${r} is out of range [0, ${a.V})`);
+    count++;
+  }
+  return count;
+}
+
+function rowsPerItem(V: number): number {
+  return Math.max(1, Math.floor(ITEM_ELEMENTS / V));
+}
+
+/** The descriptor fields both directions share (call after staging: it may have grown the heap). */
+function describe(ctx: Context, a: CrossEntropyArgs, logits: number, targets: number, lse: number): ReturnType<Context['descriptor']> {
+  const desc = ctx.descriptor(), u32 = desc.u32;
+  u32.fill(0, 0, P.CE_WORDS);
+  u32[P.CE_LOGITS] = logits; u32[P.CE_TARGETS] = targets; u32[P.CE_LSE] = lse;
+  u32[P.CE_ROWS] = a.rows; u32[P.CE_V] = a.V; u32[P.CE_IGNORE] = a.ignoreIndex >>> 0;
+  u32[P.CE_ROWS_PER_ITEM] = rowsPerItem(a.V);
+  return desc;
+}
+
+export function runCrossEntropyForward(ctx: Context, a: CrossEntropyArgs): number {
+  const count = check('wasm cross-entropy', a);
+  if (count === 0) return 0;
+  const staging = new Staging(ctx.heap);
+  try {
+    const logits = staging.input(a.logits), targets = staging.input(a.targets), lse = staging.output(a.lse);
+    const loss = staging.temp(a.rows * 4);
+    describe(ctx, a, logits, targets, lse).u32[P.CE_LOSS] = loss;
+    ctx.run('crossEntropyForwardRows', Math.ceil(a.rows / rowsPerItem(a.V)));
+    staging.commit();
+    const losses = new Float32Array(ctx.heap.buffer(), loss, a.rows);
+    let total = 0;
+    for (let r = 0; r < a.rows; r++) total += losses[r]!; // ignored rows hold 0
+    return total / count;
+  } finally {
+    staging.release();
+  }
+}
+
+export function runCrossEntropyBackward(ctx: Context, a: CrossEntropyBackwardArgs): void {
+  const what = 'wasm cross-entropy backward';
+  const count = check(what, a);
+  checkLength(what, 'dLogits', a.dLogits, a.rows * a.V);
+  if (count === 0) return;
+  const staging = new Staging(ctx.heap);
+  try {
+    const logits = staging.input(a.logits), targets = staging.input(a.targets), lse = staging.input(a.lse);
+    const grad = staging.output(a.dLogits, true);
+    const { u32, f32 } = describe(ctx, a, logits, targets, lse);
+    u32[P.CE_GRAD] = grad;
+    f32[P.CE_SCALE_F32] = a.gLoss / count;
+    ctx.run('crossEntropyBackwardRows', Math.ceil(a.rows / rowsPerItem(a.V)));
+    staging.commit();
+  } finally {
+    staging.release();
+  }
+}

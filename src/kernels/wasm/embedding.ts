@@ -1,0 +1,67 @@
+// JS driver of the embedding kernels (assembly/embedding.ts): gather rows of the table (items =
+// blocks of tokens) and scatter-add gradient rows into the table gradient (items = blocks of
+// columns, tokens in order: race-free, and the same result for any thread count).
+import * as P from './layout-rows.js';
+import type { Context } from './context.js';
+import type { TaskName } from './kernels.js';
+import { Staging } from './staging.js';
+import { checkDims, checkLength } from './check.js';
+
+/** Forward: about this many elements per item. */
+const ITEM_ELEMENTS = 16384;
+/** Backward: below this many additions one item on the calling thread beats waking the workers. */
+const PARALLEL_MIN_ADDS = 1 << 16;
+
+/** out[i, :] = table[ids[i], :]; table is [V, D] with V = table.length / D. */
+export interface EmbeddingArgs { table: Float32Array; ids: Int32Array; out: Float32Array; D: number }
+/** gTable[ids[i], :] += gOut[i, :]. */
+export interface EmbeddingBackwardArgs { gOut: Float32Array; ids: Int32Array; gTable: Float32Array; D: number }
+
+function checkIds(what: string, ids: Int32Array, table: Float32Array, tableName: string, D: number): void {
+  checkDims(what, { D });
+  if (!(ids instanceof Int32Array)) throw new TypeError(`${what}: ids must be an Int32Array`);
+  if (!(table instanceof Float32Array)) throw new TypeError(`${what}: ${tableName} must be a Float32Array`);
+  if (D === 0) return; // nothing is read or written
+  if (table.length % D !== 0) throw new RangeError(`${what}: ${tableName} has ${table.length} elements, not whole rows of ${D}`);
+  const V = table.length / D;
+  for (let i = 0; i < ids.length; i++) {
+    if (!(ids[i]! >= 0 && ids[i]! < V)) throw new RangeError(`${what}: id ${ids[i]} at ${i} is out of range [0, ${V})`);
+  }
+}
+
+function run(ctx: Context, task: TaskName, items: number, parallel: boolean, n: number, D: number, perItem: number,
+  stage: (s: Staging) => { table: number; ids: number; rows: number }): void {
+  const staging = new Staging(ctx.heap);
+  try {
+    const a = stage(staging);
+    const { u32 } = ctx.descriptor(); // after staging: it may have grown the heap
+    u32[P.EMB_TABLE] = a.table; u32[P.EMB_IDS] = a.ids; u32[P.EMB_ROWS] = a.rows;
+    u32[P.EMB_N] = n; u32[P.EMB_D] = D; u32[P.EMB_PER_ITEM] = perItem;
+    ctx.run(task, items, parallel);
+    staging.commit();
+  } finally {
+    staging.release();
+  }
+}
+
+export function runEmbeddingForward(ctx: Context, a: EmbeddingArgs): void {
+  checkIds('wasm embedding', a.ids, a.table, 'table', a.D);
+  checkLength('wasm embedding', 'out', a.out, a.ids.length * a.D);
+  const n = a.ids.length;
+  if (n === 0 || a.D === 0) return;
+  const per = Math.max(1, Math.floor(ITEM_ELEMENTS / a.D));
+  run(ctx, 'embeddingGatherRows', Math.ceil(n / per), true, n, a.D, per,
+    (s) => ({ table: s.input(a.table), ids: s.input(a.ids), rows: s.output(a.out) }));
+}
+
+export function runEmbeddingBackward(ctx: Context, a: EmbeddingBackwardArgs): void {
+  checkIds('wasm embedding backward', a.ids, a.gTable, 'gTable', a.D);
+  checkLength('wasm embedding backward', 'gOut', a.gOut, a.ids.length * a.D);
+  const n = a.ids.length;
+  if (n === 0 || a.D === 0) return;
+  const parallel = n * a.D >= PARALLEL_MIN_ADDS;
+  // Column blocks of whole 16-float cache lines, about two per thread.
+  const per = parallel ? Math.max(16, Math.ceil(a.D / (2 * ctx.threads) / 16) * 16) : a.D;
+  run(ctx, 'embeddingScatterCols', Math.ceil(a.D / per), parallel, n, a.D, per,
+    (s) => ({ table: s.output(a.gTable, true), ids: s.input(a.ids), rows: s.input(a.gOut) }));
+}

@@ -1,0 +1,93 @@
+// JS driver of LayerNorm (assembly/layernorm.ts): one task item per block of rows; the backward
+// then adds the per-item partial sums of dγ and dβ in a second, column-split task. Rows per item
+// depend on D only (never on the thread count), so every result is the same for any thread count.
+import * as P from './layout-rows.js';
+import type { Context } from './context.js';
+import { Staging } from './staging.js';
+import { checkDims, checkLength } from './check.js';
+
+/** About this many elements per row item. */
+const ITEM_ELEMENTS = 16384;
+/** Columns of [dγ | dβ] per item of the partial-sum reduction. */
+const REDUCE_COLS = 512;
+
+export interface LayerNormArgs {
+  x: Float32Array; gamma: Float32Array; beta: Float32Array; y: Float32Array;
+  /** Written: μ and 1/√(var + eps) per row (the backward's inputs). */
+  mean: Float32Array; rstd: Float32Array;
+  rows: number; D: number; eps: number;
+}
+
+/** ADDS into gx, gGamma, gBeta; a null one is not computed. */
+export interface LayerNormBackwardArgs {
+  x: Float32Array; gamma: Float32Array; mean: Float32Array; rstd: Float32Array; gy: Float32Array;
+  gx: Float32Array | null; gGamma: Float32Array | null; gBeta: Float32Array | null;
+  rows: number; D: number;
+}
+
+function rowsPerItem(D: number): number {
+  return Math.max(1, Math.floor(ITEM_ELEMENTS / D));
+}
+
+function check(what: string, a: { x: Float32Array; gamma: Float32Array; mean: Float32Array; rstd: Float32Array; rows: number; D: number }): void {
+  checkDims(what, { rows: a.rows, D: a.D });
+  checkLength(what, 'x', a.x, a.rows * a.D);
+  checkLength(what, 'gamma', a.gamma, a.D);
+  checkLength(what, 'mean', a.mean, a.rows);
+  checkLength(what, 'rstd', a.rstd, a.rows);
+}
+
+export function runLayerNormForward(ctx: Context, a: LayerNormArgs): void {
+  const what = 'wasm layerNorm';
+  check(what, a);
+  checkLength(what, 'beta', a.beta, a.D);
+  checkLength(what, 'y', a.y, a.rows * a.D);
+  if (!(a.eps >= 0)) throw new RangeError(`${what}: eps must be ≥ 0, got ${a.eps}`);
+  if (a.rows === 0 || a.D === 0) return;
+  const per = rowsPerItem(a.D);
+  const staging = new Staging(ctx.heap);
+  try {
+    const x = staging.input(a.x), gamma = staging.input(a.gamma), beta = staging.input(a.beta);
+    const y = staging.output(a.y), mean = staging.output(a.mean), rstd = staging.output(a.rstd);
+    const { u32, f32 } = ctx.descriptor();
+    u32.fill(0, 0, P.LN_WORDS);
+    u32[P.LN_X] = x; u32[P.LN_GAMMA] = gamma; u32[P.LN_BETA] = beta; u32[P.LN_Y] = y;
+    u32[P.LN_MEAN] = mean; u32[P.LN_RSTD] = rstd; u32[P.LN_ROWS] = a.rows; u32[P.LN_D] = a.D;
+    u32[P.LN_ROWS_PER_ITEM] = per; f32[P.LN_EPS_F32] = a.eps;
+    ctx.run('layerNormForwardRows', Math.ceil(a.rows / per));
+    staging.commit();
+  } finally {
+    staging.release();
+  }
+}
+
+export function runLayerNormBackward(ctx: Context, a: LayerNormBackwardArgs): void {
+  const what = 'wasm layerNorm backward';
+  check(what, a);
+  const n = a.rows * a.D;
+  checkLength(what, 'gy', a.gy, n);
+  if (a.gx) checkLength(what, 'gx', a.gx, n);
+  if (a.gGamma) checkLength(what, 'gGamma', a.gGamma, a.D);
+  if (a.gBeta) checkLength(what, 'gBeta', a.gBeta, a.D);
+  if (n === 0 || (!a.gx && !a.gGamma && !a.gBeta)) return;
+  const per = rowsPerItem(a.D), items = Math.ceil(a.rows / per);
+  const staging = new Staging(ctx.heap);
+  try {
+    const x = staging.input(a.x), gamma = staging.input(a.gamma), gy = staging.input(a.gy);
+    const mean = staging.input(a.mean), rstd = staging.input(a.rstd);
+    const gx = a.gx ? staging.output(a.gx, true) : 0;
+    const gGamma = a.gGamma ? staging.output(a.gGamma, true) : 0, gBeta = a.gBeta ? staging.output(a.gBeta, true) : 0;
+    const partials = ctx.scratch(items * 2 * a.D * 4);
+    const { u32 } = ctx.descriptor();
+    u32.fill(0, 0, P.LN_WORDS);
+    u32[P.LN_X] = x; u32[P.LN_GAMMA] = gamma; u32[P.LN_GY] = gy; u32[P.LN_MEAN] = mean; u32[P.LN_RSTD] = rstd;
+    u32[P.LN_GX] = gx; u32[P.LN_GGAMMA] = gGamma; u32[P.LN_GBETA] = gBeta; u32[P.LN_PARTIALS] = partials;
+    u32[P.LN_ROWS] = a.rows; u32[P.LN_D] = a.D; u32[P.LN_ROWS_PER_ITEM] = per; u32[P.LN_ITEMS] = items;
+    u32[P.LN_COLS_PER_ITEM] = REDUCE_COLS;
+    ctx.run('layerNormBackwardRows', items);
+    if (gGamma || gBeta) ctx.run('layerNormReduceCols', Math.ceil((2 * a.D) / REDUCE_COLS));
+    staging.commit();
+  } finally {
+    staging.release();
+  }
+}

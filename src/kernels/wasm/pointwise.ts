@@ -1,0 +1,74 @@
+// JS drivers of the elementwise kernels (assembly/pointwise.ts): GELU and dropout, forward and
+// backward, one task item per block of elements over the thread pool. Backward gradients are ADDED
+// into gx (staged as a read-write output).
+import * as P from './layout-rows.js';
+import type { Context } from './context.js';
+import type { TaskName } from './kernels.js';
+import { Staging } from './staging.js';
+import { checkLength } from './check.js';
+
+/** Elements per task item: 32 KiB per float array, enough work per item to pay for handing it out. */
+const BLOCK = 8192;
+
+export interface GeluArgs { x: Float32Array; y: Float32Array }
+export interface GeluBackwardArgs { x: Float32Array; gy: Float32Array; gx: Float32Array }
+/** mask: one byte per element, non-zero = keep; scale = 1/(1 − p). */
+export interface DropoutArgs { x: Float32Array; mask: Uint8Array; scale: number; y: Float32Array }
+export interface DropoutBackwardArgs { gy: Float32Array; mask: Uint8Array; scale: number; gx: Float32Array }
+
+interface Staged { x: number; gy?: number; out: number; mask?: number }
+
+function run(ctx: Context, task: TaskName, n: number, scale: number, stage: (s: Staging) => Staged): void {
+  if (n === 0) return;
+  const staging = new Staging(ctx.heap);
+  try {
+    const a = stage(staging);
+    const { u32, f32 } = ctx.descriptor(); // after staging: it may have grown the heap
+    u32[P.POINT_X] = a.x; u32[P.POINT_GY] = a.gy ?? 0; u32[P.POINT_OUT] = a.out; u32[P.POINT_MASK] = a.mask ?? 0;
+    u32[P.POINT_N] = n; u32[P.POINT_BLOCK] = BLOCK; f32[P.POINT_SCALE_F32] = scale;
+    ctx.run(task, Math.ceil(n / BLOCK));
+    staging.commit();
+  } finally {
+    staging.release();
+  }
+}
+
+function checkMask(what: string, mask: Uint8Array, n: number, scale: number): void {
+  if (!(mask instanceof Uint8Array) || mask.length !== n) throw new RangeError(`${what}: mask must be a Uint8Array of ${n} bytes`);
+  if (!Number.isFinite(scale)) throw new RangeError(`${what}: scale must be finite, got ${scale}`);
+}
+
+/** y = GELU(x), tanh approximation. */
+export function runGeluForward(ctx: Context, a: GeluArgs): void {
+  const n = a.x.length;
+  checkLength('wasm gelu', 'x', a.x, n);
+  checkLength('wasm gelu', 'y', a.y, n);
+  run(ctx, 'geluForward', n, 0, (s) => ({ x: s.input(a.x), out: s.output(a.y) }));
+}
+
+/** gx += gy·GELU′(x). */
+export function runGeluBackward(ctx: Context, a: GeluBackwardArgs): void {
+  const n = a.x.length;
+  checkLength('wasm gelu backward', 'x', a.x, n);
+  checkLength('wasm gelu backward', 'gy', a.gy, n);
+  checkLength('wasm gelu backward', 'gx', a.gx, n);
+  run(ctx, 'geluBackward', n, 0, (s) => ({ x: s.input(a.x), gy: s.input(a.gy), out: s.output(a.gx, true) }));
+}
+
+/** y = x·scale where kept, 0 where dropped. */
+export function runDropoutForward(ctx: Context, a: DropoutArgs): void {
+  const n = a.x.length;
+  checkLength('wasm dropout', 'x', a.x, n);
+  checkLength('wasm dropout', 'y', a.y, n);
+  checkMask('wasm dropout', a.mask, n, a.scale);
+  run(ctx, 'dropoutForward', n, a.scale, (s) => ({ x: s.input(a.x), mask: s.input(a.mask), out: s.output(a.y) }));
+}
+
+/** gx += gy·scale where kept. */
+export function runDropoutBackward(ctx: Context, a: DropoutBackwardArgs): void {
+  const n = a.gy.length;
+  checkLength('wasm dropout backward', 'gy', a.gy, n);
+  checkLength('wasm dropout backward', 'gx', a.gx, n);
+  checkMask('wasm dropout backward', a.mask, n, a.scale);
+  run(ctx, 'dropoutBackward', n, a.scale, (s) => ({ x: s.input(a.gy), mask: s.input(a.mask), out: s.output(a.gx, true) }));
+}
