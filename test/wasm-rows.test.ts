@@ -57,7 +57,8 @@ function onBackends(init: Float32Array[], fn: (b: WasmBackend, arrays: Float32Ar
   return r1;
 }
 
-const SIZES = [1, 3, 67, 130, 2 * 8192 + 5];
+// The last is several task items, run on all threads (the drivers go parallel from 2^15 or 2^18 elements).
+const SIZES = [1, 3, 67, 130, 2 * 8192 + 5, (1 << 18) + 5];
 
 test('GELU forward: |y − y_ref| ≤ 1e-6·|y| + 1e-8 against the float64 tanh formula, x in [−20, 20]', () => {
   for (const n of SIZES) {
@@ -112,8 +113,9 @@ test('dropout forward and backward: kept entries scaled by 1/(1 − p), dropped 
   }
 });
 
-// From [300, 128] on, several row items per call; [200, 300] also splits the dγ/dβ reduction.
-const LN_SHAPES: Array<[number, number]> = [[1, 1], [1, 3], [7, 67], [33, 130], [1, 130], [300, 128], [2000, 67], [200, 300]];
+// From [300, 128] on, several row items per call, from [2000, 67] on all threads; [128, 4096] also
+// splits the dγ/dβ reduction.
+const LN_SHAPES: Array<[number, number]> = [[1, 1], [1, 3], [7, 67], [33, 130], [1, 130], [300, 128], [2000, 67], [128, 4096]];
 
 test('LayerNorm forward (y, μ, 1/σ per row) against float64', () => {
   for (const [rows, D] of LN_SHAPES) {
@@ -153,7 +155,7 @@ test('LayerNorm backward adds dx, dγ, dβ (any subset wanted) against float64',
 
 test('embedding: gather, and scatter-add with repeated ids, identical to the serial loop on any thread count', () => {
   for (const D of [1, 3, 67, 130]) {
-    for (const n of [1, 50, 3000]) {
+    for (const n of [1, 50, 5000]) { // 5000·130: on all threads
       const V = 7;
       const r = new TestRandom(n + D);
       const ids = Int32Array.from({ length: n }, () => r.uint32() % V);

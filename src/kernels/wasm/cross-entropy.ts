@@ -8,6 +8,9 @@ import { checkDims, checkLength } from './check.js';
 
 /** About this many logits per item. */
 const ITEM_ELEMENTS = 16384;
+/** From this many logits the work is worth waking the workers for (≥ ~50 µs on one thread):
+ *  measured 0.93 ns forward and 0.80 ns backward per logit on one thread (V = 256). */
+const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
 /** Rows of V logits with one target each; rows whose target is ignoreIndex do not count. The forward
  *  writes lse (log-sum-exp per counted row) and returns the mean loss over counted rows (0 if none). */
@@ -57,7 +60,7 @@ export function runCrossEntropyForward(ctx: Context, a: CrossEntropyArgs): numbe
     const logits = staging.input(a.logits), targets = staging.input(a.targets), lse = staging.output(a.lse);
     const loss = staging.temp(a.rows * 4);
     describe(ctx, a, logits, targets, lse).u32[P.CE_LOSS] = loss;
-    ctx.run('crossEntropyForwardRows', Math.ceil(a.rows / rowsPerItem(a.V)));
+    ctx.run('crossEntropyForwardRows', Math.ceil(a.rows / rowsPerItem(a.V)), a.logits.length >= PARALLEL_MIN_ELEMENTS);
     staging.commit();
     const losses = new Float32Array(ctx.heap.buffer(), loss, a.rows);
     let total = 0;
@@ -80,7 +83,7 @@ export function runCrossEntropyBackward(ctx: Context, a: CrossEntropyBackwardArg
     const { u32, f32 } = describe(ctx, a, logits, targets, lse);
     u32[P.CE_GRAD] = grad;
     f32[P.CE_SCALE_F32] = a.gLoss / count;
-    ctx.run('crossEntropyBackwardRows', Math.ceil(a.rows / rowsPerItem(a.V)));
+    ctx.run('crossEntropyBackwardRows', Math.ceil(a.rows / rowsPerItem(a.V)), a.logits.length >= PARALLEL_MIN_ELEMENTS);
     staging.commit();
   } finally {
     staging.release();
