@@ -57,8 +57,9 @@ function onBackends(init: Float32Array[], fn: (b: WasmBackend, arrays: Float32Ar
   return r1;
 }
 
-// The last is several task items, run on all threads (the drivers go parallel from 2^15 or 2^18 elements).
+// The last two are several task items; GELU runs the last on all threads, dropout only DROPOUT_BIG.
 const SIZES = [1, 3, 67, 130, 2 * 8192 + 5, (1 << 18) + 5];
+const DROPOUT_BIG = (1 << 21) + 5;
 
 test('GELU forward: |y − y_ref| ≤ 1e-6·|y| + 1e-8 against the float64 tanh formula, x in [−20, 20]', () => {
   for (const n of SIZES) {
@@ -96,7 +97,7 @@ test('GELU stays finite at the float32 extremes: y = x for huge x, 0 for hugely 
 });
 
 test('dropout forward and backward: kept entries scaled by 1/(1 − p), dropped ones 0; backward adds', () => {
-  for (const n of SIZES) {
+  for (const n of [...SIZES, DROPOUT_BIG]) {
     const r = new TestRandom(n);
     const mask = Uint8Array.from({ length: n }, () => (r.uniform() < 0.3 ? 0 : 1));
     const x = randn(n, n + 1), gy = randn(n, n + 2), gx0 = randn(n, n + 3), scale = 1 / 0.7;
@@ -113,8 +114,8 @@ test('dropout forward and backward: kept entries scaled by 1/(1 − p), dropped 
   }
 });
 
-// From [300, 128] on, several row items per call, from [2000, 67] on all threads; [128, 4096] also
-// splits the dγ/dβ reduction.
+// From [300, 128] on, several row items per call; [128, 4096] runs on all threads, its dγ/dβ
+// reduction too.
 const LN_SHAPES: Array<[number, number]> = [[1, 1], [1, 3], [7, 67], [33, 130], [1, 130], [300, 128], [2000, 67], [128, 4096]];
 
 test('LayerNorm forward (y, μ, 1/σ per row) against float64', () => {
@@ -155,7 +156,7 @@ test('LayerNorm backward adds dx, dγ, dβ (any subset wanted) against float64',
 
 test('embedding: gather, and scatter-add with repeated ids, identical to the serial loop on any thread count', () => {
   for (const D of [1, 3, 67, 130]) {
-    for (const n of [1, 50, 5000]) { // 5000·130: on all threads
+    for (const n of [1, 50, 17000]) { // 17000·130: on all threads
       const V = 7;
       const r = new TestRandom(n + D);
       const ids = Int32Array.from({ length: n }, () => r.uint32() % V);

@@ -9,9 +9,10 @@ import { checkDims, checkLength } from './check.js';
 
 /** Forward: about this many elements per item. */
 const ITEM_ELEMENTS = 16384;
-/** From this many elements moved the work is worth waking the workers for (≥ ~50 µs on one
- *  thread): measured 0.13 ns (gather) and 0.20 ns (scatter-add) per element on one thread. */
-const PARALLEL_MIN_ELEMENTS = 1 << 19;
+/** From this many elements moved the workers take part: both directions are memory-bound and the
+ *  copies dominate. Measured per call including them, µs on one thread / two (D = 128): gather
+ *  271/257 and scatter-add 377/425 at 2^20 elements, 2465/2083 and 3288/2825 at 2^22. */
+const PARALLEL_MIN_ELEMENTS = 1 << 21;
 
 /** out[i, :] = table[ids[i], :]; table is [V, D] with V = table.length / D. */
 export interface EmbeddingArgs { table: Float32Array; ids: Int32Array; out: Float32Array; D: number }

@@ -10,9 +10,10 @@ import { checkDims, checkLength } from './check.js';
 const ITEM_ELEMENTS = 16384;
 /** Columns of [dγ | dβ] per item of the partial-sum reduction. */
 const REDUCE_COLS = 512;
-/** From this many elements the work is worth waking the workers for (≥ ~40 µs on one thread):
- *  measured 0.65 ns forward and 0.60 ns backward per element on one thread (D = 128). */
-const PARALLEL_MIN_ELEMENTS = 1 << 16;
+/** From this many elements the workers take part: measured per call including the copies, µs on
+ *  one thread / two (forward, backward; D = 128): 59/55 and 83/102 at 2^16 elements, 220/193 and
+ *  306/300 at 2^18, 899/671 and 1584/1174 at 2^20. */
+const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
 export interface LayerNormArgs {
   x: Float32Array; gamma: Float32Array; beta: Float32Array; y: Float32Array;

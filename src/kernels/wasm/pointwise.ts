@@ -9,11 +9,11 @@ import { checkLength } from './check.js';
 
 /** Elements per task item: 32 KiB per float array, enough work per item to pay for handing it out. */
 const BLOCK = 8192;
-/** From these sizes the work is worth waking the workers for (≥ ~50 µs on one thread): measured
- *  kernel time per element on one thread, arrays already in the heap, 262144 elements:
- *  GELU 1.41 ns forward, 2.24 ns backward; dropout 0.22 ns and 0.35 ns (it is memory-bound). */
-const PARALLEL_MIN_GELU = 1 << 15;
-const PARALLEL_MIN_DROPOUT = 1 << 18;
+/** Sizes from which the workers take part, measured per call including the copies, µs on one
+ *  thread / two (2-core x86-64): GELU forward 114/87 at 2^16 elements, 1905/1133 at 2^20. Dropout
+ *  is memory-bound and the copies dominate: 140/163 at 2^18, 588/566 at 2^20, 4403/3777 at 2^22. */
+const PARALLEL_MIN_GELU = 1 << 16;
+const PARALLEL_MIN_DROPOUT = 1 << 21;
 
 export interface GeluArgs { x: Float32Array; y: Float32Array }
 export interface GeluBackwardArgs { x: Float32Array; gy: Float32Array; gx: Float32Array }
