@@ -1,7 +1,9 @@
 // The one place where the CLI chooses its compute kernels. Commands that run models call
 // initEngine() once at start-up. By default it installs the WebAssembly SIMD backend (threads over
-// all cores): the attention forwards through useBackend, the differentiable ops' matmul through
-// useGradKernels, and with them the FAVOR+ and exact-attention backwards. If the wasm backend
+// all cores): the attention forwards through useBackend, and through useGradKernels the
+// differentiable ops' kernels: matmul, the FAVOR+ and exact-attention backwards, GELU, LayerNorm,
+// embedding, dropout and cross-entropy (small calls of the row ops stay on plain TS by measured
+// thresholds, src/autograd/kernels-wasm-rows.ts). If the wasm backend
 // cannot start, the command fails with the reason; it never falls back silently.
 
 import { availableParallelism } from 'node:os';
@@ -22,7 +24,7 @@ export interface EngineOptions {
 }
 
 export interface EngineInfo {
-  /** Kernels behind the differentiable ops, e.g. "wasm-relaxed-matmul+favor-backward+exact-backward+ts". */
+  /** Kernels behind the differentiable ops, e.g. "wasm-relaxed-matmul+favor-backward+exact-backward+rows+ts". */
   gradKernels: string;
   /** Backend of the attention forwards, e.g. "wasm-relaxed". */
   backend: string;
