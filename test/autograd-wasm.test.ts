@@ -5,20 +5,12 @@ import { createWasmBackend } from '../src/kernels/wasm/index.js';
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import { tsMatmul } from '../src/autograd/kernels-ts/matmul.js';
 import type { MatmulArgs } from '../src/autograd/kernels.js';
+import { randn } from './helpers/lcg.js';
 
 const backend = await createWasmBackend({ threads: 2 });
 after(() => backend.dispose());
 const kernels = wasmGradKernels(backend);
 
-function randn(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = x / 2 ** 31 - 1;
-  }
-  return a;
-}
 
 for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
   for (const accumulate of [false, true]) {

@@ -7,20 +7,12 @@ import { tsFavorBackward, tsFavorForward } from '../src/autograd/kernels-ts/favo
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import type { FavorBwdArgs } from '../src/autograd/kernels.js';
 import type { Kernel } from '../src/kernels/backend.js';
+import { randn } from './helpers/lcg.js';
 
 const backend = await createWasmBackend({ threads: 2 });
 after(() => backend.dispose());
 const kernels = wasmGradKernels(backend);
 
-function randn(n: number, seed: number, amp = 1): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = amp * (x / 2 ** 31 - 1);
-  }
-  return a;
-}
 
 interface Case { B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number; chunk: number; causal: boolean; mask?: 'some' | 'row' | 'prefix' }
 

@@ -10,21 +10,13 @@ import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import { currentGradKernels, tsKernels, useGradKernels, type ExactBwdArgs } from '../src/autograd/kernels.js';
 import { backward, clearTape } from '../src/autograd/index.js';
 import { PerformerLM } from '../src/nn/index.js';
+import { randn } from './helpers/lcg.js';
 
 const one = await createWasmBackend({ threads: 1 });
 const three = await createWasmBackend({ threads: 3 });
 const plain = await createWasmBackend({ threads: 2, simd: 'plain' });
 after(() => { one.dispose(); three.dispose(); plain.dispose(); });
 
-function randn(n: number, seed: number, amp = 1): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = amp * (x / 2 ** 31 - 1);
-  }
-  return a;
-}
 
 type MaskKind = 'some' | 'row' | 'prefix';
 interface Case { B: number; H: number; Lq: number; Lk: number; d: number; dv: number; causal: boolean; mask?: MaskKind }

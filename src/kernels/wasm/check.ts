@@ -39,3 +39,15 @@ export function checkFavor(what: string, a: Parameters<typeof checkAttention>[1]
   if (!Number.isInteger(a.chunk) || a.chunk < 1) throw new RangeError(`${what}: chunk must be a positive integer, got ${a.chunk}`);
   checkLength(what, 'projection', a.projection, a.m * a.d);
 }
+
+/** The gradient arrays of an attention backward: gOut like out, dq/dk/dv like q/k/v. */
+export function checkAttentionGrads(what: string, a: {
+  gOut: Float32Array; dq: Float32Array; dk: Float32Array; dv_: Float32Array;
+  B: number; H: number; Lq: number; Lk: number; d: number; dv: number;
+}): void {
+  const heads = a.B * a.H;
+  checkLength(what, 'gOut', a.gOut, heads * a.Lq * a.dv);
+  checkLength(what, 'dq', a.dq, heads * a.Lq * a.d);
+  checkLength(what, 'dk', a.dk, heads * a.Lk * a.d);
+  checkLength(what, 'dv', a.dv_, heads * a.Lk * a.dv);
+}

@@ -5,7 +5,7 @@ import type { ExactArgs } from '../backend.js';
 import * as E from './layout-exact-backward.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
-import { checkAttention, checkLength } from './check.js';
+import { checkAttention, checkAttentionGrads } from './check.js';
 
 export interface ExactBackwardArgs extends ExactArgs {
   gOut: Float32Array; dq: Float32Array; dk: Float32Array; dv_: Float32Array;
@@ -14,11 +14,8 @@ export interface ExactBackwardArgs extends ExactArgs {
 export function runExactBackward(ctx: Context, a: ExactBackwardArgs): void {
   const what = 'wasm exact backward';
   checkAttention(what, a);
+  checkAttentionGrads(what, a);
   const heads = a.B * a.H;
-  checkLength(what, 'gOut', a.gOut, heads * a.Lq * a.dv);
-  checkLength(what, 'dq', a.dq, heads * a.Lq * a.d);
-  checkLength(what, 'dk', a.dk, heads * a.Lk * a.d);
-  checkLength(what, 'dv', a.dv_, heads * a.Lk * a.dv);
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
 
   const staging = new Staging(ctx.heap);

@@ -6,7 +6,7 @@ import * as L from './layout.js';
 import * as B from './layout-backward.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
-import { checkFavor, checkLength } from './check.js';
+import { checkAttentionGrads, checkFavor } from './check.js';
 
 const KERNEL_IDS: Record<Kernel, number> = {
   softmax: L.KERNEL_SOFTMAX,
@@ -31,11 +31,8 @@ export interface FavorBackwardArgs {
 export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
   const what = 'wasm favor backward';
   checkFavor(what, a, KERNEL_IDS);
+  checkAttentionGrads(what, a);
   const heads = a.B * a.H;
-  checkLength(what, 'gOut', a.gOut, heads * a.Lq * a.dv);
-  checkLength(what, 'dq', a.dq, heads * a.Lq * a.d);
-  checkLength(what, 'dk', a.dk, heads * a.Lk * a.d);
-  checkLength(what, 'dv', a.dv_, heads * a.Lk * a.dv);
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
 
   const chunk = Math.min(a.chunk, a.causal ? MAX_CHUNK_CAUSAL : MAX_CHUNK_BIDIRECTIONAL);
