@@ -4,8 +4,8 @@
 //        [--layers 2] [--dim 128] [--heads 4] [--features 256] [--batch 1] [--warmup-steps 1] [--steps 3]
 // Trains PerformerLM (causal, rotary, dropout 0) with the `performer train` Trainer and the CLI's
 // compute engine (wasm matmul, attention forwards and backwards): --warmup-steps untimed steps,
-// then --steps timed steps. Prints one JSON line:
-// tokens/s over the timed steps, ms per step (each), peak RSS (process.resourceUsage().maxRSS).
+// then --steps timed steps. Prints one JSON line: tokens/s at the median timed step (the machine is
+// shared, so the median, not the mean), ms per step (each), peak RSS (process.resourceUsage().maxRSS).
 import { describeEngine, initEngine } from '../src/cli/engine.js';
 import { loadCorpusFile } from '../src/io/datasets-node.js';
 import { createTokenizer } from '../src/io/tokenizer.js';
@@ -39,12 +39,14 @@ for (let s = 0; s < warm + steps; s++) {
   if (s >= warm) stepMs.push(ms);
   process.stderr.write(`${attention} L=${seq}: step ${s + 1}/${warm + steps} ${(ms / 1000).toFixed(2)} s${s < warm ? ' (warm-up)' : ''}\n`);
 }
-const timed = stepMs.reduce((a, b) => a + b, 0);
+const sorted = [...stepMs].sort((a, b) => a - b);
+const mid = sorted.length >> 1;
+const medianMs = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 console.log(JSON.stringify({
   attention, seq, batch, layers, dim, heads, features: attention === 'favor' ? features : null,
   params: trainer.model.parameterCount(), engine: describeEngine(engine),
   warmup_steps: warm, timed_steps: steps, step_ms: stepMs.map((x) => Math.round(x)),
-  tokens_per_s: Math.round((steps * batch * seq) / (timed / 1000)),
+  median_step_ms: Math.round(medianMs), tokens_per_s: Math.round((batch * seq) / (medianMs / 1000)),
   peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024), rss_after_load_mib: Math.round(rssBefore), last_loss: Number(loss.toFixed(4)),
 }));
 process.exit(0);
