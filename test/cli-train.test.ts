@@ -166,9 +166,15 @@ describe('performer train', () => {
     assert.equal((await run(['train', '--resume', '--data', textFile, '--out', out, '--steps', '6'])).code, 0);
     const g = await run(['generate', '--checkpoint', out, '--prompt', 'Four', '--tokens', '5', '--json']);
     assert.equal(g.code, 0, g.stderr);
-    expectError(await run(['train', '--data', textFile, '--out', join(dir, 'no-shift'), ...TINY, '--steps', '2', '--init-from', out]),
+    expectError(await run(['train', '--data', textFile, '--out', join(dir, 'no-shift'), ...TINY, '--steps', '2', '--init-from', out, '--token-shift=false']),
       'train', /--init-from .*: it was trained with token shift, this run does not use it/);
     assert.ok(!existsSync(join(dir, 'no-shift')), 'no output on failure');
+    // left out, the shape flags (token shift included) default to the checkpoint's
+    const inherit = join(dir, 'shift-inherited');
+    const ri = await run(['train', '--data', textFile, '--out', inherit, '--seq', '16', '--batch', '2', '--features', '8', '--steps', '2', '--attention', 'exact', '--init-from', out]);
+    assert.equal(ri.code, 0, ri.stderr);
+    const spec = (await loadTrainedModel(inherit)).spec;
+    assert.deepEqual([spec.model.layers, spec.model.dim, spec.model.heads, spec.model.tokenShift, spec.model.attention], [1, 16, 2, true, 'exact']);
   });
 
   test('--model mlm trains a masked-LM encoder; FASTA data gets the amino-acid tokenizer', async () => {

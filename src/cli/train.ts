@@ -11,6 +11,7 @@ import {
   describeModel, formatCount, makeModelSpec, makeTrainHyper, TRAIN_DEFAULTS, type ModelKind, type ModelSpec, type TrainHyper,
 } from '../train/config.js';
 import { loadTrainedModel, parseTrainingState, type EvalRecord, type TrainedModel } from '../train/checkpoint.js';
+import type { PositionKind } from '../nn/models.js';
 import type { EvalResult } from '../train/evaluate.js';
 import { defaultEvalInterval, runTraining, type LoopOptions } from '../train/loop.js';
 import { Trainer } from '../train/trainer.js';
@@ -39,7 +40,7 @@ export const trainFlags = defineFlags({
   redraw: { type: 'int', min: 0, default: D.redraw, help: 'steps between FAVOR+ feature redraws (0 = never)' },
   seed: { type: 'int', min: 0, default: D.seed, help: 'seed of init, batches, masks, dropout and features' },
   resume: { type: 'boolean', help: 'continue the run in --out exactly where its checkpoint stopped' },
-  'init-from': { type: 'string', metavar: 'DIR', help: 'start from the weights of the checkpoint in DIR (same model shape; attention may differ)' },
+  'init-from': { type: 'string', metavar: 'DIR', help: 'start from the weights of the checkpoint in DIR (its model shape unless given; attention may differ)' },
   json: { type: 'boolean', help: 'print one JSON line per evaluation' },
   'token-shift': { type: 'boolean', help: 'every block\'s attention and FFN inputs take half their features from the previous position (as performer-pytorch\'s shift_tokens)' },
   positions: { type: 'enum', values: ['rotary', 'learned'], default: D.positions, help: 'rotary (RoPE; generation may run past --seq) or a learned table of --seq' },
@@ -80,8 +81,8 @@ the current step and saves a checkpoint there.
 
 --resume continues the run in DIR bit-exactly, up to --steps in total; the other settings come from
 the checkpoint (giving one that differs is an error), and FILE must hold the same data. --init-from
-starts a new run from another checkpoint's weights: same layers, dim, heads, positions and tokenizer;
-the attention may differ (e.g. FAVOR+ from an exact-attention checkpoint: projections are drawn
+starts a new run from another checkpoint's weights: its model kind, layers, dim, heads, positions and
+token shift are the defaults (they must fit its weights), its tokenizer must fit FILE; the attention may differ (e.g. FAVOR+ from an exact-attention checkpoint: projections are drawn
 fresh when the checkpoint has none of the right shape).`;
 
 export function trainUsage(): string {
@@ -101,6 +102,23 @@ function storedValues(spec: ModelSpec, h: TrainHyper, format: DataFormat): Parti
 }
 
 const SHAPE_FLAGS: readonly FlagName[] = ['model', 'layers', 'dim', 'heads', 'positions', 'token-shift'];
+
+/** The model shape of a new run: the flags, except that with --init-from the shape flags left out
+ *  default to the checkpoint's (a shape that differs from it is then refused by the Trainer). */
+function modelShape(f: TrainFlags, given: Set<FlagName>, from: ModelSpec | undefined): {
+  kind: ModelKind; layers: number; dim: number; heads: number; positions: PositionKind; tokenShift: boolean;
+} {
+  const m = from?.model;
+  const pick = <T>(flag: FlagName, value: T, stored: T | undefined): T => (m && !given.has(flag) && stored !== undefined ? stored : value);
+  return {
+    kind: pick('model', f.model as ModelKind, from?.kind),
+    layers: pick('layers', f.layers, m?.layers),
+    dim: pick('dim', f.dim, m?.dim),
+    heads: pick('heads', f.heads, m?.heads),
+    positions: pick('positions', f.positions as PositionKind, m?.positions ?? 'learned'),
+    tokenShift: pick('token-shift', f['token-shift'], m?.tokenShift ?? false),
+  };
+}
 
 async function checkOutDir(dir: string): Promise<void> {
   let st;
@@ -222,18 +240,17 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     resumedFrom = st.step;
   } else {
     await checkOutDir(outDir);
-    if (f.dim % f.heads !== 0) throw new UsageError(`--dim ${f.dim} is not divisible by --heads ${f.heads}`);
-    if (f.positions === 'rotary' && (f.dim / f.heads) % 2 !== 0) {
-      throw new UsageError(`rotary positions need an even head dim (--dim / --heads = ${f.dim / f.heads}); change --dim or --heads, or use --positions learned`);
-    }
     if (f.warmup > f['schedule-steps']) throw new UsageError(`--warmup ${f.warmup} exceeds --schedule-steps ${f['schedule-steps']}`);
     // Before reading the data: a bad --init-from is reported without waiting for a large file.
     const init = initFromDir !== undefined ? await loadTrainedModel(initFromDir) : undefined;
+    const shape = modelShape(f, given, init?.spec);
+    if (shape.dim % shape.heads !== 0) throw new UsageError(`--dim ${shape.dim} is not divisible by --heads ${shape.heads}`);
+    if (shape.positions === 'rotary' && (shape.dim / shape.heads) % 2 !== 0) {
+      throw new UsageError(`rotary positions need an even head dim (--dim / --heads = ${shape.dim / shape.heads}); change --dim or --heads, or use --positions learned`);
+    }
     const corpus = await loadData(f.data, f.format);
-    const kind = f.model as ModelKind;
     const spec = makeModelSpec({
-      kind, layers: f.layers, dim: f.dim, heads: f.heads, attention: f.attention, kernel: f.kernel, features: f.features,
-      redraw: f.redraw, positions: f.positions, tokenShift: f['token-shift'], dropout: f.dropout, seed: f.seed,
+      ...shape, attention: f.attention, kernel: f.kernel, features: f.features, redraw: f.redraw, dropout: f.dropout, seed: f.seed,
     }, corpus.tokenizer, f.seq);
     const hyper = makeTrainHyper({
       seqLen: f.seq, batchSize: f.batch, steps: f.steps, lr: f.lr, warmup: f.warmup, scheduleSteps: f['schedule-steps'],
