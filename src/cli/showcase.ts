@@ -23,7 +23,7 @@ import { trainReporter } from './train.js';
 export const SHOWCASE = {
   model: {
     kind: 'lm', layers: 2, dim: 32, heads: 2, attention: 'favor', kernel: 'softmax', features: 16, redraw: 0,
-    positions: 'rotary', dropout: 0, tiedEmbeddings: false,
+    positions: 'rotary', tokenShift: true, dropout: 0, tiedEmbeddings: false,
   },
   seqLen: 128,
   batchSize: 8,
@@ -54,7 +54,7 @@ const flags = defineFlags({
 
 const description = `
 The demo of \`npm start\`: trains a small Performer language model (FAVOR+ softmax attention,
-${SHOWCASE.model.layers} layers × ${SHOWCASE.model.dim}, byte-level) on the State of the Union addresses 1934–2021
+${SHOWCASE.model.layers} layers × ${SHOWCASE.model.dim}, token shift, byte-level) on the State of the Union addresses 1934–2021
 (public domain, shipped with the package) for about --budget seconds, with a progress bar; evaluates
 it on the held-out last 1% of the corpus (loss and bits per character); generates a sample with the
 constant-memory recurrent FAVOR+ decoder; and prints the checkpoint location and the commands that
