@@ -22,12 +22,12 @@ import { trainReporter } from './train.js';
 /** The showcase model and run (small enough for a few minutes of training on two cores). */
 export const SHOWCASE = {
   model: {
-    kind: 'lm', layers: 2, dim: 32, heads: 2, attention: 'favor', kernel: 'softmax', features: 16, redraw: 0,
+    kind: 'lm', layers: 2, dim: 64, heads: 2, attention: 'favor', kernel: 'softmax', features: 32, redraw: 0,
     positions: 'rotary', tokenShift: true, dropout: 0, tiedEmbeddings: false,
   },
   seqLen: 128,
   batchSize: 8,
-  lr: 3e-2,
+  lr: 1e-2,
   warmup: 30,
   weightDecay: 0.01,
   /** The last 1% of the corpus (31k bytes, the second half of the 2021 address) is validation. */
@@ -37,7 +37,7 @@ export const SHOWCASE = {
   calibrationSteps: 16,
   calibrationSkip: 4,
   minSteps: 40,
-  maxSteps: 5000,
+  maxSteps: 20000,
   evaluations: 5,
   /** Validation windows at the intermediate evaluations (the final one covers the whole split). */
   evalWindows: 8,
