@@ -62,6 +62,7 @@ test('PerformerLM end-to-end gradients (float64): FAVOR+ causal with rotary and 
     { ...tiny, dtype: 'float64' as const, positions: 'rotary' as const, tiedEmbeddings: false, kernel: 'softmax-hyp' as const, chunk: 4 },
     { ...tiny, dtype: 'float64' as const, attention: 'exact' as const },
     { ...tiny, dtype: 'float64' as const, kernel: 'relu' as const, chunk: 5 },
+    { ...tiny, dtype: 'float64' as const, positions: 'rotary' as const, tokenShift: true, chunk: 4 },
   ]) {
     const lm = new PerformerLM(cfg);
     checkModelGrads(lm, () => lm.loss(x, y, B, L));
@@ -76,13 +77,19 @@ test('PerformerEncoder end-to-end gradients (float64): MLM and classification wi
   const t = [-100, 4, -100, -100, 7, 2, -100, -100, -100, -100];
   checkModelGrads(enc, () => enc.mlmLoss(x, t, B, L, mask));
   checkModelGrads(enc, () => enc.classificationLoss(x, [2, 0], B, L, mask));
+  const shifted = new PerformerEncoder({ ...tiny, dtype: 'float64', numClasses: 3, tokenShift: true });
+  checkModelGrads(shifted, () => shifted.mlmLoss(x, t, B, L, mask));
 });
 
 test('padding does not change an encoder prediction; causal LM outputs do not see the future', () => {
-  const enc = new PerformerEncoder({ ...tiny, numClasses: 2 }).eval();
-  const a = noGrad(() => enc.classify([1, 2, 3, 0, 0], 1, 5, [1, 1, 1, 0, 0])).data;
-  const b = noGrad(() => enc.classify([1, 2, 3, 9, 4], 1, 5, [1, 1, 1, 0, 0])).data;
-  for (let i = 0; i < 2; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5);
+  for (const tokenShift of [false, true]) {
+    const enc = new PerformerEncoder({ ...tiny, numClasses: 2, tokenShift }).eval();
+    for (const [m, pads] of [[[1, 1, 1, 0, 0], [[1, 2, 3, 0, 0], [1, 2, 3, 9, 4]]], [[0, 0, 1, 1, 1], [[0, 0, 1, 2, 3], [9, 4, 1, 2, 3]]]] as const) {
+      const a = noGrad(() => enc.classify(pads[0], 1, 5, m)).data;
+      const b = noGrad(() => enc.classify(pads[1], 1, 5, m)).data;
+      for (let i = 0; i < 2; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5, `token shift ${tokenShift}, mask ${m}`);
+    }
+  }
   const lm = new PerformerLM(tiny).eval();
   const l1 = noGrad(() => lm.forward([1, 2, 3, 4, 5], 1, 5)).data;
   const l2 = noGrad(() => lm.forward([1, 2, 3, 7, 7], 1, 5)).data;

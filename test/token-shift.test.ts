@@ -31,6 +31,23 @@ test('tokenShift: gradient matches float64 finite differences', () => {
   }
 });
 
+test('tokenShift with a key mask: padded positions pass on zeros (forward and gradient)', () => {
+  const B = 2, L = 5, D = 4, s = 2;
+  const mask = [0, 1, 1, 0, 1, 1, 1, 1, 1, 0]; // left pad, a hole, right pad
+  const x = randVar([B, L, D], new Rng(5));
+  const y = tokenShift(x, s, mask);
+  for (let b = 0; b < B; b++) {
+    for (let t = 1; t < L; t++) {
+      for (let c = D - s; c < D; c++) {
+        const want = mask[b * L + t - 1] ? x.data[(b * L + t - 1) * D + c]! : 0;
+        assert.equal(y.data[(b * L + t) * D + c], want, `b ${b} t ${t} c ${c}`);
+      }
+    }
+  }
+  assert.ok(gradCheck(() => tokenShift(x, s, mask), [x]) < 1e-6);
+  assert.throws(() => tokenShift(x, s, [1, 1]), /keyMask needs 10 values/);
+});
+
 test('tokenShift is causal: position t never sees t + 1 or later', () => {
   const x = randVar([1, 6, 4], new Rng(9), 1, false);
   const y0 = Float64Array.from(tokenShift(x, 2).data);

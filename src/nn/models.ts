@@ -72,7 +72,7 @@ export class Block extends Module {
     const p = this.training ? this.cfg.dropout ?? 0 : 0;
     const drop = (y: Var): Var => (p > 0 && ctx.rng ? dropout(y, p, ctx.rng) : y);
     const s = this.shiftedChannels;
-    const shift = (h: Var): Var => (s > 0 ? tokenShift(h, s) : h);
+    const shift = (h: Var): Var => (s > 0 ? tokenShift(h, s, ctx.keyMask) : h);
     x = add(x, drop(this.attn.forward(shift(this.ln1.forward(x)), ctx.keyMask)));
     return add(x, drop(this.ff.forward(shift(this.ln2.forward(x)))));
   }
