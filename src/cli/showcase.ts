@@ -34,8 +34,8 @@ export const SHOWCASE = {
   valFraction: 0.01,
   seed: 0,
   /** Steps timed before the run length is fixed from the time budget (all inside the warmup; the first few are JIT warm-up and not counted). */
-  calibrationSteps: 16,
-  calibrationSkip: 4,
+  calibrationSteps: 30,
+  calibrationSkip: 10,
   minSteps: 40,
   maxSteps: 20000,
   evaluations: 5,
