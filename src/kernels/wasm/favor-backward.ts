@@ -2,18 +2,11 @@
 // fills the descriptor and runs one task item per (batch, head) over the thread pool. Gradients
 // are ADDED into dq, dk, dv (they are staged as read-write outputs).
 import type { Kernel } from '../backend.js';
-import * as L from './layout.js';
 import * as B from './layout-backward.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
 import { checkAttentionGrads, checkFavor } from './check.js';
-
-const KERNEL_IDS: Record<Kernel, number> = {
-  softmax: L.KERNEL_SOFTMAX,
-  'softmax-hyp': L.KERNEL_SOFTMAX_HYP,
-  trig: L.KERNEL_TRIG,
-  relu: L.KERNEL_RELU,
-};
+import { KERNEL_IDS } from './favor.js';
 
 /** Positions per chunk: args.chunk bounds the memory; the result does not depend on it. The causal
  *  cap is smaller because of the two C×C products per chunk. */

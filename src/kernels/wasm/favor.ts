@@ -6,7 +6,8 @@ import type { Context } from './context.js';
 import { Staging } from './staging.js';
 import { checkFavor, checkLength } from './check.js';
 
-const KERNEL_IDS: Record<Kernel, number> = {
+/** Descriptor id of each FAVOR+ feature map (the forward and backward drivers share it). */
+export const KERNEL_IDS: Record<Kernel, number> = {
   softmax: L.KERNEL_SOFTMAX,
   'softmax-hyp': L.KERNEL_SOFTMAX_HYP,
   trig: L.KERNEL_TRIG,
