@@ -13,7 +13,7 @@ import { loadCorpusFile, resolveFileFormat } from '../src/io/datasets-node.js';
 import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { Trainer } from '../src/train/trainer.js';
-import type { Kernel } from '../src/kernels/backend.js';
+import type { FeatureMap } from '../src/kernels/backend.js';
 
 function option(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,7 +22,7 @@ function option(name: string, fallback?: string): string {
   return fallback;
 }
 const from = option('from'), dataPath = option('data');
-const kernel = option('kernel', 'softmax') as Kernel;
+const kernel = option('kernel', 'softmax') as FeatureMap;
 const features = Number(option('features', '256'));
 const seed = Number(option('seed', '0'));
 const evalWindows = Number(option('eval-windows', '0'));
@@ -35,7 +35,7 @@ const corpus = await loadCorpusFile(dataPath, { format: fmt, tokenizer: src.toke
 const hyper = { ...st.training, seed };
 const favorSpec = {
   ...src.spec,
-  model: { ...src.spec.model, attention: 'favor' as const, kernel, features, projection: 'orthogonal' as const, redrawInterval: src.spec.model.redrawInterval ?? 1000, seed },
+  model: { ...src.spec.model, attention: 'favor' as const, featureMap: kernel, features, projection: 'orthogonal' as const, redrawInterval: src.spec.model.redrawInterval ?? 1000, seed },
 };
 const exactTrainer = Trainer.create(src.spec, hyper, corpus, { initFrom: src });
 const favorTrainer = Trainer.create(favorSpec, hyper, corpus, { initFrom: src });

@@ -3,7 +3,7 @@
 // Reports matmul GFLOP/s (2·M·N·K) and FAVOR+ GFLOP/s counting 4·L·m·d + 4·L·m·dv per head
 // (features of Q and K, then S and the output), at B=1, H=8, d=64, m=256, dv=64.
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
-import type { Kernel } from '../src/kernels/backend.js';
+import type { FeatureMap } from '../src/kernels/backend.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -13,7 +13,7 @@ const threadList = option('threads', '1,2').split(',').map(Number);
 const simd = option('simd', 'auto') as 'auto' | 'plain' | 'relaxed';
 const lengths = option('L', '4096,16384').split(',').map(Number);
 const only = option('only', '');
-const kernel = option('kernel', 'softmax') as Kernel;
+const kernel = option('kernel', 'softmax') as FeatureMap;
 const chunk = Number(option('chunk', '256'));
 
 function fill(arr: Float32Array, scale = 1): Float32Array {
@@ -52,7 +52,7 @@ function benchFavor(be: WasmBackend, causal: boolean): void {
   for (const L of lengths) {
     const q = fill(be.alloc(B * H * L * d)), k = fill(be.alloc(B * H * L * d)), v = fill(be.alloc(B * H * L * dv));
     const out = be.alloc(B * H * L * dv), projection = fill(be.alloc(m * d));
-    const ms = median(() => be.favor({ q, k, v, out, projection, B, H, Lq: L, Lk: L, d, dv, m, kernel, causal, chunk }));
+    const ms = median(() => be.favor({ q, k, v, out, projection, B, H, Lq: L, Lk: L, d, dv, m, featureMap: kernel, causal, chunk }));
     const flops = B * H * (4 * L * m * d + 4 * L * m * dv);
     console.log(`favor ${causal ? 'causal' : 'bidir '} ${kernel} L=${L} threads=${be.threads} ${be.name}: ${ms.toFixed(1)} ms, ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
     for (const arr of [q, k, v, out, projection]) be.free(arr);

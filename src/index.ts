@@ -2,7 +2,7 @@
 export { Tensor } from './tensor/tensor.js';
 export { Rng } from './tensor/rng.js';
 export type { Shape } from './tensor/shape.js';
-export type { Backend, FavorArgs, ExactArgs, Kernel } from './kernels/backend.js';
+export type { Backend, FavorArgs, ExactArgs, FeatureMap } from './kernels/backend.js';
 export { featureCount } from './kernels/backend.js';
 export { referenceBackend } from './kernels/reference/index.js';
 export { defaultBackend, useBackend } from './kernels/default.js';
@@ -10,7 +10,7 @@ export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './
 export { useGradKernels, currentGradKernels } from './autograd/kernels.js';
 export { wasmGradKernels } from './autograd/kernels-wasm.js';
 export { drawProjection, type ProjectionOptions, type ProjectionKind, type NormScaling } from './favor/projection.js';
-export { KERNELS, featureRow } from './favor/features.js';
+export { FEATURE_MAPS, featureRow } from './favor/features.js';
 export { favorAttention, exactAttention, type FavorOptions, type ExactOptions } from './favor/attention.js';
 export { FavorRecurrentState, type RecurrentOptions } from './favor/recurrent.js';
 // Training: reverse-mode autodiff, modules and optimisers (namespaced; the autograd attention ops

@@ -6,40 +6,40 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  drawProjection, exactAttention, favorAttention, KERNELS, referenceBackend, Tensor,
-  type Backend, type FavorArgs, type Kernel,
+  drawProjection, exactAttention, favorAttention, FEATURE_MAPS, referenceBackend, Tensor,
+  type Backend, type FavorArgs, type FeatureMap,
 } from '../src/index.js';
 import { clone, randn, randomMask, replaceFrom, setRowNorms, sliceRows } from './helpers/data.js';
 import { allFinite, exactReference64, favorReference64, maxAbs, relativeError } from './helpers/float64-reference.js';
 
-type AnyKernel = Kernel | 'exact';
-const ALL: readonly AnyKernel[] = [...KERNELS, 'exact'];
+type AnyKernel = FeatureMap | 'exact';
+const ALL: readonly AnyKernel[] = [...FEATURE_MAPS, 'exact'];
 
 const B = 2, H = 3, d = 8, dv = 5, m = 32;
 const W = drawProjection({ features: m, dim: d, seed: 7 });
 
 interface RunOpts { causal?: boolean; keyMask?: Tensor; chunk?: number; projection?: Tensor; backend?: Backend }
 
-function lib(kernel: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Tensor {
-  if (kernel === 'exact') return exactAttention(q, k, v, { causal: o.causal, keyMask: o.keyMask, backend: o.backend });
+function lib(featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Tensor {
+  if (featureMap === 'exact') return exactAttention(q, k, v, { causal: o.causal, keyMask: o.keyMask, backend: o.backend });
   return favorAttention(q, k, v, {
-    projection: o.projection ?? W, kernel, causal: o.causal, keyMask: o.keyMask, chunk: o.chunk, backend: o.backend,
+    projection: o.projection ?? W, featureMap, causal: o.causal, keyMask: o.keyMask, chunk: o.chunk, backend: o.backend,
   });
 }
 
-function ref(kernel: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Float64Array {
+function ref(featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Float64Array {
   const [b, h, Lq, dd] = q.shape as [number, number, number, number];
   const a = {
     q: q.data, k: k.data, v: v.data, B: b, H: h, Lq, Lk: k.shape[2]!, d: dd, dv: v.shape[3]!,
     keyMask: o.keyMask?.data, causal: o.causal,
   };
-  if (kernel === 'exact') return exactReference64(a);
+  if (featureMap === 'exact') return exactReference64(a);
   const P = o.projection ?? W;
-  return favorReference64({ ...a, kernel, w: P.data, m: P.shape[0]! });
+  return favorReference64({ ...a, featureMap, w: P.data, m: P.shape[0]! });
 }
 
-function tol(kernel: AnyKernel): number {
-  return kernel === 'trig' ? 1e-3 : 1e-4;
+function tol(featureMap: AnyKernel): number {
+  return featureMap === 'trig' ? 1e-3 : 1e-4;
 }
 
 function inputs(L: number, seed: number, std = 0.5, Lk = L, dvv = dv) {
@@ -52,17 +52,17 @@ function inputs(L: number, seed: number, std = 0.5, Lk = L, dvv = dv) {
 
 // ---- agreement with the float64 reference ----
 
-for (const kernel of ALL) {
-  test(`${kernel}: matches the float64 reference (bidirectional/causal, masks, chunks 1/7/64)`, () => {
+for (const featureMap of ALL) {
+  test(`${featureMap}: matches the float64 reference (bidirectional/causal, masks, chunks 1/7/64)`, () => {
     for (const causal of [false, true]) {
       for (const [chunk, L] of [[1, 23], [7, 23], [64, 70]] as const) {
         const { q, k, v } = inputs(L, 100 + L);
         for (const keyMask of [undefined, randomMask(B, L, 5 + L)]) {
-          const out = lib(kernel, q, k, v, { causal, chunk, keyMask });
+          const out = lib(featureMap, q, k, v, { causal, chunk, keyMask });
           assert.deepEqual(out.shape, [B, H, L, dv]);
-          const err = relativeError(out.data, ref(kernel, q, k, v, { causal, keyMask }));
-          assert.ok(err <= tol(kernel),
-            `${kernel} causal=${causal} chunk=${chunk} L=${L} mask=${!!keyMask}: relative error ${err}`);
+          const err = relativeError(out.data, ref(featureMap, q, k, v, { causal, keyMask }));
+          assert.ok(err <= tol(featureMap),
+            `${featureMap} causal=${causal} chunk=${chunk} L=${L} mask=${!!keyMask}: relative error ${err}`);
         }
       }
     }
@@ -73,12 +73,12 @@ test('cross attention (Lq ≠ Lk), bidirectional, with a key mask and dv ≠ d',
   for (const [Lq, Lk] of [[13, 29], [40, 3], [1, 17]] as const) {
     const { q, k, v } = inputs(Lq, 300 + Lq, 0.5, Lk, 11);
     const keyMask = randomMask(B, Lk, 9);
-    for (const kernel of ALL) {
+    for (const featureMap of ALL) {
       for (const mask of [undefined, keyMask]) {
-        const out = lib(kernel, q, k, v, { keyMask: mask, chunk: 7 });
+        const out = lib(featureMap, q, k, v, { keyMask: mask, chunk: 7 });
         assert.deepEqual(out.shape, [B, H, Lq, 11]);
-        const err = relativeError(out.data, ref(kernel, q, k, v, { keyMask: mask }));
-        assert.ok(err <= tol(kernel), `${kernel} Lq=${Lq} Lk=${Lk} mask=${!!mask}: relative error ${err}`);
+        const err = relativeError(out.data, ref(featureMap, q, k, v, { keyMask: mask }));
+        assert.ok(err <= tol(featureMap), `${featureMap} Lq=${Lq} Lk=${Lk} mask=${!!mask}: relative error ${err}`);
       }
     }
   }
@@ -89,13 +89,13 @@ test('the reference comparison has teeth: wrong mode, mask or W are detected', (
   const { q, k, v } = inputs(L, 400);
   const keyMask = randomMask(B, L, 6);
   const W2 = drawProjection({ features: m, dim: d, seed: 8 });
-  for (const kernel of ALL) {
-    const out = lib(kernel, q, k, v, { causal: true, keyMask, chunk: 7 });
-    assert.ok(relativeError(out.data, ref(kernel, q, k, v, { causal: false, keyMask })) > 1e-2, `${kernel}: causal vs not`);
-    assert.ok(relativeError(out.data, ref(kernel, q, k, v, { causal: true })) > 1e-2, `${kernel}: mask vs none`);
-    if (kernel !== 'exact') {
-      assert.ok(relativeError(out.data, ref(kernel, q, k, v, { causal: true, keyMask, projection: W2 })) > 1e-3,
-        `${kernel}: another W`);
+  for (const featureMap of ALL) {
+    const out = lib(featureMap, q, k, v, { causal: true, keyMask, chunk: 7 });
+    assert.ok(relativeError(out.data, ref(featureMap, q, k, v, { causal: false, keyMask })) > 1e-2, `${featureMap}: causal vs not`);
+    assert.ok(relativeError(out.data, ref(featureMap, q, k, v, { causal: true })) > 1e-2, `${featureMap}: mask vs none`);
+    if (featureMap !== 'exact') {
+      assert.ok(relativeError(out.data, ref(featureMap, q, k, v, { causal: true, keyMask, projection: W2 })) > 1e-3,
+        `${featureMap}: another W`);
     }
   }
   // Kernels are genuinely different from each other and from exact attention.
@@ -111,12 +111,12 @@ test('causal output does not depend on the chunk size', () => {
   const L = 45;
   const { q, k, v } = inputs(L, 500, 1.2);
   const keyMask = randomMask(B, L, 3);
-  for (const kernel of KERNELS) {
-    const base = lib(kernel, q, k, v, { causal: true, keyMask, chunk: 1 });
+  for (const featureMap of FEATURE_MAPS) {
+    const base = lib(featureMap, q, k, v, { causal: true, keyMask, chunk: 1 });
     for (const chunk of [2, 7, 16, 44, 45, 64, 1000]) {
-      const out = lib(kernel, q, k, v, { causal: true, keyMask, chunk });
+      const out = lib(featureMap, q, k, v, { causal: true, keyMask, chunk });
       const err = relativeError(out.data, base.data);
-      assert.ok(err < 1e-5, `${kernel} chunk ${chunk} vs 1: ${err}`);
+      assert.ok(err < 1e-5, `${featureMap} chunk ${chunk} vs 1: ${err}`);
     }
   }
 });
@@ -131,10 +131,10 @@ test('FAVOR+ approximates exact softmax attention with many features (softmax, s
   for (const causal of [false, true]) {
     const exact = ref('exact', q, k, v, { causal });
     const uniform = relativeError(lib('exact', new Tensor(q.shape), k, v, { causal }).data, exact);
-    for (const kernel of ['softmax', 'softmax-hyp'] as const) {
-      const err = relativeError(lib(kernel, q, k, v, { causal, projection: Wbig }).data, exact);
+    for (const featureMap of ['softmax', 'softmax-hyp'] as const) {
+      const err = relativeError(lib(featureMap, q, k, v, { causal, projection: Wbig }).data, exact);
       assert.ok(err < 0.1 && err < 0.5 * uniform,
-        `${kernel} causal=${causal}: error vs exact attention ${err} (uniform attention: ${uniform})`);
+        `${featureMap} causal=${causal}: error vs exact attention ${err} (uniform attention: ${uniform})`);
     }
   }
 });
@@ -153,21 +153,21 @@ test('textbook identity holds for large inputs (row norms up to 10)', () => {
     }
   }
   const keyMask = randomMask(B, L, 4);
-  for (const kernel of ALL) {
+  for (const featureMap of ALL) {
     for (const causal of [false, true]) {
       for (const mask of [undefined, keyMask]) {
-        const out = lib(kernel, q, k, v, { causal, keyMask: mask, chunk: 7 });
-        const want = ref(kernel, q, k, v, { causal, keyMask: mask });
+        const out = lib(featureMap, q, k, v, { causal, keyMask: mask, chunk: 7 });
+        const want = ref(featureMap, q, k, v, { causal, keyMask: mask });
         assert.ok(allFinite(want), 'the unstabilised float64 reference is still finite here');
         // trig's normaliser is a signed sum (cancellation), hence its looser 1e-3 (observed ~1e-5).
         const err = relativeError(out.data, want);
-        assert.ok(err <= tol(kernel), `${kernel} causal=${causal} mask=${!!mask}: relative error ${err}`);
+        assert.ok(err <= tol(featureMap), `${featureMap} causal=${causal} mask=${!!mask}: relative error ${err}`);
       }
     }
   }
 });
 
-test('outputs stay finite with query/key norms up to 100, every kernel and mode', () => {
+test('outputs stay finite with query/key norms up to 100, every featureMap and mode', () => {
   const L = 20;
   const { q, k, v } = inputs(L, 800);
   setRowNorms(q, 100);
@@ -175,14 +175,14 @@ test('outputs stay finite with query/key norms up to 100, every kernel and mode'
   // Mix in some small rows so that weights span the full range.
   for (let r = 0; r < q.data.length / d; r += 3) for (let c = 0; c < d; c++) { q.data[r * d + c]! /= 1000; k.data[r * d + c]! /= 1000; }
   const keyMask = randomMask(B, L, 2);
-  for (const kernel of ALL) {
+  for (const featureMap of ALL) {
     for (const causal of [false, true]) {
       for (const chunk of [1, 7, 64]) {
         for (const mask of [undefined, keyMask]) {
-          const out = lib(kernel, q, k, v, { causal, keyMask: mask, chunk });
-          assert.ok(allFinite(out.data), `${kernel} causal=${causal} chunk=${chunk} mask=${!!mask}: non-finite output`);
+          const out = lib(featureMap, q, k, v, { causal, keyMask: mask, chunk });
+          assert.ok(allFinite(out.data), `${featureMap} causal=${causal} chunk=${chunk} mask=${!!mask}: non-finite output`);
           // Non-trig outputs are convex combinations of the value rows.
-          if (kernel !== 'trig') assert.ok(maxAbs(out.data) <= maxAbs(v.data) * (1 + 1e-5), `${kernel}: |out| ≤ max|v|`);
+          if (featureMap !== 'trig') assert.ok(maxAbs(out.data) <= maxAbs(v.data) * (1 + 1e-5), `${featureMap}: |out| ≤ max|v|`);
         }
       }
     }
@@ -200,19 +200,19 @@ test('causal: changing q, k, v at positions ≥ t never changes outputs before t
   setRowNorms(huge.k, 100);
   for (let i = 0; i < huge.v.data.length; i++) huge.v.data[i] = huge.v.data[i]! * 1e6;
   const other = inputs(L, 990, 2);
-  for (const kernel of ALL) {
+  for (const featureMap of ALL) {
     for (const mask of [undefined, keyMask]) {
-      const base = lib(kernel, q, k, v, { causal: true, keyMask: mask, chunk });
+      const base = lib(featureMap, q, k, v, { causal: true, keyMask: mask, chunk });
       // t = 1 (inside the first chunk), 6/7/8 (around a boundary), 13, 14 (boundary), 20, 22 (last).
       for (const t of [1, 3, 6, 7, 8, 13, 14, 20, 22]) {
         for (const alt of [huge, other]) {
-          const out = lib(kernel, replaceFrom(q, alt.q, t), replaceFrom(k, alt.k, t), replaceFrom(v, alt.v, t),
+          const out = lib(featureMap, replaceFrom(q, alt.q, t), replaceFrom(k, alt.k, t), replaceFrom(v, alt.v, t),
             { causal: true, keyMask: mask, chunk });
           const before = sliceRows(base, 0, t), after = sliceRows(out, 0, t);
           const err = relativeError(after, before);
-          assert.ok(err < 1e-6, `${kernel} mask=${!!mask} t=${t}: prefix changed by ${err}`);
+          assert.ok(err < 1e-6, `${featureMap} mask=${!!mask} t=${t}: prefix changed by ${err}`);
           // The suffix does change (the perturbation is real).
-          assert.ok(relativeError(sliceRows(out, t, L), sliceRows(base, t, L)) > 1e-3, `${kernel} t=${t}: suffix unchanged?`);
+          assert.ok(relativeError(sliceRows(out, t, L), sliceRows(base, t, L)) > 1e-3, `${featureMap} t=${t}: suffix unchanged?`);
         }
       }
     }
@@ -225,13 +225,13 @@ test('causal, reference backend: the prefix is bit-identical under future change
   const huge = inputs(L, 1050);
   setRowNorms(huge.q, 100);
   setRowNorms(huge.k, 100);
-  for (const kernel of KERNELS) {
+  for (const featureMap of FEATURE_MAPS) {
     for (const chunk of [1, 5, 64]) {
-      const base = lib(kernel, q, k, v, { causal: true, chunk, backend: referenceBackend });
+      const base = lib(featureMap, q, k, v, { causal: true, chunk, backend: referenceBackend });
       for (const t of [1, 5, 33, 64, 65]) {
-        const out = lib(kernel, replaceFrom(q, huge.q, t), replaceFrom(k, huge.k, t), replaceFrom(v, huge.v, t),
+        const out = lib(featureMap, replaceFrom(q, huge.q, t), replaceFrom(k, huge.k, t), replaceFrom(v, huge.v, t),
           { causal: true, chunk, backend: referenceBackend });
-        assert.deepEqual(sliceRows(out, 0, t), sliceRows(base, 0, t), `${kernel} chunk=${chunk} t=${t}`);
+        assert.deepEqual(sliceRows(out, 0, t), sliceRows(base, 0, t), `${featureMap} chunk=${chunk} t=${t}`);
       }
     }
   }
@@ -241,10 +241,10 @@ test('sanity: bidirectional outputs do change when later keys change', () => {
   const L = 23;
   const { q, k, v } = inputs(L, 1100);
   const other = inputs(L, 1150);
-  for (const kernel of ALL) {
-    const base = lib(kernel, q, k, v);
-    const out = lib(kernel, q, replaceFrom(k, other.k, 12), replaceFrom(v, other.v, 12));
-    assert.ok(relativeError(sliceRows(out, 0, 12), sliceRows(base, 0, 12)) > 1e-3, `${kernel}`);
+  for (const featureMap of ALL) {
+    const base = lib(featureMap, q, k, v);
+    const out = lib(featureMap, q, replaceFrom(k, other.k, 12), replaceFrom(v, other.v, 12));
+    assert.ok(relativeError(sliceRows(out, 0, 12), sliceRows(base, 0, 12)) > 1e-3, `${featureMap}`);
   }
 });
 
@@ -276,18 +276,18 @@ test('padding: masked keys\' k and v do not affect any output; their q affects o
     }
     return Float64Array.from(xs);
   };
-  for (const kernel of ALL) {
+  for (const featureMap of ALL) {
     for (const causal of [false, true]) {
       for (const chunk of [1, 7, 64]) {
         const o = { causal, keyMask, chunk };
-        const base = lib(kernel, q, k, v, o);
-        const kv = lib(kernel, q, atMasked(k, garbage.k), atMasked(v, garbage.v), o);
-        assert.ok(relativeError(kv.data, base.data) < 1e-6, `${kernel} causal=${causal} chunk=${chunk}: masked k/v leaked`);
-        const qkv = lib(kernel, atMasked(q, garbage.q), atMasked(k, garbage.k), atMasked(v, garbage.v), o);
-        assert.ok(relativeError(kept(qkv), kept(base)) < 1e-6, `${kernel} causal=${causal} chunk=${chunk}: masked q leaked`);
+        const base = lib(featureMap, q, k, v, o);
+        const kv = lib(featureMap, q, atMasked(k, garbage.k), atMasked(v, garbage.v), o);
+        assert.ok(relativeError(kv.data, base.data) < 1e-6, `${featureMap} causal=${causal} chunk=${chunk}: masked k/v leaked`);
+        const qkv = lib(featureMap, atMasked(q, garbage.q), atMasked(k, garbage.k), atMasked(v, garbage.v), o);
+        assert.ok(relativeError(kept(qkv), kept(base)) < 1e-6, `${featureMap} causal=${causal} chunk=${chunk}: masked q leaked`);
         // Without the mask the same garbage does change the output (the check can fail).
-        const unmasked = lib(kernel, q, atMasked(k, garbage.k), atMasked(v, garbage.v), { causal, chunk });
-        assert.ok(relativeError(unmasked.data, lib(kernel, q, k, v, { causal, chunk }).data) > 1e-3, `${kernel}: garbage matters unmasked`);
+        const unmasked = lib(featureMap, q, atMasked(k, garbage.k), atMasked(v, garbage.v), { causal, chunk });
+        assert.ok(relativeError(unmasked.data, lib(featureMap, q, k, v, { causal, chunk }).data) > 1e-3, `${featureMap}: garbage matters unmasked`);
       }
     }
   }
@@ -299,21 +299,21 @@ test('padding: a fully masked row is zero (favor and exact, bidirectional and ca
   // Batch 1 has no key at all; batch 0 masks its first 9 keys (causal rows 0..8 see no key).
   const keyMask = new Tensor([B, L]);
   for (let j = 9; j < L; j++) keyMask.data[j] = 1;
-  for (const kernel of ALL) {
+  for (const featureMap of ALL) {
     for (const causal of [false, true]) {
       for (const chunk of [1, 7, 64]) {
-        const out = lib(kernel, q, k, v, { causal, keyMask, chunk });
+        const out = lib(featureMap, q, k, v, { causal, keyMask, chunk });
         const perB = H * L * dv;
-        assert.ok(out.data.subarray(perB).every((x) => x === 0), `${kernel} causal=${causal}: batch 1 must be zero`);
+        assert.ok(out.data.subarray(perB).every((x) => x === 0), `${featureMap} causal=${causal}: batch 1 must be zero`);
         for (let h = 0; h < H; h++) {
           for (let i = 0; i < L; i++) {
             const rowv = out.data.subarray((h * L + i) * dv, (h * L + i + 1) * dv);
-            if (causal && i < 9) assert.ok(rowv.every((x) => x === 0), `${kernel} causal: row ${i} sees no key, must be zero`);
-            else assert.ok(rowv.some((x) => x !== 0), `${kernel} causal=${causal}: row ${i} has keys, must not be zero`);
+            if (causal && i < 9) assert.ok(rowv.every((x) => x === 0), `${featureMap} causal: row ${i} sees no key, must be zero`);
+            else assert.ok(rowv.some((x) => x !== 0), `${featureMap} causal=${causal}: row ${i} has keys, must not be zero`);
           }
         }
-        const err = relativeError(out.data, ref(kernel, q, k, v, { causal, keyMask }));
-        assert.ok(err <= tol(kernel), `${kernel} causal=${causal} chunk=${chunk}: ${err}`);
+        const err = relativeError(out.data, ref(featureMap, q, k, v, { causal, keyMask }));
+        assert.ok(err <= tol(featureMap), `${featureMap} causal=${causal} chunk=${chunk}: ${err}`);
       }
     }
   }
@@ -326,19 +326,19 @@ test('padding: any non-zero mask value means keep; Lk = 0 gives zeros', () => {
   const mOdd = clone(m01);
   const odd = [0.5, 2, -1, 1e-30];
   for (let i = 0; i < mOdd.data.length; i++) if (mOdd.data[i] !== 0) mOdd.data[i] = odd[i % odd.length]!;
-  for (const kernel of ALL) {
+  for (const featureMap of ALL) {
     for (const causal of [false, true]) {
-      assert.deepEqual(lib(kernel, q, k, v, { causal, keyMask: mOdd }).data, lib(kernel, q, k, v, { causal, keyMask: m01 }).data, `${kernel}`);
+      assert.deepEqual(lib(featureMap, q, k, v, { causal, keyMask: mOdd }).data, lib(featureMap, q, k, v, { causal, keyMask: m01 }).data, `${featureMap}`);
     }
-    const out = lib(kernel, q, new Tensor([B, H, 0, d]), new Tensor([B, H, 0, dv]));
+    const out = lib(featureMap, q, new Tensor([B, H, 0, d]), new Tensor([B, H, 0, dv]));
     assert.deepEqual(out.shape, [B, H, L, dv]);
-    assert.ok(out.data.every((x) => x === 0), `${kernel}: no keys → zeros`);
+    assert.ok(out.data.every((x) => x === 0), `${featureMap}: no keys → zeros`);
   }
 });
 
 // ---- options and errors ----
 
-test('defaults: kernel softmax, bidirectional, chunk 64, the given backend is used', () => {
+test('defaults: featureMap softmax, bidirectional, chunk 64, the given backend is used', () => {
   const calls: FavorArgs[] = [];
   const spy: Backend = {
     name: 'spy',
@@ -349,7 +349,7 @@ test('defaults: kernel softmax, bidirectional, chunk 64, the given backend is us
   const out = favorAttention(q, k, v, { projection: W, backend: spy });
   assert.equal(calls.length, 1);
   const a = calls[0]!;
-  assert.equal(a.kernel, 'softmax');
+  assert.equal(a.featureMap, 'softmax');
   assert.equal(a.causal, false);
   assert.equal(a.chunk, 64);
   assert.equal(a.m, m);
@@ -396,6 +396,6 @@ test('argument errors name the offending tensor or option', () => {
   const bad = clone(W);
   bad.data[5] = NaN;
   assert.throws(favor({ projection: bad }), /projection has a non-finite value/);
-  assert.throws(favor({ kernel: 'gauss' as Kernel }), /unknown kernel 'gauss'/);
+  assert.throws(favor({ featureMap: 'gauss' as FeatureMap }), /unknown feature map 'gauss'/);
   for (const chunk of [0, -1, 2.5, NaN]) assert.throws(favor({ chunk }), /chunk must be a positive integer/, `chunk ${chunk}`);
 });

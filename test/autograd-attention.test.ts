@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, exactAttention, favorAttention, noGrad, Var } from '../src/autograd/index.js';
 import { tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
-import { KERNELS } from '../src/favor/features.js';
+import { FEATURE_MAPS } from '../src/favor/features.js';
 import { drawProjection } from '../src/favor/projection.js';
 import { referenceBackend } from '../src/kernels/reference/index.js';
 import { featureCount } from '../src/kernels/backend.js';
@@ -15,17 +15,17 @@ const W64 = Float64Array.from(W32);
 // batch 0: keys 1 and 5 padded; batch 1: the first three keys padded (so early causal rows see nothing)
 const MASK = [1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1];
 
-test('FAVOR+ gradients vs float64 finite differences: every kernel, causal and bidirectional, masks, chunks not dividing L', () => {
+test('FAVOR+ gradients vs float64 finite differences: every featureMap, causal and bidirectional, masks, chunks not dividing L', () => {
   const rng = new Rng(11);
-  for (const kernel of KERNELS) {
+  for (const featureMap of FEATURE_MAPS) {
     for (const causal of [false, true]) {
       for (const keyMask of [undefined, MASK]) {
         for (const chunk of causal ? [1, 3, 4, 64] : [64]) {
-          const std = kernel === 'trig' ? 0.5 : 1;
+          const std = featureMap === 'trig' ? 0.5 : 1;
           const q = randVar([B, H, L, d], rng, std), k = randVar([B, H, L, d], rng, std), v = randVar([B, H, L, dv], rng);
-          const what = `${kernel} causal=${causal} mask=${!!keyMask} chunk=${chunk}`;
+          const what = `${featureMap} causal=${causal} mask=${!!keyMask} chunk=${chunk}`;
           try {
-            gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel, causal, keyMask, chunk }), [q, k, v]);
+            gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap, causal, keyMask, chunk }), [q, k, v]);
           } catch (e) {
             throw new Error(`${what}: ${(e as Error).message}`);
           }
@@ -37,15 +37,15 @@ test('FAVOR+ gradients vs float64 finite differences: every kernel, causal and b
 
 test('FAVOR+ gradients with Lq ≠ Lk (bidirectional) and large-norm inputs (stabiliser spread)', () => {
   const rng = new Rng(12);
-  for (const kernel of KERNELS) {
+  for (const featureMap of FEATURE_MAPS) {
     const q = randVar([1, 2, 5, d], rng), k = randVar([1, 2, 8, d], rng), v = randVar([1, 2, 8, dv], rng);
-    gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel }), [q, k, v]);
+    gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap }), [q, k, v]);
   }
   // norms ~ 6: exp(s) spans many orders of magnitude across keys; the running max must keep it exact
-  for (const kernel of ['softmax', 'softmax-hyp'] as const) {
+  for (const featureMap of ['softmax', 'softmax-hyp'] as const) {
     const q = randVar([1, 1, 9, d], rng, 3), k = randVar([1, 1, 9, d], rng, 3), v = randVar([1, 1, 9, dv], rng);
-    gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel, causal: true, chunk: 2 }), [q, k, v], { floor: 1e-4 });
-    gradCheck(() => favorAttention(q, k, v, { projection: W64, kernel, causal: false }), [q, k, v], { floor: 1e-4 });
+    gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap, causal: true, chunk: 2 }), [q, k, v], { floor: 1e-4 });
+    gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap, causal: false }), [q, k, v], { floor: 1e-4 });
   }
 });
 
@@ -68,17 +68,17 @@ test('FAVOR+ causal: rows with no visible key give 0 and no gradient; no gradien
 
 test('the plain-TS FAVOR+ forward equals the reference backend (float32) and float64 agrees', () => {
   const rng = new Rng(14);
-  for (const kernel of KERNELS) for (const causal of [false, true]) {
+  for (const featureMap of FEATURE_MAPS) for (const causal of [false, true]) {
     const q = new Float32Array(B * H * L * d), k = new Float32Array(B * H * L * d), v = new Float32Array(B * H * L * dv);
     rng.fillNormal(q); rng.fillNormal(k); rng.fillNormal(v);
     const mask = Float32Array.from(MASK);
-    const args = { q, k, v, projection: W32, keyMask: mask, B, H, Lq: L, Lk: L, d, dv, m, kernel, causal, chunk: 3 };
+    const args = { q, k, v, projection: W32, keyMask: mask, B, H, Lq: L, Lk: L, d, dv, m, featureMap, causal, chunk: 3 };
     const ref = new Float32Array(B * H * L * dv), mine = new Float32Array(B * H * L * dv), m64 = new Float64Array(B * H * L * dv);
     referenceBackend.favor({ ...args, out: ref });
     tsFavorForward({ ...args, out: mine });
     tsFavorForward({ ...args, q: Float64Array.from(q), k: Float64Array.from(k), v: Float64Array.from(v), projection: W64, out: m64 });
-    assert.deepEqual(Array.from(mine), Array.from(ref), `${kernel} causal=${causal}`);
-    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(m64[i]! - ref[i]!) < 1e-4 * (1 + Math.abs(ref[i]!)), `${kernel} causal=${causal} @${i}`);
+    assert.deepEqual(Array.from(mine), Array.from(ref), `${featureMap} causal=${causal}`);
+    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(m64[i]! - ref[i]!) < 1e-4 * (1 + Math.abs(ref[i]!)), `${featureMap} causal=${causal} @${i}`);
   }
   assert.equal(featureCount('trig', m), 2 * m);
 });
@@ -97,9 +97,9 @@ test('float32 attention ops run through the current backend and match float64', 
   const rng = new Rng(16);
   const q = randVar([1, 2, 6, d], rng, 1, false), k = randVar([1, 2, 6, d], rng, 1, false), v = randVar([1, 2, 6, dv], rng, 1, false);
   const f32 = (x: Var): Var => new Var(x.shape, Float32Array.from(x.data), true);
-  for (const kernel of KERNELS) {
-    const a = noGrad(() => favorAttention(f32(q), f32(k), f32(v), { projection: W32, kernel, causal: true, chunk: 4 }));
-    const b = noGrad(() => favorAttention(q, k, v, { projection: W64, kernel, causal: true, chunk: 4 }));
+  for (const featureMap of FEATURE_MAPS) {
+    const a = noGrad(() => favorAttention(f32(q), f32(k), f32(v), { projection: W32, featureMap, causal: true, chunk: 4 }));
+    const b = noGrad(() => favorAttention(q, k, v, { projection: W64, featureMap, causal: true, chunk: 4 }));
     assert.ok(a.data instanceof Float32Array);
     for (let i = 0; i < a.size; i++) assert.ok(Math.abs(a.data[i]! - b.data[i]!) < 1e-4);
   }
@@ -117,20 +117,20 @@ test('float32 causal FAVOR+ backward on a long sequence with large norms: finite
     const x = randVar(shape, rng, std);
     return [x, new Var(shape, Float32Array.from(x.data), true)];
   };
-  for (const kernel of ['softmax', 'softmax-hyp'] as const) {
+  for (const featureMap of ['softmax', 'softmax-hyp'] as const) {
     const [q64, q32] = mk([1, 1, Lg, dd], 2.5), [k64, k32] = mk([1, 1, Lg, dd], 2.5), [v64, v32] = mk([1, 1, Lg, 3], 1);
     const gSeed = new Float64Array(Lg * 3);
     rng.fillNormal(gSeed);
-    const o64 = favorAttention(q64, k64, v64, { projection: Float64Array.from(W), kernel, causal: true, chunk: 16 });
+    const o64 = favorAttention(q64, k64, v64, { projection: Float64Array.from(W), featureMap, causal: true, chunk: 16 });
     backward(o64, gSeed);
-    const o32 = favorAttention(q32, k32, v32, { projection: W, kernel, causal: true, chunk: 16 });
+    const o32 = favorAttention(q32, k32, v32, { projection: W, featureMap, causal: true, chunk: 16 });
     backward(o32, gSeed);
     for (const [a, b] of [[q32, q64], [k32, k64], [v32, v64]] as const) {
       let scale = 0;
       for (let i = 0; i < b.size; i++) scale = Math.max(scale, Math.abs(b.grad![i]!));
       for (let i = 0; i < a.size; i++) {
-        assert.ok(Number.isFinite(a.grad![i]!), `${kernel}: non-finite gradient`);
-        assert.ok(Math.abs(a.grad![i]! - b.grad![i]!) < 2e-3 * scale, `${kernel} @${i}: ${a.grad![i]} vs ${b.grad![i]}`);
+        assert.ok(Number.isFinite(a.grad![i]!), `${featureMap}: non-finite gradient`);
+        assert.ok(Math.abs(a.grad![i]! - b.grad![i]!) < 2e-3 * scale, `${featureMap} @${i}: ${a.grad![i]} vs ${b.grad![i]}`);
       }
     }
   }

@@ -101,10 +101,10 @@ function exact64(p: Problem): Float64Array {
   });
 }
 
-type Kernel = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
+type FeatureMap = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
 
 /** φ(x) straight from the feature-map table of docs/MATH.md. */
-function phi(kernel: Kernel, w: Float32Array, m: number, x: ArrayLike<number>, off: number, d: number): Float64Array {
+function phi(kernel: FeatureMap, w: Float32Array, m: number, x: ArrayLike<number>, off: number, d: number): Float64Array {
   const xh = Array.from({ length: d }, (_, c) => x[off + c]! * d ** -0.25);
   const sq = xh.reduce((a, b) => a + b * b, 0);
   const u = Array.from({ length: m }, (_, l) => xh.reduce((a, xc, c) => a + w[l * d + c]! * xc, 0));
@@ -116,7 +116,7 @@ function phi(kernel: Kernel, w: Float32Array, m: number, x: ArrayLike<number>, o
   }
 }
 
-function favor64(p: Problem, kernel: Kernel, w: Tensor): Float64Array {
+function favor64(p: Problem, kernel: FeatureMap, w: Tensor): Float64Array {
   const { B, H, Lq, Lk, d } = dims(p);
   const m = w.shape[0]!;
   const fq = new Map<number, Float64Array>();

@@ -37,7 +37,7 @@ function trainLM(cfg: PerformerConfig, steps: number): { first: number; last: nu
 
 for (const [name, cfg] of [
   ['FAVOR+ (softmax, learned positions, redraw every 10 steps)', { ...base, redrawInterval: 10 }],
-  ['FAVOR+ (relu, rotary)', { ...base, kernel: 'relu', positions: 'rotary' }],
+  ['FAVOR+ (relu, rotary)', { ...base, featureMap: 'relu', positions: 'rotary' }],
   ['exact attention', { ...base, attention: 'exact' }],
 ] as [string, PerformerConfig][]) {
   test(`tiny PerformerLM overfits a repeated byte sequence: ${name}`, () => {

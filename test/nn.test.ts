@@ -59,9 +59,9 @@ test('PerformerLM end-to-end gradients (float64): FAVOR+ causal with rotary and 
   const x = ids(B * L, 11, 1), y = ids(B * L, 11, 2);
   y[3] = -100;
   for (const cfg of [
-    { ...tiny, dtype: 'float64' as const, positions: 'rotary' as const, tiedEmbeddings: false, kernel: 'softmax-hyp' as const, chunk: 4 },
+    { ...tiny, dtype: 'float64' as const, positions: 'rotary' as const, tiedEmbeddings: false, featureMap: 'softmax-hyp' as const, chunk: 4 },
     { ...tiny, dtype: 'float64' as const, attention: 'exact' as const },
-    { ...tiny, dtype: 'float64' as const, kernel: 'relu' as const, chunk: 5 },
+    { ...tiny, dtype: 'float64' as const, featureMap: 'relu' as const, chunk: 5 },
     { ...tiny, dtype: 'float64' as const, positions: 'rotary' as const, tokenShift: true, chunk: 4 },
   ]) {
     const lm = new PerformerLM(cfg);
@@ -71,7 +71,7 @@ test('PerformerLM end-to-end gradients (float64): FAVOR+ causal with rotary and 
 
 test('PerformerEncoder end-to-end gradients (float64): MLM and classification with padding', () => {
   const B = 2, L = 5;
-  const enc = new PerformerEncoder({ ...tiny, dtype: 'float64', numClasses: 3, kernel: 'trig' });
+  const enc = new PerformerEncoder({ ...tiny, dtype: 'float64', numClasses: 3, featureMap: 'trig' });
   const x = ids(B * L, 11, 3);
   const mask = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0];
   const t = [-100, 4, -100, -100, 7, 2, -100, -100, -100, -100];

@@ -2,7 +2,7 @@
 // Error metric: max |a − b| / max |b| over the whole output (relativeError).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawProjection, favorAttention, FavorRecurrentState, KERNELS, Tensor, type Kernel } from '../src/index.js';
+import { drawProjection, favorAttention, FavorRecurrentState, FEATURE_MAPS, Tensor, type FeatureMap } from '../src/index.js';
 import { randn, randomMask, setRowNorms } from './helpers/data.js';
 import { allFinite, favorReference64, relativeError } from './helpers/float64-reference.js';
 
@@ -24,9 +24,9 @@ function maskAt(mask: Tensor, i: number): Tensor {
 }
 
 /** Runs the recurrence over the whole sequence; returns [B, H, L, dv] and the state. */
-function runRecurrent(kernel: Kernel, q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor, state?: FavorRecurrentState) {
+function runRecurrent(featureMap: FeatureMap, q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor, state?: FavorRecurrentState) {
   const L = q.shape[2]!;
-  const st = state ?? new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W, kernel });
+  const st = state ?? new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W, featureMap });
   const out = new Tensor([B, H, L, dv]);
   const bytes: number[] = [];
   for (let i = 0; i < L; i++) {
@@ -42,26 +42,26 @@ function inputs(L: number, seed: number, std = 0.5) {
   return { q: randn([B, H, L, d], seed, std), k: randn([B, H, L, d], seed + 1, std), v: randn([B, H, L, dv], seed + 2) };
 }
 
-for (const kernel of KERNELS) {
-  test(`${kernel}: step-by-step equals favorAttention(causal) and the float64 reference, with and without a mask`, () => {
+for (const featureMap of FEATURE_MAPS) {
+  test(`${featureMap}: step-by-step equals favorAttention(causal) and the float64 reference, with and without a mask`, () => {
     const L = 37;
     const { q, k, v } = inputs(L, 40);
     for (const keyMask of [undefined, randomMask(B, L, 41)]) {
-      const { out } = runRecurrent(kernel, q, k, v, keyMask);
+      const { out } = runRecurrent(featureMap, q, k, v, keyMask);
       for (const chunk of [1, 7, 64]) {
-        const chunked = favorAttention(q, k, v, { projection: W, kernel, causal: true, keyMask, chunk });
+        const chunked = favorAttention(q, k, v, { projection: W, featureMap, causal: true, keyMask, chunk });
         const err = relativeError(out.data, chunked.data);
-        assert.ok(err <= 1e-5, `${kernel} mask=${!!keyMask} chunk=${chunk}: recurrent vs chunked ${err}`);
+        assert.ok(err <= 1e-5, `${featureMap} mask=${!!keyMask} chunk=${chunk}: recurrent vs chunked ${err}`);
       }
       const want = favorReference64({
         q: q.data, k: k.data, v: v.data, B, H, Lq: L, Lk: L, d, dv, keyMask: keyMask?.data, causal: true,
-        kernel, w: W.data, m,
+        featureMap, w: W.data, m,
       });
       const err = relativeError(out.data, want);
-      assert.ok(err <= (kernel === 'trig' ? 1e-3 : 1e-4), `${kernel} mask=${!!keyMask}: recurrent vs reference ${err}`);
+      assert.ok(err <= (featureMap === 'trig' ? 1e-3 : 1e-4), `${featureMap} mask=${!!keyMask}: recurrent vs reference ${err}`);
       // Not trivially equal to the bidirectional answer.
-      const bi = favorAttention(q, k, v, { projection: W, kernel, keyMask });
-      assert.ok(relativeError(out.data, bi.data) > 1e-2, `${kernel}: recurrent looks bidirectional`);
+      const bi = favorAttention(q, k, v, { projection: W, featureMap, keyMask });
+      assert.ok(relativeError(out.data, bi.data) > 1e-2, `${featureMap}: recurrent looks bidirectional`);
     }
   });
 }
@@ -75,36 +75,36 @@ test('large inputs (norms up to 100): finite and still equal to the chunked path
     for (let c = 0; c < d; c++) { q.data[r * d + c]! /= 50; k.data[r * d + c]! /= 50; }
   }
   const keyMask = randomMask(B, L, 51);
-  for (const kernel of KERNELS) {
-    const { out } = runRecurrent(kernel, q, k, v, keyMask);
-    assert.ok(allFinite(out.data), `${kernel}: non-finite output`);
-    const chunked = favorAttention(q, k, v, { projection: W, kernel, causal: true, keyMask, chunk: 7 });
+  for (const featureMap of FEATURE_MAPS) {
+    const { out } = runRecurrent(featureMap, q, k, v, keyMask);
+    assert.ok(allFinite(out.data), `${featureMap}: non-finite output`);
+    const chunked = favorAttention(q, k, v, { projection: W, featureMap, causal: true, keyMask, chunk: 7 });
     const err = relativeError(out.data, chunked.data);
-    assert.ok(err <= 1e-5, `${kernel}: recurrent vs chunked ${err}`);
+    assert.ok(err <= 1e-5, `${featureMap}: recurrent vs chunked ${err}`);
   }
 });
 
 test('stateBytes is fixed (O(B·H·m\'·dv)) however long the sequence; length counts steps; reset restarts', () => {
   const L = 60;
   const { q, k, v } = inputs(L, 60);
-  for (const kernel of KERNELS) {
-    const st = new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W, kernel });
-    const mf = kernel === 'softmax-hyp' || kernel === 'trig' ? 2 * m : m;
+  for (const featureMap of FEATURE_MAPS) {
+    const st = new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W, featureMap });
+    const mf = featureMap === 'softmax-hyp' || featureMap === 'trig' ? 2 * m : m;
     assert.equal(st.features, mf);
     const expected = st.stateBytes;
-    assert.ok(expected > 0 && expected <= 8 * B * H * (mf * dv + mf + 1), `${kernel}: ${expected} bytes`);
+    assert.ok(expected > 0 && expected <= 8 * B * H * (mf * dv + mf + 1), `${featureMap}: ${expected} bytes`);
     assert.equal(st.length, 0);
-    const first = runRecurrent(kernel, q, k, v, undefined, st);
-    assert.ok(first.bytes.every((b) => b === expected), `${kernel}: state grew: ${first.bytes.join(',')}`);
+    const first = runRecurrent(featureMap, q, k, v, undefined, st);
+    assert.ok(first.bytes.every((b) => b === expected), `${featureMap}: state grew: ${first.bytes.join(',')}`);
     assert.equal(st.length, L);
     st.reset();
     assert.equal(st.length, 0);
     assert.equal(st.stateBytes, expected);
-    const second = runRecurrent(kernel, q, k, v, undefined, st);
-    assert.deepEqual(second.out.data, first.out.data, `${kernel}: reset must forget the past`);
+    const second = runRecurrent(featureMap, q, k, v, undefined, st);
+    assert.deepEqual(second.out.data, first.out.data, `${featureMap}: reset must forget the past`);
     // Without a reset the past keeps contributing (the check above can fail).
-    const third = runRecurrent(kernel, q, k, v, undefined, st);
-    assert.ok(relativeError(third.out.data, first.out.data) > 1e-3, `${kernel}: continuing differs from reset`);
+    const third = runRecurrent(featureMap, q, k, v, undefined, st);
+    assert.ok(relativeError(third.out.data, first.out.data) > 1e-3, `${featureMap}: continuing differs from reset`);
   }
 });
 
@@ -115,13 +115,13 @@ test('masked steps: the key is ignored, the query still gets an output; all-mask
   keyMask.data.fill(1);
   for (let i = 0; i < 4; i++) keyMask.data[L + i] = 0; // batch 1: first 4 keys padded
   keyMask.data[6] = 0; // batch 0: key 6 padded
-  for (const kernel of KERNELS) {
-    const { out } = runRecurrent(kernel, q, k, v, keyMask);
+  for (const featureMap of FEATURE_MAPS) {
+    const { out } = runRecurrent(featureMap, q, k, v, keyMask);
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < L; i++) {
         const row = out.data.subarray(((H + h) * L + i) * dv, ((H + h) * L + i + 1) * dv); // batch 1
-        if (i < 4) assert.ok(row.every((x) => x === 0), `${kernel}: batch 1 row ${i} has no key`);
-        else assert.ok(row.some((x) => x !== 0), `${kernel}: batch 1 row ${i} has keys`);
+        if (i < 4) assert.ok(row.every((x) => x === 0), `${featureMap}: batch 1 row ${i} has no key`);
+        else assert.ok(row.some((x) => x !== 0), `${featureMap}: batch 1 row ${i} has keys`);
       }
     }
     // Changing the padded key's k, v does not change anything.
@@ -130,14 +130,14 @@ test('masked steps: the key is ignored, the query still gets an output; all-mask
       for (let c = 0; c < d; c++) k2.data[(h * L + 6) * d + c] = 50;
       for (let e = 0; e < dv; e++) v2.data[(h * L + 6) * dv + e] = 1e6;
     }
-    const again = runRecurrent(kernel, q, k2, v2, keyMask).out;
-    assert.ok(relativeError(again.data, out.data) < 1e-6, `${kernel}: padded key leaked`);
+    const again = runRecurrent(featureMap, q, k2, v2, keyMask).out;
+    assert.ok(relativeError(again.data, out.data) < 1e-6, `${featureMap}: padded key leaked`);
   }
 });
 
 test('argument errors name the offending tensor or option', () => {
   const st = new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W });
-  assert.equal(st.kernel, 'softmax');
+  assert.equal(st.featureMap, 'softmax');
   assert.equal(st.dim, d);
   const q = new Tensor([B, H, d]), k = new Tensor([B, H, d]), v = new Tensor([B, H, dv]);
   assert.doesNotThrow(() => st.step(q, k, v));
@@ -148,7 +148,7 @@ test('argument errors name the offending tensor or option', () => {
   assert.throws(() => st.step(q, k, v, new Tensor([B + 1])), /key mask must have shape \[2\], got \[3\]/);
   assert.throws(() => st.step(q, k, v, new Tensor([B, 1])), /key mask must have shape/);
   const base = { batch: B, heads: H, valueDim: dv, projection: W };
-  assert.throws(() => new FavorRecurrentState({ ...base, kernel: 'nope' as Kernel }), /unknown kernel 'nope'/);
+  assert.throws(() => new FavorRecurrentState({ ...base, featureMap: 'nope' as FeatureMap }), /unknown feature map 'nope'/);
   assert.throws(() => new FavorRecurrentState({ ...base, batch: 0 }), /batch must be a positive integer/);
   assert.throws(() => new FavorRecurrentState({ ...base, heads: 1.5 }), /heads must be a positive integer/);
   assert.throws(() => new FavorRecurrentState({ ...base, valueDim: -1 }), /valueDim must be a positive integer/);

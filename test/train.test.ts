@@ -2,7 +2,7 @@
 // against a direct computation, the schedule, data checks and divergence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad } from '../src/autograd/tape.js';
@@ -10,7 +10,7 @@ import { corpusFromText, type TokenCorpus } from '../src/io/datasets.js';
 import { createTokenizer } from '../src/io/tokenizer.js';
 import { PerformerEncoder, PerformerLM } from '../src/nn/models.js';
 import {
-  evaluateLM, evaluateMLM, loadTrainedModel, makeModelSpec, makeTrainHyper, MLM_EVAL_GROUPS, runTraining, scheduledLearningRate,
+  configFromSpec, evaluateLM, evaluateMLM, loadTrainedModel, specFromConfig, makeModelSpec, makeTrainHyper, MLM_EVAL_GROUPS, runTraining, scheduledLearningRate,
   Trainer, TrainingError, type ModelOptions, type TrainHyper,
 } from '../src/train/index.js';
 
@@ -107,7 +107,7 @@ test('init-from: exact-attention weights start a FAVOR+ run (fresh projections) 
     const src = Trainer.create(exactSpec, makeTrainHyper({ ...tinyHyper, steps: 3 }), c);
     await runTraining(src, { outDir: join(dir, 'exact') });
 
-    const favorSpec = makeModelSpec({ ...tiny, attention: 'favor', kernel: 'relu', features: 12 }, byte, 16);
+    const favorSpec = makeModelSpec({ ...tiny, attention: 'favor', featureMap: 'relu', features: 12 }, byte, 16);
     const init = await loadTrainedModel(join(dir, 'exact'));
     const t = Trainer.create(favorSpec, makeTrainHyper({ ...tinyHyper, steps: 3 }), c, { initFrom: init });
     const fresh = Trainer.create(favorSpec, makeTrainHyper({ ...tinyHyper, steps: 3 }), c);
@@ -117,6 +117,11 @@ test('init-from: exact-attention weights start a FAVOR+ run (fresh projections) 
     assert.equal(t.initFrom, join(dir, 'exact'));
     await runTraining(t, { outDir: join(dir, 'favor') });
     assert.ok(t.losses.every(Number.isFinite));
+    // checkpoint.json keeps the feature map's stored spelling "kernel" (what earlier versions read)
+    const stored = JSON.parse(await readFile(join(dir, 'favor', 'checkpoint.json'), 'utf8')) as { config: { model: Record<string, unknown> } };
+    assert.equal(stored.config.model.kernel, 'relu');
+    assert.equal('featureMap' in stored.config.model, false);
+    assert.equal((await loadTrainedModel(join(dir, 'favor'))).spec.model.featureMap, 'relu');
 
     // FAVOR+ → exact: the projections are simply not used
     const back = Trainer.create(exactSpec, makeTrainHyper({ ...tinyHyper, steps: 1 }), c, { initFrom: await loadTrainedModel(join(dir, 'favor')) });
@@ -128,6 +133,17 @@ test('init-from: exact-attention weights start a FAVOR+ run (fresh projections) 
     const mlm = makeModelSpec({ ...tiny, kind: 'mlm' }, byte, 16);
     assert.throws(() => Trainer.create(mlm, makeTrainHyper(tinyHyper), c, { initFrom: init }), /holds a lm model, this run trains mlm/);
   });
+});
+
+test('checkpoint config: featureMap is stored as "kernel" and read from either spelling, once', () => {
+  const spec = makeModelSpec({ ...tiny, featureMap: 'softmax-hyp' }, byte, 16);
+  const config = configFromSpec(spec) as unknown as { model: Record<string, unknown> };
+  assert.equal(config.model.kernel, 'softmax-hyp');
+  assert.equal('featureMap' in config.model, false);
+  assert.deepEqual(specFromConfig(config as never), spec);
+  assert.deepEqual(specFromConfig({ ...config, model: { ...spec.model } } as never), spec);
+  assert.throws(() => specFromConfig({ ...config, model: { ...config.model, featureMap: 'relu' } } as never), /names its feature map twice/);
+  assert.throws(() => specFromConfig({ ...config, model: { ...config.model, kernel: 'gauss' } } as never), /model kernel must be one of softmax, softmax-hyp, trig, relu, got "gauss"/);
 });
 
 test('evaluateLM = a direct computation: every token after the first predicted once', async () => {

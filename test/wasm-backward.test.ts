@@ -1,4 +1,4 @@
-// The wasm FAVOR+ backward agrees with the plain-TS one (tsFavorBackward), float32, every kernel,
+// The wasm FAVOR+ backward agrees with the plain-TS one (tsFavorBackward), float32, every feature map,
 // bidirectional and causal, with masks, fully masked rows, Lq ≠ Lk, dv ≠ d, chunks not dividing L.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { createWasmBackend } from '../src/kernels/wasm/index.js';
 import { tsFavorBackward, tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import type { FavorBwdArgs } from '../src/autograd/kernels.js';
-import type { Kernel } from '../src/kernels/backend.js';
+import type { FeatureMap } from '../src/kernels/backend.js';
 import { randn } from './helpers/lcg.js';
 
 const backend = await createWasmBackend({ threads: 2 });
@@ -16,7 +16,7 @@ const kernels = wasmGradKernels(backend);
 
 interface Case { B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number; chunk: number; causal: boolean; mask?: 'some' | 'row' | 'prefix' }
 
-function makeArgs(kernel: Kernel, c: Case, seed: number): FavorBwdArgs {
+function makeArgs(featureMap: FeatureMap, c: Case, seed: number): FavorBwdArgs {
   const { B, H, Lq, Lk, d, dv, m } = c;
   const q = randn(B * H * Lq * d, seed + 1, 1.5), k = randn(B * H * Lk * d, seed + 2, 1.5);
   const v = randn(B * H * Lk * dv, seed + 3), projection = randn(m * d, seed + 4, 1.7);
@@ -29,7 +29,7 @@ function makeArgs(kernel: Kernel, c: Case, seed: number): FavorBwdArgs {
   }
   const out = new Float32Array(B * H * Lq * dv);
   const a: FavorBwdArgs = {
-    q, k, v, out, projection, keyMask, B, H, Lq, Lk, d, dv, m, kernel, causal: c.causal, chunk: c.chunk,
+    q, k, v, out, projection, keyMask, B, H, Lq, Lk, d, dv, m, featureMap, causal: c.causal, chunk: c.chunk,
     gOut: randn(B * H * Lq * dv, seed + 5), dq: randn(B * H * Lq * d, seed + 6), dk: randn(B * H * Lk * d, seed + 7),
     dv_: randn(B * H * Lk * dv, seed + 8),
   };
@@ -48,19 +48,19 @@ function relErr(want: Float32Array, got: Float32Array, base: Float32Array): numb
   return maxErr / Math.max(maxRef, 1e-30);
 }
 
-function check(kernel: Kernel, c: Case, seed: number): void {
-  const a = makeArgs(kernel, c, seed);
+function check(featureMap: FeatureMap, c: Case, seed: number): void {
+  const a = makeArgs(featureMap, c, seed);
   const want = { ...a, dq: Float32Array.from(a.dq as Float32Array), dk: Float32Array.from(a.dk as Float32Array), dv_: Float32Array.from(a.dv_ as Float32Array) };
   const got = { ...a, dq: Float32Array.from(a.dq as Float32Array), dk: Float32Array.from(a.dk as Float32Array), dv_: Float32Array.from(a.dv_ as Float32Array) };
   tsFavorBackward(want);
   kernels.favorBackward!(got);
   for (const name of ['dq', 'dk', 'dv_'] as const) {
     const e = relErr(want[name], got[name], a[name] as Float32Array);
-    assert.ok(e <= 1e-4, `${kernel} ${JSON.stringify(c)}: ${name} relative error ${e.toExponential(2)}`);
+    assert.ok(e <= 1e-4, `${featureMap} ${JSON.stringify(c)}: ${name} relative error ${e.toExponential(2)}`);
   }
 }
 
-const KERNELS: Kernel[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
+const FEATURE_MAPS: FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
 const BIDI: Case[] = [
   { B: 2, H: 2, Lq: 37, Lk: 29, d: 16, dv: 12, m: 20, chunk: 7, causal: false },
   { B: 2, H: 3, Lq: 19, Lk: 41, d: 8, dv: 5, m: 13, chunk: 1000, causal: false, mask: 'some' },
@@ -75,11 +75,11 @@ const CAUSAL: Case[] = [
   { B: 1, H: 2, Lq: 61, Lk: 61, d: 16, dv: 8, m: 16, chunk: 13, causal: true, mask: 'prefix' },
 ];
 
-for (const kernel of KERNELS) {
-  test(`wasm favor backward, bidirectional, ${kernel}`, () => {
-    BIDI.forEach((c, i) => check(kernel, c, 100 * i + 11));
+for (const featureMap of FEATURE_MAPS) {
+  test(`wasm favor backward, bidirectional, ${featureMap}`, () => {
+    BIDI.forEach((c, i) => check(featureMap, c, 100 * i + 11));
   });
-  test(`wasm favor backward, causal, ${kernel}`, () => {
-    CAUSAL.forEach((c, i) => check(kernel, c, 100 * i + 17));
+  test(`wasm favor backward, causal, ${featureMap}`, () => {
+    CAUSAL.forEach((c, i) => check(featureMap, c, 100 * i + 17));
   });
 }

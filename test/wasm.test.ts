@@ -12,7 +12,7 @@ import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.j
 import { kernelBytes, relaxedSimdAvailable } from '../src/kernels/wasm/features.js';
 import { instantiateKernels, type KernelExports, type SimdVariant } from '../src/kernels/wasm/kernels.js';
 import { referenceBackend } from '../src/kernels/reference/index.js';
-import type { ExactArgs, FavorArgs, Kernel } from '../src/kernels/backend.js';
+import type { ExactArgs, FavorArgs, FeatureMap } from '../src/kernels/backend.js';
 
 /** Deterministic uniform values in [-scale, scale). */
 function random(n: number, seed: number, scale = 1): Float32Array {
@@ -77,7 +77,7 @@ describe('createWasmBackend', () => {
       const b = await createWasmBackend();
       const n = 4 * 10 * 8, r = (s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * s));
       const args = { q: r(1.1), k: r(1.7), v: r(2.3), projection: r(0.7).subarray(0, 96), B: 1, H: 4, Lq: 10, Lk: 10,
-        d: 8, dv: 8, m: 12, kernel: 'softmax', causal: true, chunk: 4 };
+        d: 8, dv: 8, m: 12, featureMap: 'softmax', causal: true, chunk: 4 };
       const out = new Float32Array(n), ref = new Float32Array(n);
       b.favor({ ...args, out }); referenceBackend.favor({ ...args, out: ref });
       const err = Math.max(...out.map((x, i) => Math.abs(x - ref[i])));
@@ -251,13 +251,13 @@ describe('vector math', () => {
   }
 });
 
-function favorArgs(kernel: Kernel, causal: boolean, B: number, H: number, Lq: number, Lk: number, d: number,
+function favorArgs(featureMap: FeatureMap, causal: boolean, B: number, H: number, Lq: number, Lk: number, d: number,
   dv: number, m: number, chunk: number, seed: number, mask?: (b: number, j: number) => boolean): FavorArgs {
   return {
     q: random(B * H * Lq * d, seed), k: random(B * H * Lk * d, seed + 1), v: random(B * H * Lk * dv, seed + 2),
     out: new Float32Array(B * H * Lq * dv), projection: random(m * d, seed + 3, 1.7),
     keyMask: mask ? Float32Array.from({ length: B * Lk }, (_, i) => (mask(Math.floor(i / Lk), i % Lk) ? 1 : 0)) : undefined,
-    B, H, Lq, Lk, d, dv, m, kernel, causal, chunk,
+    B, H, Lq, Lk, d, dv, m, featureMap, causal, chunk,
   };
 }
 
@@ -268,14 +268,14 @@ function run(backend: { favor(a: FavorArgs): void }, args: FavorArgs): Float32Ar
 }
 
 describe('FAVOR+ against the reference backend', () => {
-  const kernelsUnderTest: Kernel[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
+  const kernelsUnderTest: FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
   const someMasked = (b: number, j: number): boolean => (j * 7 + b) % 5 !== 2;
-  for (const kernel of kernelsUnderTest) {
+  for (const featureMap of kernelsUnderTest) {
     for (const causal of [false, true]) {
-      test(`${kernel} ${causal ? 'causal' : 'bidirectional'}: odd L and chunk, dv ≠ d, m not a multiple of 8, with and without a key mask`, () => {
+      test(`${featureMap} ${causal ? 'causal' : 'bidirectional'}: odd L and chunk, dv ≠ d, m not a multiple of 8, with and without a key mask`, () => {
         for (const [mask, seed] of [[undefined, 10], [someMasked, 20]] as const) {
           // L = 77 with chunk 16: a partial last chunk; m = 21 and dv = 13: SIMD tails everywhere.
-          const args = favorArgs(kernel, causal, 2, 2, 77, 77, 16, 13, 21, 16, seed, mask);
+          const args = favorArgs(featureMap, causal, 2, 2, 77, 77, 16, 13, 21, 16, seed, mask);
           const ref = run(referenceBackend, args);
           for (const backend of [relaxed1, relaxed3, plain2]) {
             const err = relError(run(backend, args), ref);
@@ -284,8 +284,8 @@ describe('FAVOR+ against the reference backend', () => {
         }
       });
     }
-    test(`${kernel} cross attention (Lq ≠ Lk), chunk larger than L`, () => {
-      const args = favorArgs(kernel, false, 1, 3, 50, 93, 8, 24, 32, 128, 30, someMasked);
+    test(`${featureMap} cross attention (Lq ≠ Lk), chunk larger than L`, () => {
+      const args = favorArgs(featureMap, false, 1, 3, 50, 93, 8, 24, 32, 128, 30, someMasked);
       const ref = run(referenceBackend, args);
       for (const backend of [relaxed1, relaxed3, plain2]) {
         const err = relError(run(backend, args), ref);
@@ -314,19 +314,19 @@ describe('FAVOR+ against the reference backend', () => {
   });
 
   test('a fully masked batch row gives zero outputs; masked leading keys give zero causal rows', () => {
-    for (const kernel of kernelsUnderTest) {
+    for (const featureMap of kernelsUnderTest) {
       // Batch 1 has every key masked; in batch 0 the first five keys are masked.
-      const args = favorArgs(kernel, true, 2, 2, 40, 40, 8, 8, 16, 16, 50, (b, j) => b === 0 && j >= 5);
+      const args = favorArgs(featureMap, true, 2, 2, 40, 40, 8, 8, 16, 16, 50, (b, j) => b === 0 && j >= 5);
       for (const causal of [false, true]) {
         const ref = run(referenceBackend, { ...args, causal });
         for (const backend of [relaxed1, relaxed3]) {
           const out = run(backend, { ...args, causal });
-          assert.ok(relError(out, ref) < 2e-5, `${kernel} causal=${causal}`);
+          assert.ok(relError(out, ref) < 2e-5, `${featureMap} causal=${causal}`);
           const rows = out.length / 8;
           for (let r = 0; r < rows; r++) {
             const batch = Math.floor(r / (2 * 40)), pos = r % 40;
             if (batch === 1 || (causal && pos < 5)) {
-              for (let e = 0; e < 8; e++) assert.equal(out[r * 8 + e], 0, `${kernel} causal=${causal} row ${r}`);
+              for (let e = 0; e < 8; e++) assert.equal(out[r * 8 + e], 0, `${featureMap} causal=${causal} row ${r}`);
             }
           }
         }

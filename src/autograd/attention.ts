@@ -1,7 +1,7 @@
 // Attention as differentiable ops: q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,dv] → [B,H,Lq,dv].
 // Gradients flow to q, k and v; the FAVOR+ projection W is a constant (a buffer, never a parameter).
 // The math of the backward passes is in ./kernels-ts/favor.ts and ./kernels-ts/exact.ts.
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kernelsFor } from './kernels.js';
@@ -32,7 +32,7 @@ function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Arr | undefin
 
 export interface FavorAttentionOptions {
   projection: Tensor | Arr; // W [m, d]
-  kernel?: Kernel;
+  featureMap?: FeatureMap;
   causal?: boolean;
   keyMask?: ArrayLike<number>; // [B, Lk], 0 = pad
   chunk?: number; // causal chunk length (default 64)
@@ -40,7 +40,7 @@ export interface FavorAttentionOptions {
 
 /** FAVOR+ attention (docs/MATH.md) with backward to q, k, v. Saves only its output. */
 export function favorAttention(q: Var, k: Var, v: Var, opts: FavorAttentionOptions): Var {
-  const { kernel = 'softmax', causal = false, chunk = 64 } = opts;
+  const { featureMap = 'softmax', causal = false, chunk = 64 } = opts;
   const dm = dims(q, k, v, opts.keyMask, causal);
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`chunk must be a positive integer, got ${chunk}`);
   const W = opts.projection instanceof Tensor ? opts.projection.data : opts.projection;
@@ -49,7 +49,7 @@ export function favorAttention(q: Var, k: Var, v: Var, opts: FavorAttentionOptio
   const keyMask = maskLike(q, opts.keyMask);
   const out = new Var([dm.B, dm.H, dm.Lq, dm.dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.dv), recording(q, k, v));
   const kern = kernelsFor(q.data);
-  const args = { q: q.data, k: k.data, v: v.data, out: out.data, projection: W, keyMask, ...dm, m, kernel, causal, chunk };
+  const args = { q: q.data, k: k.data, v: v.data, out: out.data, projection: W, keyMask, ...dm, m, featureMap, causal, chunk };
   kern.favorForward(args);
   if (out.requiresGrad) {
     record(() => {

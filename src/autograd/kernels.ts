@@ -2,7 +2,7 @@
 // (the WebAssembly SIMD one in src/kernels/wasm) can replace them for float32 data. The plain-TS
 // implementations (./kernels-ts) accept float32 or float64 arrays and always serve float64 data, so
 // gradient checks exercise exactly the code that runs in training.
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import type { Arr } from './var.js';
 import { tsMatmul } from './kernels-ts/matmul.js';
 import { tsFavorBackward, tsFavorForward } from './kernels-ts/favor.js';
@@ -31,7 +31,7 @@ export interface FavorFwdArgs {
   q: Arr; k: Arr; v: Arr; out: Arr;
   projection: Arr; keyMask?: Arr | undefined;
   B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
-  kernel: Kernel; causal: boolean; chunk: number;
+  featureMap: FeatureMap; causal: boolean; chunk: number;
 }
 
 /** Gradients of FAVOR+: given out (the forward output) and gOut = dL/dout, ADDS into dq, dk, dv. */

@@ -3,7 +3,7 @@
 
 import { exactAttention, favorAttention } from '../favor/attention.js';
 import { drawProjection, type ProjectionKind } from '../favor/projection.js';
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import { referenceBackend } from '../kernels/reference/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderPlot, PALETTE, type PlotSeries } from '../io/svg-plot.js';
@@ -12,7 +12,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
 
-export const APPROX_KERNELS: readonly Kernel[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
+export const APPROX_FEATURE_MAPS: readonly FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
 export const APPROX_PROJECTIONS: readonly ProjectionKind[] = ['orthogonal', 'iid'];
 
 export interface ApproxOptions {
@@ -22,14 +22,14 @@ export interface ApproxOptions {
   samples: number;
   scale: number;
   seed: number;
-  kernels?: readonly Kernel[];
+  featureMaps?: readonly FeatureMap[];
   projections?: readonly ProjectionKind[];
   /** Called after each sample (1-based). */
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface ApproxRow {
-  kernel: Kernel;
+  kernel: FeatureMap; // spelled like the --kernel flag (a JSON output field)
   projection: ProjectionKind;
   features: number;
   scale: number;
@@ -65,10 +65,10 @@ function mse(a: Float32Array, b: Float32Array): number {
  */
 export function runApprox(opts: ApproxOptions): ApproxRow[] {
   const { d, L, features, samples, scale, seed } = opts;
-  const kernels = opts.kernels ?? APPROX_KERNELS;
+  const featureMaps = opts.featureMaps ?? APPROX_FEATURE_MAPS;
   const projections = opts.projections ?? APPROX_PROJECTIONS;
   const errors = new Map<string, number[]>();
-  const key = (k: Kernel, p: ProjectionKind, m: number) => `${k}/${p}/${m}`;
+  const key = (k: FeatureMap, p: ProjectionKind, m: number) => `${k}/${p}/${m}`;
   const base = hash32(seed);
   const backend = referenceBackend;
   for (let s = 0; s < samples; s++) {
@@ -84,24 +84,24 @@ export function runApprox(opts: ApproxOptions): ApproxRow[] {
       const projSeed = (base + 2 * s + pi) >>> 0;
       for (const m of features) {
         const projection = drawProjection({ features: m, dim: d, kind, seed: projSeed });
-        for (const kernel of kernels) {
-          const out = favorAttention(q, k, v, { kernel, projection, backend });
-          const list = errors.get(key(kernel, kind, m)) ?? [];
+        for (const featureMap of featureMaps) {
+          const out = favorAttention(q, k, v, { featureMap, projection, backend });
+          const list = errors.get(key(featureMap, kind, m)) ?? [];
           list.push(mse(out.data, exact.data));
-          errors.set(key(kernel, kind, m), list);
+          errors.set(key(featureMap, kind, m), list);
         }
       }
     });
     opts.onProgress?.(s + 1, samples);
   }
   const rows: ApproxRow[] = [];
-  for (const kernel of kernels) {
+  for (const featureMap of featureMaps) {
     for (const projection of projections) {
       for (const m of features) {
-        const e = errors.get(key(kernel, projection, m))!;
+        const e = errors.get(key(featureMap, projection, m))!;
         const mean = e.reduce((a, b) => a + b, 0) / e.length;
         const variance = e.length > 1 ? e.reduce((a, b) => a + (b - mean) ** 2, 0) / (e.length - 1) : 0;
-        rows.push({ kernel, projection, features: m, scale, mse: mean, std: Math.sqrt(variance) });
+        rows.push({ kernel: featureMap, projection, features: m, scale, mse: mean, std: Math.sqrt(variance) });
       }
     }
   }

@@ -2,7 +2,7 @@
 
 import { exactAttention, favorAttention } from '../favor/attention.js';
 import { drawProjection } from '../favor/projection.js';
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import { readSafetensorsFile, writeSafetensorsFile } from '../io/safetensors-node.js';
 import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -109,7 +109,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       outMeta.seed = String(f.seed);
     }
     outMeta.features = String(projection.shape[0]);
-    out = favorAttention(q, k, v, { kernel: f.kernel as Kernel, causal: f.causal, projection, keyMask });
+    out = favorAttention(q, k, v, { featureMap: f.kernel as FeatureMap, causal: f.causal, projection, keyMask });
   }
   await writeSafetensorsFile(f.out, { out }, outMeta);
   return 0;

@@ -35,7 +35,7 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
     const q = backend.alloc(n), k = backend.alloc(n), v = backend.alloc(n), out = backend.alloc(n);
     fill(q, 1); fill(k, 2); fill(v, 3);
     const W = drawProjection({ features: c.features, dim: d, seed: 0 }).data;
-    const favorArgs = { q, k, v, out, projection: W, B, H, Lq: L, Lk: L, d, dv: d, m: c.features, kernel: 'softmax' as const, causal: c.mode === 'causal', chunk: 64 };
+    const favorArgs = { q, k, v, out, projection: W, B, H, Lq: L, Lk: L, d, dv: d, m: c.features, featureMap: 'softmax' as const, causal: c.mode === 'causal', chunk: 64 };
     const exactArgs = { q, k, v, out, B, H, Lq: L, Lk: L, d, dv: d, causal: c.mode === 'causal' };
     const forward = c.impl === 'favor' ? () => backend.favor(favorArgs) : () => backend.exact(exactArgs);
     let once = forward;

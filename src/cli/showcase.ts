@@ -22,7 +22,7 @@ import { trainReporter } from './train.js';
 /** The showcase model and run (small enough for a few minutes of training on two cores). */
 export const SHOWCASE = {
   model: {
-    kind: 'lm', layers: 2, dim: 64, heads: 2, attention: 'favor', kernel: 'softmax', features: 32, redraw: 0,
+    kind: 'lm', layers: 2, dim: 64, heads: 2, attention: 'favor', featureMap: 'softmax', features: 32, redraw: 0,
     positions: 'rotary', tokenShift: true, dropout: 0, tiedEmbeddings: false,
   },
   seqLen: 128,

@@ -35,7 +35,7 @@ export const trainFlags = defineFlags({
   steps: { type: 'int', min: 1, default: D.steps, help: 'total optimiser steps (with --resume: the new total; default there: the run\'s own)' },
   lr: { type: 'number', positive: true, default: D.lr, help: 'peak learning rate (AdamW)' },
   attention: { type: 'enum', values: ['favor', 'exact'], default: D.attention, help: 'FAVOR+ linear attention, or exact softmax attention' },
-  kernel: { type: 'enum', values: ['softmax', 'relu'], default: D.kernel, help: 'FAVOR+ feature map' },
+  kernel: { type: 'enum', values: ['softmax', 'relu'], default: D.featureMap, help: 'FAVOR+ feature map' },
   features: { type: 'int', min: 1, default: D.features, help: 'FAVOR+ random features per head' },
   redraw: { type: 'int', min: 0, default: D.redraw, help: 'steps between FAVOR+ feature redraws (0 = never)' },
   seed: { type: 'int', min: 0, default: D.seed, help: 'seed of init, batches, masks, dropout and features' },
@@ -95,7 +95,7 @@ function storedValues(spec: ModelSpec, h: TrainHyper, format: DataFormat): Parti
   const favor = (m.attention ?? 'favor') === 'favor';
   return {
     model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', 'token-shift': m.tokenShift ?? false, format,
-    attention: m.attention ?? 'favor', ...(favor ? { kernel: m.kernel ?? 'softmax', features: m.features ?? 0, redraw: m.redrawInterval ?? 0 } : {}),
+    attention: m.attention ?? 'favor', ...(favor ? { kernel: m.featureMap ?? 'softmax', features: m.features ?? 0, redraw: m.redrawInterval ?? 0 } : {}),
     dropout: m.dropout ?? 0, seq: h.seqLen, batch: h.batchSize, lr: h.lr, warmup: h.warmup, 'schedule-steps': h.scheduleSteps,
     'weight-decay': h.weightDecay, clip: h.clip, seed: h.seed, 'val-fraction': h.valFraction,
   };
@@ -250,7 +250,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const corpus = await loadData(f.data, f.format);
     const spec = makeModelSpec({
-      ...shape, attention: f.attention, kernel: f.kernel, features: f.features, redraw: f.redraw, dropout: f.dropout, seed: f.seed,
+      ...shape, attention: f.attention, featureMap: f.kernel, features: f.features, redraw: f.redraw, dropout: f.dropout, seed: f.seed,
     }, corpus.tokenizer, f.seq);
     const hyper = makeTrainHyper({
       seqLen: f.seq, batchSize: f.batch, steps: f.steps, lr: f.lr, warmup: f.warmup, scheduleSteps: f['schedule-steps'],

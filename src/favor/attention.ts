@@ -1,14 +1,14 @@
 // Public attention entry points: validate, allocate the output, hand the work to a backend.
-import type { Backend, Kernel } from '../kernels/backend.js';
+import type { Backend, FeatureMap } from '../kernels/backend.js';
 import { defaultBackend } from '../kernels/default.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { isKernel } from './features.js';
+import { isFeatureMap } from './features.js';
 import { assertFinite, attentionDims } from './validate.js';
 
 export interface FavorOptions {
   projection: Tensor; // W [m, d], e.g. from drawProjection
-  kernel?: Kernel; // default 'softmax'
+  featureMap?: FeatureMap; // default 'softmax'
   causal?: boolean;
   keyMask?: Tensor; // [B, Lk], 0 = pad
   chunk?: number; // positions per chunk, default 64
@@ -23,8 +23,8 @@ export interface ExactOptions {
 
 /** FAVOR+ attention (docs/MATH.md): q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,dv] → [B,H,Lq,dv]. */
 export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptions): Tensor {
-  const { projection, kernel = 'softmax', causal = false, keyMask, chunk = 64 } = opts;
-  if (!isKernel(kernel)) throw new Error(`unknown kernel '${kernel}' (softmax|softmax-hyp|trig|relu)`);
+  const { projection, featureMap = 'softmax', causal = false, keyMask, chunk = 64 } = opts;
+  if (!isFeatureMap(featureMap)) throw new Error(`unknown feature map '${featureMap}' (softmax|softmax-hyp|trig|relu)`);
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`chunk must be a positive integer, got ${chunk}`);
   const dims = attentionDims(q, k, v, keyMask, causal);
   if (projection.rank !== 2 || projection.shape[1] !== dims.d || projection.shape[0]! < 1) {
@@ -34,7 +34,7 @@ export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptio
   const out = new Tensor([dims.B, dims.H, dims.Lq, dims.dv]);
   (opts.backend ?? defaultBackend()).favor({
     q: q.data, k: k.data, v: v.data, out: out.data, projection: projection.data, keyMask: keyMask?.data,
-    ...dims, m: projection.shape[0]!, kernel, causal, chunk,
+    ...dims, m: projection.shape[0]!, featureMap, causal, chunk,
   });
   return out;
 }

@@ -1,14 +1,14 @@
 // Random feature maps, written in the stabilised form φ(x) = exp(s(x))·κ(x) of docs/MATH.md.
 // One function serves queries and keys, so both always see the same W and the same map.
-import { featureCount, type Kernel } from '../kernels/backend.js';
+import { featureCount, type FeatureMap } from '../kernels/backend.js';
 
-export { featureCount, type Kernel };
+export { featureCount, type FeatureMap };
 /** Float arrays the plain-TS kernels accept: float32 for inference and training, float64 for checks. */
 export type Floats = Float32Array | Float64Array;
-export const KERNELS: readonly Kernel[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
+export const FEATURE_MAPS: readonly FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
 
-export function isKernel(name: string): name is Kernel {
-  return (KERNELS as readonly string[]).includes(name);
+export function isFeatureMap(name: string): name is FeatureMap {
+  return (FEATURE_MAPS as readonly string[]).includes(name);
 }
 
 /**
@@ -16,7 +16,7 @@ export function isKernel(name: string): name is Kernel {
  * log-weight s(x). `u` is scratch of length m. Computed in float64, stored in dst's precision.
  */
 export function featureRow(
-  kernel: Kernel, w: Floats, m: number, d: number,
+  featureMap: FeatureMap, w: Floats, m: number, d: number,
   src: Floats, srcOff: number, dst: Floats, dstOff: number, u: Float64Array,
 ): number {
   const scale = d ** -0.25; // x̂ = x·d^(-1/4), so that x̂_q·x̂_k = qᵀk/√d
@@ -28,7 +28,7 @@ export function featureRow(
     for (let c = 0; c < d; c++) acc += w[l * d + c]! * src[srcOff + c]!;
     u[l] = acc * scale;
   }
-  switch (kernel) {
+  switch (featureMap) {
     case 'softmax': {
       // Lemma 1 (positive features): φ = exp(u − ‖x̂‖²/2)/√m; s = the largest exponent.
       let s = -Infinity;

@@ -1,10 +1,10 @@
 // Causal FAVOR+ as a recurrence (docs/MATH.md, "Recurrent"): the state (S, z, M) per batch and head
 // holds everything the past contributes, so each new token costs O(m'·dv) time and memory,
 // whatever the context length. Generation uses this.
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { featureCount, featureRow, isKernel } from './features.js';
+import { featureCount, featureRow, isFeatureMap } from './features.js';
 import { assertFinite } from './validate.js';
 
 export interface RecurrentOptions {
@@ -12,7 +12,7 @@ export interface RecurrentOptions {
   heads: number;
   valueDim: number; // dv
   projection: Tensor; // W [m, d], the same one the chunked path uses
-  kernel?: Kernel;
+  featureMap?: FeatureMap;
 }
 
 export class FavorRecurrentState {
@@ -20,7 +20,7 @@ export class FavorRecurrentState {
   readonly heads: number;
   readonly dim: number;
   readonly valueDim: number;
-  readonly kernel: Kernel;
+  readonly featureMap: FeatureMap;
   readonly features: number; // m'
   private readonly w: Float32Array;
   private readonly m: number;
@@ -34,8 +34,8 @@ export class FavorRecurrentState {
   private steps = 0;
 
   constructor(opts: RecurrentOptions) {
-    const { batch, heads, valueDim, projection, kernel = 'softmax' } = opts;
-    if (!isKernel(kernel)) throw new Error(`unknown kernel '${kernel}' (softmax|softmax-hyp|trig|relu)`);
+    const { batch, heads, valueDim, projection, featureMap = 'softmax' } = opts;
+    if (!isFeatureMap(featureMap)) throw new Error(`unknown feature map '${featureMap}' (softmax|softmax-hyp|trig|relu)`);
     for (const [name, x] of [['batch', batch], ['heads', heads], ['valueDim', valueDim]] as const) {
       if (!Number.isInteger(x) || x < 1) throw new Error(`${name} must be a positive integer, got ${x}`);
     }
@@ -46,11 +46,11 @@ export class FavorRecurrentState {
     this.batch = batch;
     this.heads = heads;
     this.valueDim = valueDim;
-    this.kernel = kernel;
+    this.featureMap = featureMap;
     this.m = projection.shape[0]!;
     this.dim = projection.shape[1]!;
     this.w = projection.data;
-    this.features = featureCount(kernel, this.m);
+    this.features = featureCount(featureMap, this.m);
     const bh = batch * heads;
     this.S = new Float64Array(bh * this.features * valueDim);
     this.z = new Float64Array(bh * this.features);
@@ -82,7 +82,7 @@ export class FavorRecurrentState {
    * padding). Returns out [B, H, dv] for this position, attending to every kept key so far.
    */
   step(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor): Tensor {
-    const { batch: B, heads: H, dim: d, valueDim: dv, features: mf, m, kernel, w } = this;
+    const { batch: B, heads: H, dim: d, valueDim: dv, features: mf, m, featureMap, w } = this;
     const want = (t: Tensor, name: string, last: number): void => {
       if (t.rank !== 3 || t.shape[0] !== B || t.shape[1] !== H || t.shape[2] !== last) {
         throw new Error(`${name} must have shape [${B}, ${H}, ${last}], got ${formatShape(t.shape)}`);
@@ -102,7 +102,7 @@ export class FavorRecurrentState {
         const S = this.S.subarray(bh * mf * dv, (bh + 1) * mf * dv);
         const z = this.z.subarray(bh * mf, (bh + 1) * mf);
         if (kept) {
-          const s = featureRow(kernel, w, m, d, k.data, bh * d, this.kappa, 0, this.u);
+          const s = featureRow(featureMap, w, m, d, k.data, bh * d, this.kappa, 0, this.u);
           const Mold = this.M[bh]!;
           if (s > Mold) {
             const r = Mold === -Infinity ? 0 : Math.exp(Mold - s);
@@ -117,7 +117,7 @@ export class FavorRecurrentState {
             for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * v.data[bh * dv + e]!;
           }
         }
-        featureRow(kernel, w, m, d, q.data, bh * d, this.rho, 0, this.u);
+        featureRow(featureMap, w, m, d, q.data, bh * d, this.rho, 0, this.u);
         let den = 0;
         for (let l = 0; l < mf; l++) den += this.rho[l]! * z[l]!;
         const inv = den === 0 ? 0 : 1 / den;

@@ -1,7 +1,7 @@
 // The one interface every compute backend implements. Arrays are float32, row-major; see docs/MATH.md
 // for the exact math each entry point must compute.
 
-export type Kernel = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
+export type FeatureMap = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
 
 /** FAVOR+ attention over B·H independent heads. Writes `out`. */
 export interface FavorArgs {
@@ -12,7 +12,7 @@ export interface FavorArgs {
   projection: Float32Array; // W [m, d], shared by queries and keys
   keyMask?: Float32Array; // [B, Lk], 0 = pad
   B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
-  kernel: Kernel;
+  featureMap: FeatureMap;
   causal: boolean; // requires Lq === Lk
   chunk: number; // positions per chunk (causal path; key/query streaming)
 }
@@ -31,7 +31,7 @@ export interface Backend {
   exact(args: ExactArgs): void;
 }
 
-/** Number of features per row the kernel produces from m random projections. */
-export function featureCount(kernel: Kernel, m: number): number {
-  return kernel === 'softmax-hyp' || kernel === 'trig' ? 2 * m : m;
+/** Number of features per row the feature map produces from m random projections. */
+export function featureCount(featureMap: FeatureMap, m: number): number {
+  return featureMap === 'softmax-hyp' || featureMap === 'trig' ? 2 * m : m;
 }

@@ -2,14 +2,14 @@
 import { exactAttention, favorAttention } from '../autograd/attention.js';
 import { mergeHeads, rope, splitHeads } from '../autograd/ops.js';
 import { Var } from '../autograd/var.js';
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import { drawProjection, type ProjectionKind } from '../favor/projection.js';
 import { Linear } from './layers.js';
 import { allocArr, fnv1a, Module, type DType } from './module.js';
 
 export interface AttentionOptions {
   attention?: 'favor' | 'exact'; // default 'favor'
-  kernel?: Kernel; // FAVOR+ feature map, default 'softmax'
+  featureMap?: FeatureMap; // FAVOR+ feature map, default 'softmax'
   features?: number; // m random features per head; default round(dh·ln dh), at least dh
   projection?: ProjectionKind; // 'orthogonal' (default) | 'iid'
   /** Training steps between feature redraws (0 = never). Eval mode never redraws. */
@@ -40,7 +40,7 @@ export class MultiHeadAttention extends Module {
     this.heads = heads;
     this.headDim = dim / heads;
     this.opts = {
-      attention: opts.attention ?? 'favor', kernel: opts.kernel ?? 'softmax',
+      attention: opts.attention ?? 'favor', featureMap: opts.featureMap ?? 'softmax',
       features: opts.features ?? defaultFeatures(this.headDim), projection: opts.projection ?? 'orthogonal',
       redrawInterval: opts.redrawInterval ?? 0, causal: opts.causal ?? false, rotary: opts.rotary ?? false, chunk: opts.chunk ?? 64,
     };
@@ -83,7 +83,7 @@ export class MultiHeadAttention extends Module {
     if (this.opts.rotary) { q = rope(q); k = rope(k); }
     const { causal } = this.opts;
     const o = this.projection
-      ? favorAttention(q, k, v, { projection: this.projection.data, kernel: this.opts.kernel, causal, keyMask, chunk: this.opts.chunk })
+      ? favorAttention(q, k, v, { projection: this.projection.data, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
       : exactAttention(q, k, v, { causal, keyMask });
     return this.wo.forward(mergeHeads(o));
   }

@@ -1,7 +1,7 @@
 // Per-layer attention state for incremental (one position at a time) causal decoding.
 //
 // - FAVOR+ layers: one FavorRecurrentState (batch 1, all heads) built on the layer's own projection
-//   buffer and kernel. Constant time and memory per token, whatever the context length.
+//   buffer and feature map. Constant time and memory per token, whatever the context length.
 // - Exact layers: a KV cache (keys and values of every position so far, [t, H·dh]), attention of the
 //   new query over the cache: O(t) time per token and O(t) memory, as exact attention must be.
 //
@@ -54,7 +54,7 @@ export class FavorLayerCache implements LayerCache {
     const w = p.data instanceof Float32Array ? p.data : Float32Array.from(p.data);
     this.state = new FavorRecurrentState({
       batch: 1, heads: this.attn.heads, valueDim: this.attn.headDim,
-      projection: new Tensor(p.shape, w), kernel: this.attn.opts.kernel,
+      projection: new Tensor(p.shape, w), featureMap: this.attn.opts.featureMap,
     });
   }
 

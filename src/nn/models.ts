@@ -3,7 +3,7 @@
 import { add, crossEntropy, dropout, gelu, matmul, meanPool } from '../autograd/ops.js';
 import { tokenShift } from '../autograd/token-shift.js';
 import type { Var } from '../autograd/var.js';
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import type { ProjectionKind } from '../favor/projection.js';
 import { Rng } from '../tensor/rng.js';
 import { MultiHeadAttention } from './attention.js';
@@ -32,7 +32,7 @@ export interface PerformerConfig {
   ffMult?: number; // FFN hidden = ffMult·dim, default 4
   dropout?: number; // residual and embedding dropout, default 0
   attention?: 'favor' | 'exact';
-  kernel?: Kernel;
+  featureMap?: FeatureMap;
   features?: number;
   projection?: ProjectionKind;
   redrawInterval?: number;
@@ -54,7 +54,7 @@ export class Block extends Module {
     const outStd = 0.02 / Math.sqrt(2 * cfg.layers); // GPT-2: scale residual projections by depth
     this.ln1 = this.child('ln1', new LayerNorm(cfg.dim, { dtype }));
     this.attn = this.child('attn', new MultiHeadAttention(cfg.dim, cfg.heads, {
-      attention: cfg.attention, kernel: cfg.kernel, features: cfg.features, projection: cfg.projection,
+      attention: cfg.attention, featureMap: cfg.featureMap, features: cfg.features, projection: cfg.projection,
       redrawInterval: cfg.redrawInterval, causal, rotary: cfg.positions === 'rotary', chunk: cfg.chunk,
       seed: (cfg.seed ?? 0) * 1000 + index, outStd, dtype,
     }));

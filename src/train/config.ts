@@ -5,7 +5,7 @@
 // "state.training". A resumed run takes both from its checkpoint.
 
 import { PerformerEncoder, PerformerLM, type PerformerConfig, type PositionKind } from '../nn/models.js';
-import type { Kernel } from '../kernels/backend.js';
+import type { FeatureMap } from '../kernels/backend.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../io/tokenizer.js';
 
 /** 'lm': causal language model (PerformerLM); 'mlm': bidirectional encoder trained by masked-LM. */
@@ -56,7 +56,7 @@ export const TRAIN_DEFAULTS = {
   dim: 256,
   heads: 4,
   attention: 'favor' as 'favor' | 'exact',
-  kernel: 'softmax' as Kernel,
+  featureMap: 'softmax' as FeatureMap,
   features: 256,
   redraw: 1000,
   positions: 'rotary' as PositionKind,
@@ -84,7 +84,7 @@ export interface ModelOptions {
   dim?: number;
   heads?: number;
   attention?: 'favor' | 'exact';
-  kernel?: Kernel;
+  featureMap?: FeatureMap;
   features?: number;
   /** Steps between FAVOR+ feature redraws (0 = never). */
   redraw?: number;
@@ -113,7 +113,7 @@ export function makeModelSpec(opts: ModelOptions, tokenizer: Tokenizer, seqLen: 
     dropout: opts.dropout ?? d.dropout,
     attention,
     ...(attention === 'favor'
-      ? { kernel: opts.kernel ?? d.kernel, features: opts.features ?? d.features, projection: 'orthogonal' as const, redrawInterval: opts.redraw ?? d.redraw }
+      ? { featureMap: opts.featureMap ?? d.featureMap, features: opts.features ?? d.features, projection: 'orthogonal' as const, redrawInterval: opts.redraw ?? d.redraw }
       : {}),
     chunk: 64,
     positions: opts.positions ?? d.positions,
@@ -208,7 +208,7 @@ export function weightShapes(model: TrainModel): Map<string, number[]> {
 export function describeModel(spec: ModelSpec, params?: number): string {
   const m = spec.model;
   const att = (m.attention ?? 'favor') === 'favor'
-    ? `FAVOR+ ${m.kernel ?? 'softmax'} (${m.features ?? 'default'} features${m.redrawInterval ? `, redraw every ${m.redrawInterval}` : ''})`
+    ? `FAVOR+ ${m.featureMap ?? 'softmax'} (${m.features ?? 'default'} features${m.redrawInterval ? `, redraw every ${m.redrawInterval}` : ''})`
     : 'exact softmax attention';
   const cls = spec.kind === 'lm' ? 'PerformerLM' : 'PerformerEncoder (masked LM)';
   const p = params === undefined ? '' : `, ${formatCount(params)} parameters`;

@@ -8,7 +8,7 @@ export {
 export { scheduledLearningRate } from './schedule.js';
 export { evaluateLM, evaluateMLM, evaluateModel, MLM_EVAL_GROUPS, type EvalOptions, type EvalResult } from './evaluate.js';
 export {
-  loadTrainedModel, parseModelSpec, specFromConfig, parseTrainingState, type TrainedModel, type TrainingState, type EvalRecord, type DataInfo,
+  loadTrainedModel, parseModelSpec, specFromConfig, configFromSpec, parseTrainingState, type TrainedModel, type TrainingState, type EvalRecord, type DataInfo,
 } from './checkpoint.js';
 export { Trainer, TrainingError, SPLIT_SEED, dataInfo, tokensSha256, type StepResult } from './trainer.js';
 export { runTraining, defaultEvalInterval, type LoopOptions, type LoopResult } from './loop.js';

@@ -18,7 +18,7 @@ import { LmBatcher, splitCorpus, type SplitInfo, type TokenCorpus } from '../io/
 import { PerformerLM } from '../nn/models.js';
 import { AdamW, clipGradNorm } from '../optim/adamw.js';
 import { buildModel, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';
-import { parseTrainingState, type DataInfo, type EvalRecord, type TrainedModel } from './checkpoint.js';
+import { configFromSpec, parseTrainingState, type DataInfo, type EvalRecord, type TrainedModel } from './checkpoint.js';
 import { evaluateModel, type EvalResult } from './evaluate.js';
 import { scheduledLearningRate } from './schedule.js';
 
@@ -236,7 +236,7 @@ export class Trainer {
   checkpointInput(): CheckpointInput {
     const opt = this.optimizer.exportState();
     return {
-      config: this.spec,
+      config: configFromSpec(this.spec),
       weights: this.model.stateDict(),
       optimizer: opt.tensors,
       state: {

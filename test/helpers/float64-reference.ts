@@ -10,8 +10,8 @@
 
 export type RefKernel = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
 
-export function refFeatureCount(kernel: RefKernel, m: number): number {
-  return kernel === 'softmax-hyp' || kernel === 'trig' ? 2 * m : m;
+export function refFeatureCount(featureMap: RefKernel, m: number): number {
+  return featureMap === 'softmax-hyp' || featureMap === 'trig' ? 2 * m : m;
 }
 
 /**
@@ -19,7 +19,7 @@ export function refFeatureCount(kernel: RefKernel, m: number): number {
  * x̂ = x·d^(-1/4), u = W x̂.
  */
 export function phi64(
-  kernel: RefKernel, w: ArrayLike<number>, m: number, d: number, src: ArrayLike<number>, off = 0,
+  featureMap: RefKernel, w: ArrayLike<number>, m: number, d: number, src: ArrayLike<number>, off = 0,
 ): Float64Array {
   const scale = Math.pow(d, -0.25);
   const xh = new Float64Array(d);
@@ -34,8 +34,8 @@ export function phi64(
     for (let c = 0; c < d; c++) acc += w[l * d + c]! * xh[c]!;
     u[l] = acc;
   }
-  const out = new Float64Array(refFeatureCount(kernel, m));
-  switch (kernel) {
+  const out = new Float64Array(refFeatureCount(featureMap, m));
+  switch (featureMap) {
     case 'softmax':
       for (let l = 0; l < m; l++) out[l] = Math.exp(u[l]! - sq / 2) / Math.sqrt(m);
       break;
@@ -57,7 +57,7 @@ export function phi64(
       for (let l = 0; l < m; l++) out[l] = Math.max(u[l]!, 0) + 0.001;
       break;
     default:
-      throw new Error(`reference: unknown kernel ${String(kernel)}`);
+      throw new Error(`reference: unknown feature map ${String(featureMap)}`);
   }
   return out;
 }
@@ -70,9 +70,9 @@ function dot(a: Float64Array, b: Float64Array): number {
 
 /** The kernel estimate φ(q)·φ(k) for single rows q, k of length d. */
 export function kernelEstimate64(
-  kernel: RefKernel, w: ArrayLike<number>, m: number, d: number, q: ArrayLike<number>, k: ArrayLike<number>,
+  featureMap: RefKernel, w: ArrayLike<number>, m: number, d: number, q: ArrayLike<number>, k: ArrayLike<number>,
 ): number {
-  return dot(phi64(kernel, w, m, d, q), phi64(kernel, w, m, d, k));
+  return dot(phi64(featureMap, w, m, d, q), phi64(featureMap, w, m, d, k));
 }
 
 export interface RefAttentionArgs {
@@ -86,17 +86,17 @@ export interface RefAttentionArgs {
 
 /** Textbook FAVOR+ attention in float64 (see the file comment). Returns [B, H, Lq, dv]. */
 export function favorReference64(
-  a: RefAttentionArgs & { w: ArrayLike<number>; m: number; kernel: RefKernel },
+  a: RefAttentionArgs & { w: ArrayLike<number>; m: number; featureMap: RefKernel },
 ): Float64Array {
-  const { B, H, Lq, Lk, d, dv, m, kernel, w } = a;
+  const { B, H, Lq, Lk, d, dv, m, featureMap, w } = a;
   const out = new Float64Array(B * H * Lq * dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
       const phiK: Float64Array[] = [];
-      for (let j = 0; j < Lk; j++) phiK.push(phi64(kernel, w, m, d, a.k, (bh * Lk + j) * d));
+      for (let j = 0; j < Lk; j++) phiK.push(phi64(featureMap, w, m, d, a.k, (bh * Lk + j) * d));
       for (let i = 0; i < Lq; i++) {
-        const phiQ = phi64(kernel, w, m, d, a.q, (bh * Lq + i) * d);
+        const phiQ = phi64(featureMap, w, m, d, a.q, (bh * Lq + i) * d);
         const num = new Float64Array(dv);
         let den = 0;
         for (let j = 0; j < Lk; j++) {

@@ -25,7 +25,7 @@
 //   trig        f = c·e^{‖x̂‖²/2}[sin u, cos u]:      dx̂ = Wᵀ(gf_a⊙f_b − gf_b⊙f_a) + x̂ (gf·f)
 //   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(gf ⊙ 1[u > 0])
 // (for queries the x̂(gf·f) terms vanish since gf·ρ = 0 by homogeneity; keeping them is harmless).
-import { featureCount, type Kernel } from '../../kernels/backend.js';
+import { featureCount, type FeatureMap } from '../../kernels/backend.js';
 import { featureRow } from '../../favor/features.js';
 import { referenceFavor } from '../../kernels/reference/favor.js';
 import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
@@ -38,15 +38,15 @@ type Num = Float32Array | Float64Array;
  * features (any constant scale), gf = dL/df. `t` is scratch of length m, `u` of length m (relu).
  */
 export function featureGradRow(
-  kernel: Kernel, w: Arr, m: number, d: number, x: Arr, xOff: number, f: Num, fOff: number,
+  featureMap: FeatureMap, w: Arr, m: number, d: number, x: Arr, xOff: number, f: Num, fOff: number,
   gf: Float64Array, dx: Arr, dxOff: number, t: Float64Array, u: Float64Array,
 ): void {
   const scale = d ** -0.25;
   let gdotf = 0;
-  const mf = featureCount(kernel, m);
+  const mf = featureCount(featureMap, m);
   for (let l = 0; l < mf; l++) gdotf += gf[l]! * f[fOff + l]!;
   let selfCoef = 0; // coefficient of x̂ in dx̂
-  switch (kernel) {
+  switch (featureMap) {
     case 'softmax':
       for (let l = 0; l < m; l++) t[l] = gf[l]! * f[fOff + l]!;
       selfCoef = -gdotf;
@@ -103,12 +103,12 @@ export function tsFavorForward(a: FavorFwdArgs): void {
 }
 
 function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, kappa: Num, u: Float64Array): number {
-  const { Lk, d, dv, m, kernel, projection: w } = a;
-  const mf = featureCount(kernel, m);
+  const { Lk, d, dv, m, featureMap, projection: w } = a;
+  const mf = featureCount(featureMap, m);
   let M = -Infinity;
   for (let j = 0; j < Lk; j++) {
     if (!kept(a, h, j)) continue;
-    const s = featureRow(kernel, w, m, d, a.k, h.kOff + j * d, kappa, 0, u);
+    const s = featureRow(featureMap, w, m, d, a.k, h.kOff + j * d, kappa, 0, u);
     if (s > M) {
       const r = M === -Infinity ? 0 : Math.exp(M - s);
       for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
@@ -129,19 +129,19 @@ function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, k
 
 /** Recomputes κ, ρ, s (−∞ for masked keys) of one chunk. */
 function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Num, rho: Num, s: Float64Array, u: Float64Array): void {
-  const { d, m, kernel, projection: w } = a;
-  const mf = featureCount(kernel, m);
+  const { d, m, featureMap, projection: w } = a;
+  const mf = featureCount(featureMap, m);
   for (let j = 0; j < n; j++) {
-    s[j] = kept(a, h, c0 + j) ? featureRow(kernel, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
-    featureRow(kernel, w, m, d, a.q, h.qOff + (c0 + j) * d, rho, j * mf, u);
+    s[j] = kept(a, h, c0 + j) ? featureRow(featureMap, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
+    featureRow(featureMap, w, m, d, a.q, h.qOff + (c0 + j) * d, rho, j * mf, u);
   }
 }
 
 /** S ← e^{Mprev−Mnew} S + Σ_j e^{s_j−Mnew} κ_j v_jᵀ (and z), the carried causal state. */
 function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Num, s: Float64Array,
   S: Float64Array, z: Float64Array, Mprev: number, Mnew: number): void {
-  const { dv, m, kernel } = a;
-  const mf = featureCount(kernel, m);
+  const { dv, m, featureMap } = a;
+  const mf = featureCount(featureMap, m);
   const r = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mnew);
   for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
   for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
@@ -178,8 +178,8 @@ function dot(x: Arr, xo: number, y: Arr, yo: number, n: number): number {
  * by (B3) dv_j = e^{s_j−M} Tᵀκ_j → dk_j. Memory O(m'·dv).
  */
 function bidiBackward(a: FavorBwdArgs, h: Head): void {
-  const { Lq, Lk, d, dv, m, kernel, projection: w } = a;
-  const mf = featureCount(kernel, m);
+  const { Lq, Lk, d, dv, m, featureMap, projection: w } = a;
+  const mf = featureCount(featureMap, m);
   const u = new Float64Array(m), tm = new Float64Array(m);
   const S = new Float64Array(mf * dv), z = new Float64Array(mf);
   const T = new Float64Array(mf * dv), t = new Float64Array(mf);
@@ -187,7 +187,7 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
   const gf = new Float64Array(mf);
   const M = bidiState(a, h, S, z, f, u);
   for (let i = 0; i < Lq; i++) {
-    featureRow(kernel, w, m, d, a.q, h.qOff + i * d, f, 0, u);
+    featureRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, u);
     let den = 0;
     for (let l = 0; l < mf; l++) den += f[l]! * z[l]!;
     if (den === 0) continue;
@@ -202,11 +202,11 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
       t[l] = t[l]! + r * go;
       for (let e = 0; e < dv; e++) T[l * dv + e] = T[l * dv + e]! + r * a.gOut[gOff + e]!;
     }
-    featureGradRow(kernel, w, m, d, a.q, h.qOff + i * d, f, 0, gf, a.dq, h.qOff + i * d, tm, u);
+    featureGradRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, gf, a.dq, h.qOff + i * d, tm, u);
   }
   for (let j = 0; j < Lk; j++) {
     if (!kept(a, h, j)) continue;
-    const s = featureRow(kernel, w, m, d, a.k, h.kOff + j * d, f, 0, u);
+    const s = featureRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, u);
     const om = Math.exp(s - M);
     const vRow = h.vOff + j * dv;
     for (let l = 0; l < mf; l++) {
@@ -219,7 +219,7 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
       for (let l = 0; l < mf; l++) acc += T[l * dv + e]! * f[l]!;
       a.dv_[vRow + e] = a.dv_[vRow + e]! + om * acc; // (B3)
     }
-    featureGradRow(kernel, w, m, d, a.k, h.kOff + j * d, f, 0, gf, a.dk, h.kOff + j * d, tm, u);
+    featureGradRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, gf, a.dk, h.kOff + j * d, tm, u);
   }
 }
 
@@ -237,8 +237,8 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
  *    Every exponent is ≤ 0 because a later row's running max includes s_j.
  */
 function causalBackward(a: FavorBwdArgs, h: Head): void {
-  const { Lq: L, d, dv, m, kernel, chunk, projection: w } = a;
-  const mf = featureCount(kernel, m);
+  const { Lq: L, d, dv, m, featureMap, chunk, projection: w } = a;
+  const mf = featureCount(featureMap, m);
   const u = new Float64Array(m), tm = new Float64Array(m);
   const S = new Float64Array(mf * dv), z = new Float64Array(mf);
   const kappa = feat(a, chunk * mf), rho = feat(a, chunk * mf);
@@ -280,7 +280,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
       if (dn === 0) continue;
       const inv = 1 / dn;
       for (let l = 0; l < mf; l++) gf[l] = gf[l]! * inv;
-      featureGradRow(kernel, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, gf, a.dq, h.qOff + (c0 + i) * d, tm, u);
+      featureGradRow(featureMap, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, gf, a.dq, h.qOff + (c0 + i) * d, tm, u);
     }
     const Mnew = Mrow[c0 + n - 1]!;
     if (Mnew === -Infinity) continue;
@@ -325,7 +325,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
         for (let e = 0; e < dv; e++) dvj[e] = dvj[e]! + pw * a.gOut[gOff + e]!;
       }
       for (let e = 0; e < dv; e++) a.dv_[vRow + e] = a.dv_[vRow + e]! + dvj[e]!;
-      featureGradRow(kernel, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, gf, a.dk, h.kOff + (c0 + j) * d, tm, u);
+      featureGradRow(featureMap, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, gf, a.dk, h.kOff + (c0 + j) * d, tm, u);
     }
     // Prepend this chunk's rows to the suffix.
     let first = -1;

@@ -35,8 +35,8 @@ function keep(a: AnyFavorArgs, head: Head, j: number): boolean {
 
 /** out_i = ρ_iᵀS / ρ_i·z with S = Σ ω_j κ_j v_jᵀ, z = Σ ω_j κ_j; M kept online over keys. */
 function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
-  const { Lq, Lk, d, dv, m, kernel, projection: w } = a;
-  const mf = featureCount(kernel, m);
+  const { Lq, Lk, d, dv, m, featureMap, projection: w } = a;
+  const mf = featureCount(featureMap, m);
   const u = new Float64Array(m);
   const kappa = features(a, mf);
   const S = new Float64Array(mf * dv);
@@ -44,7 +44,7 @@ function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
   let M = -Infinity;
   for (let j = 0; j < Lk; j++) {
     if (!keep(a, head, j)) continue;
-    const s = featureRow(kernel, w, m, d, a.k, head.kOff + j * d, kappa, 0, u);
+    const s = featureRow(featureMap, w, m, d, a.k, head.kOff + j * d, kappa, 0, u);
     if (s > M) {
       const r = M === -Infinity ? 0 : Math.exp(M - s); // online rescale to the new maximum
       for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
@@ -62,7 +62,7 @@ function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
   const rho = features(a, mf);
   const num = new Float64Array(dv);
   for (let i = 0; i < Lq; i++) {
-    featureRow(kernel, w, m, d, a.q, head.qOff + i * d, rho, 0, u);
+    featureRow(featureMap, w, m, d, a.q, head.qOff + i * d, rho, 0, u);
     num.fill(0);
     let den = 0;
     for (let l = 0; l < mf; l++) {
@@ -76,8 +76,8 @@ function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
 
 /** Chunked causal FAVOR+ with the strictly causal running maximum M(i) of docs/MATH.md. */
 function causalHead(a: AnyFavorArgs, head: Head): void {
-  const { Lq: L, d, dv, m, kernel, projection: w, chunk } = a;
-  const mf = featureCount(kernel, m);
+  const { Lq: L, d, dv, m, featureMap, projection: w, chunk } = a;
+  const mf = featureCount(featureMap, m);
   const u = new Float64Array(m);
   const S = new Float64Array(mf * dv);
   const z = new Float64Array(mf);
@@ -91,8 +91,8 @@ function causalHead(a: AnyFavorArgs, head: Head): void {
     const n = Math.min(chunk, L - c0);
     let run = Mprev;
     for (let j = 0; j < n; j++) {
-      s[j] = keep(a, head, c0 + j) ? featureRow(kernel, w, m, d, a.k, head.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
-      featureRow(kernel, w, m, d, a.q, head.qOff + (c0 + j) * d, rho, j * mf, u);
+      s[j] = keep(a, head, c0 + j) ? featureRow(featureMap, w, m, d, a.k, head.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
+      featureRow(featureMap, w, m, d, a.q, head.qOff + (c0 + j) * d, rho, j * mf, u);
       run = Math.max(run, s[j]!);
       Mi[j] = run;
     }

@@ -29,13 +29,13 @@ export function checkAttention(what: string, a: {
   if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
 }
 
-/** checkAttention plus the FAVOR+ extras: m, kernel, chunk and the projection [m, d]. */
+/** checkAttention plus the FAVOR+ extras: m, feature map, chunk and the projection [m, d]. */
 export function checkFavor(what: string, a: Parameters<typeof checkAttention>[1] & {
-  projection: Float32Array; m: number; kernel: string; chunk: number;
-}, kernelIds: object): void {
+  projection: Float32Array; m: number; featureMap: string; chunk: number;
+}, featureMapIds: object): void {
   checkAttention(what, a);
   checkDims(what, { m: a.m });
-  if (!(a.kernel in kernelIds)) throw new RangeError(`${what}: unknown kernel '${a.kernel}'`);
+  if (!(a.featureMap in featureMapIds)) throw new RangeError(`${what}: unknown feature map '${a.featureMap}'`);
   if (!Number.isInteger(a.chunk) || a.chunk < 1) throw new RangeError(`${what}: chunk must be a positive integer, got ${a.chunk}`);
   checkLength(what, 'projection', a.projection, a.m * a.d);
 }

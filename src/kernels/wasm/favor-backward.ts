@@ -1,12 +1,12 @@
 // JS driver of the FAVOR+ backward kernels (assembly/favor-backward.ts): stages the arguments,
 // fills the descriptor and runs one task item per (batch, head) over the thread pool. Gradients
 // are ADDED into dq, dk, dv (they are staged as read-write outputs).
-import type { Kernel } from '../backend.js';
+import type { FeatureMap } from '../backend.js';
 import * as B from './layout-backward.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
 import { checkAttentionGrads, checkFavor } from './check.js';
-import { KERNEL_IDS } from './favor.js';
+import { FEATURE_MAP_IDS } from './favor.js';
 
 /** Positions per chunk: args.chunk bounds the memory; the result does not depend on it. The causal
  *  cap is smaller because of the two C×C products per chunk. */
@@ -18,12 +18,12 @@ export interface FavorBackwardArgs {
   projection: Float32Array; keyMask?: Float32Array | undefined;
   dq: Float32Array; dk: Float32Array; dv_: Float32Array;
   B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
-  kernel: Kernel; causal: boolean; chunk: number;
+  featureMap: FeatureMap; causal: boolean; chunk: number;
 }
 
 export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
   const what = 'wasm favor backward';
-  checkFavor(what, a, KERNEL_IDS);
+  checkFavor(what, a, FEATURE_MAP_IDS);
   checkAttentionGrads(what, a);
   const heads = a.B * a.H;
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
@@ -37,14 +37,14 @@ export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
     const mask = a.keyMask ? staging.input(a.keyMask) : 0;
     const dq = staging.output(a.dq, true), dk = staging.output(a.dk, true), dv = staging.output(a.dv_, true);
 
-    const hyp = a.kernel === 'softmax-hyp';
+    const hyp = a.featureMap === 'softmax-hyp';
     const { u32, f32 } = ctx.descriptor();
     u32.fill(0, 0, B.FBWD_WORDS);
     u32[B.FBWD_Q] = q; u32[B.FBWD_K] = keys; u32[B.FBWD_V] = v; u32[B.FBWD_OUT] = out; u32[B.FBWD_GOUT] = gOut;
     u32[B.FBWD_DQ] = dq; u32[B.FBWD_DK] = dk; u32[B.FBWD_DV] = dv;
     u32[B.FBWD_W] = w; u32[B.FBWD_MASK] = mask; u32[B.FBWD_H] = a.H;
     u32[B.FBWD_LQ] = a.Lq; u32[B.FBWD_LK] = a.Lk; u32[B.FBWD_D] = a.d; u32[B.FBWD_DVDIM] = a.dv;
-    u32[B.FBWD_M] = a.m; u32[B.FBWD_KERNEL] = KERNEL_IDS[a.kernel]; u32[B.FBWD_CHUNK] = chunk;
+    u32[B.FBWD_M] = a.m; u32[B.FBWD_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[B.FBWD_CHUNK] = chunk;
     u32[B.FBWD_CAUSAL] = a.causal ? 1 : 0;
     f32[B.FBWD_ALPHA_F32] = a.d ** -0.25;
     f32[B.FBWD_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m);

@@ -1,17 +1,17 @@
 // JS driver of the fused FAVOR+ kernels: stages the arguments, fills the descriptor, and splits
 // the B·H heads (and, when there are fewer heads than threads, the sequence) into task items.
-import type { FavorArgs, Kernel } from '../backend.js';
+import type { FavorArgs, FeatureMap } from '../backend.js';
 import * as L from './layout.js';
 import type { Context } from './context.js';
 import { Staging } from './staging.js';
 import { checkFavor, checkLength } from './check.js';
 
 /** Descriptor id of each FAVOR+ feature map (the forward and backward drivers share it). */
-export const KERNEL_IDS: Record<Kernel, number> = {
-  softmax: L.KERNEL_SOFTMAX,
-  'softmax-hyp': L.KERNEL_SOFTMAX_HYP,
-  trig: L.KERNEL_TRIG,
-  relu: L.KERNEL_RELU,
+export const FEATURE_MAP_IDS: Record<FeatureMap, number> = {
+  softmax: L.FEATURE_MAP_SOFTMAX,
+  'softmax-hyp': L.FEATURE_MAP_SOFTMAX_HYP,
+  trig: L.FEATURE_MAP_TRIG,
+  relu: L.FEATURE_MAP_RELU,
 };
 
 /** Positions streamed per chunk. args.chunk bounds the memory; the result does not depend on the
@@ -29,7 +29,7 @@ const MIN_PART = 16;
 
 export function runFavor(ctx: Context, a: FavorArgs): void {
   const what = 'wasm favor';
-  checkFavor(what, a, KERNEL_IDS);
+  checkFavor(what, a, FEATURE_MAP_IDS);
   const heads = a.B * a.H;
 
   const k = ctx.kernels;
@@ -47,12 +47,12 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
     const wpack = staging.temp(k.packedProjectionBytes(a.m, a.d));
     k.packProjection(w, a.m, a.d, wpack);
 
-    const hyp = a.kernel === 'softmax-hyp';
+    const hyp = a.featureMap === 'softmax-hyp';
     const { u32, f32 } = ctx.descriptor();
     u32[L.FAVOR_Q] = q; u32[L.FAVOR_K] = keys; u32[L.FAVOR_V] = v; u32[L.FAVOR_OUT] = out;
     u32[L.FAVOR_WPACK] = wpack; u32[L.FAVOR_MASK] = mask; u32[L.FAVOR_H] = a.H;
     u32[L.FAVOR_LQ] = a.Lq; u32[L.FAVOR_LK] = a.Lk; u32[L.FAVOR_D] = a.d; u32[L.FAVOR_DV] = a.dv;
-    u32[L.FAVOR_M] = a.m; u32[L.FAVOR_KERNEL] = KERNEL_IDS[a.kernel]; u32[L.FAVOR_CHUNK] = chunk;
+    u32[L.FAVOR_M] = a.m; u32[L.FAVOR_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[L.FAVOR_CHUNK] = chunk;
     u32[L.FAVOR_PARTS] = parts; u32[L.FAVOR_CAUSAL] = a.causal ? 1 : 0;
     f32[L.FAVOR_ALPHA_F32] = a.d ** -0.25; // x̂ = x·d^(-1/4)
     f32[L.FAVOR_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m); // 1/√m or 1/√(2m) as a log

@@ -2,11 +2,11 @@
 // This file is compiled twice: by tsc (as TypeScript) and by asc (imported from assembly/), so it
 // must stay plain integer constants that both languages accept.
 
-// Kernel ids (order of the `Kernel` union in ../backend.ts).
-export const KERNEL_SOFTMAX = 0;
-export const KERNEL_SOFTMAX_HYP = 1;
-export const KERNEL_TRIG = 2;
-export const KERNEL_RELU = 3;
+// Feature map ids (order of the `FeatureMap` union in ../backend.ts).
+export const FEATURE_MAP_SOFTMAX = 0;
+export const FEATURE_MAP_SOFTMAX_HYP = 1;
+export const FEATURE_MAP_TRIG = 2;
+export const FEATURE_MAP_RELU = 3;
 
 // FAVOR+ descriptor: pointers are byte addresses, sizes are element counts, *_F32 fields are f32.
 export const FAVOR_Q = 0;
@@ -20,8 +20,8 @@ export const FAVOR_LQ = 7;
 export const FAVOR_LK = 8;
 export const FAVOR_D = 9;
 export const FAVOR_DV = 10;
-export const FAVOR_M = 11; // random projections m; features m' follow from the kernel
-export const FAVOR_KERNEL = 12;
+export const FAVOR_M = 11; // random projections m; features m' follow from the feature map
+export const FAVOR_FEATURE_MAP = 12;
 export const FAVOR_CHUNK = 13;
 export const FAVOR_PARTS = 14; // sequence parts per head (1 = one thread per head)
 export const FAVOR_STATES = 15; // per (head, part) state records (parts > 1)

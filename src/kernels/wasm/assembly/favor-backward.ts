@@ -35,7 +35,7 @@ const R_END = 16;
 
 function regionBytes(desc: usize, r: i32): usize {
   const C = <usize>word(desc, B.FBWD_CHUNK), m = <usize>word(desc, B.FBWD_M);
-  const mp = <usize>featureCount(word(desc, B.FBWD_KERNEL), word(desc, B.FBWD_M));
+  const mp = <usize>featureCount(word(desc, B.FBWD_FEATURE_MAP), word(desc, B.FBWD_M));
   const dv = <usize>word(desc, B.FBWD_DVDIM);
   const causal = word(desc, B.FBWD_CAUSAL) != 0;
   switch (r) {
@@ -65,7 +65,7 @@ function region(desc: usize, tid: i32, r: i32): usize {
 }
 
 // Per-call constants: module globals are per instance, i.e. per thread.
-let gC: i32 = 0, gD: i32 = 0, gDV: i32 = 0, gM: i32 = 0, gMP: i32 = 0, gKernel: i32 = 0;
+let gC: i32 = 0, gD: i32 = 0, gDV: i32 = 0, gM: i32 = 0, gMP: i32 = 0, gFeatureMap: i32 = 0;
 let gAlpha: f32 = 0, gLogNorm: f32 = 0, gInvSqrtM: f32 = 0;
 let gW: usize = 0, gWork: usize = 0;
 let rUK: usize = 0, rFK: usize = 0, rUQ: usize = 0, rFQ: usize = 0, rGF: usize = 0, rTM: usize = 0;
@@ -74,7 +74,7 @@ let rRows: usize = 0, rLRows: usize = 0;
 
 function setup(desc: usize, tid: i32): void {
   gC = word(desc, B.FBWD_CHUNK); gD = word(desc, B.FBWD_D); gDV = word(desc, B.FBWD_DVDIM);
-  gM = word(desc, B.FBWD_M); gKernel = word(desc, B.FBWD_KERNEL); gMP = featureCount(gKernel, gM);
+  gM = word(desc, B.FBWD_M); gFeatureMap = word(desc, B.FBWD_FEATURE_MAP); gMP = featureCount(gFeatureMap, gM);
   gAlpha = real(desc, B.FBWD_ALPHA_F32); gLogNorm = real(desc, B.FBWD_LOG_NORM_F32);
   gInvSqrtM = real(desc, B.FBWD_INV_SQRT_M_F32); gW = addr(desc, B.FBWD_W);
   rUK = region(desc, tid, R_UK); rFK = region(desc, tid, R_FK); rUQ = region(desc, tid, R_UQ);
@@ -113,14 +113,14 @@ function featureRowAt(U: usize, F: usize, i: i32, h: f32, shift: f32, acc: usize
   const f = rowOf(F, i, gMP);
   if (shift == -Infinity) { memory.fill(f, 0, <usize>gMP << 2); return; }
   memory.copy(f, rowOf(U, i, gM), <usize>gM << 2);
-  writeFeatures(gKernel, f, gM, h, shift, gLogNorm, gInvSqrtM, acc);
+  writeFeatures(gFeatureMap, f, gM, h, shift, gLogNorm, gInvSqrtM, acc);
 }
 
 /** Log-weights of key rows (−∞ for masked keys j0 + i). */
 function keyLogWeights(U: usize, n: i32, hs: usize, mask: usize, j0: i32, ss: usize): void {
   for (let i = 0; i < n; i++) {
     const kept = mask == 0 || f32At(mask, j0 + i) != 0;
-    setF32(ss, i, kept ? logWeight(gKernel, rowOf(U, i, gM), gM, f32At(hs, i)) : -Infinity);
+    setF32(ss, i, kept ? logWeight(gFeatureMap, rowOf(U, i, gM), gM, f32At(hs, i)) : -Infinity);
   }
 }
 
@@ -128,7 +128,7 @@ function keyLogWeights(U: usize, n: i32, hs: usize, mask: usize, j0: i32, ss: us
 function queryFeatures(n: i32, hs: usize): void {
   for (let i = 0; i < n; i++) {
     const h = f32At(hs, i);
-    featureRowAt(rUQ, rFQ, i, h, logWeight(gKernel, rowOf(rUQ, i, gM), gM, h), 0);
+    featureRowAt(rUQ, rFQ, i, h, logWeight(gFeatureMap, rowOf(rUQ, i, gM), gM, h), 0);
   }
 }
 
@@ -164,9 +164,9 @@ function featureGrad(x: usize, n: i32, F: usize, GF: usize, U: usize, dX: usize)
     const f = rowOf(F, i, mp), g = rowOf(GF, i, mp), t = rowOf(rTM, i, m);
     const fb = f + (<usize>m << 2), gb = g + (<usize>m << 2);
     let coef: f32 = 0;
-    if (gKernel == L.KERNEL_SOFTMAX) { mulRow(t, g, f, m); coef = -dot(g, f, mp); }
-    else if (gKernel == L.KERNEL_SOFTMAX_HYP) { mulSubRow(t, g, f, gb, fb, m); coef = -dot(g, f, mp); }
-    else if (gKernel == L.KERNEL_TRIG) { mulSubRow(t, g, fb, gb, f, m); coef = dot(g, f, mp); }
+    if (gFeatureMap == L.FEATURE_MAP_SOFTMAX) { mulRow(t, g, f, m); coef = -dot(g, f, mp); }
+    else if (gFeatureMap == L.FEATURE_MAP_SOFTMAX_HYP) { mulSubRow(t, g, f, gb, fb, m); coef = -dot(g, f, mp); }
+    else if (gFeatureMap == L.FEATURE_MAP_TRIG) { mulSubRow(t, g, fb, gb, f, m); coef = dot(g, f, mp); }
     else reluMaskRow(t, g, rowOf(U, i, m), m);
     setF32(co, i, coef);
   }

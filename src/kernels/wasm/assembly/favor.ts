@@ -26,7 +26,7 @@ const R_END = 9;
 
 function regionBytes(desc: usize, r: i32): usize {
   const C = <usize>word(desc, L.FAVOR_CHUNK);
-  const mp = <usize>featureCount(word(desc, L.FAVOR_KERNEL), word(desc, L.FAVOR_M));
+  const mp = <usize>featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M));
   const dv = word(desc, L.FAVOR_DV);
   const causal = word(desc, L.FAVOR_CAUSAL) != 0;
   switch (r) {
@@ -57,7 +57,7 @@ export function favorScratchBytes(desc: usize): usize {
 
 /** Bytes of one state record (S, z, M) for this descriptor. */
 export function favorStateBytes(desc: usize): usize {
-  return stateBytes(featureCount(word(desc, L.FAVOR_KERNEL), word(desc, L.FAVOR_M)), word(desc, L.FAVOR_DV));
+  return stateBytes(featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), word(desc, L.FAVOR_DV));
 }
 
 /** Bytes of W packed by packProjection. */
@@ -81,7 +81,7 @@ function maskRow(desc: usize, head: i32): usize {
 /** Rows x[0..n) (row stride d) → buf rows (stride m'): u = α·W·x, and hs[i] = ‖x̂_i‖²/2 with x̂ = α·x. */
 function project(desc: usize, x: usize, n: i32, buf: usize, hs: usize, work: usize): void {
   const d = word(desc, L.FAVOR_D), m = word(desc, L.FAVOR_M);
-  const mp = featureCount(word(desc, L.FAVOR_KERNEL), m);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), m);
   const alpha = real(desc, L.FAVOR_ALPHA_F32);
   const rowBytes = <usize>d << 2;
   gemmPanels(n, m, d, x, d, false, addr(desc, L.FAVOR_WPACK), rowBytes << 3, buf, mp, alpha, 0, work);
@@ -95,8 +95,8 @@ function project(desc: usize, x: usize, n: i32, buf: usize, hs: usize, work: usi
 /** Folds keys [j0, j1) of `head` into the state rec (bidirectional key pass with online M). */
 function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, tid: i32): void {
   const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), dv = word(desc, L.FAVOR_DV);
-  const m = word(desc, L.FAVOR_M), kernel = word(desc, L.FAVOR_KERNEL), lk = word(desc, L.FAVOR_LK);
-  const mp = featureCount(kernel, m);
+  const m = word(desc, L.FAVOR_M), featureMap = word(desc, L.FAVOR_FEATURE_MAP), lk = word(desc, L.FAVOR_LK);
+  const mp = featureCount(featureMap, m);
   const logNorm = real(desc, L.FAVOR_LOG_NORM_F32), invSqrtM = real(desc, L.FAVOR_INV_SQRT_M_F32);
   const keys = addr(desc, L.FAVOR_K) + (<usize>(head * lk) * <usize>d << 2);
   const vals = addr(desc, L.FAVOR_V) + (<usize>(head * lk) * <usize>dv << 2);
@@ -112,7 +112,7 @@ function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, ti
     let chunkMax: f32 = -Infinity;
     for (let i = 0; i < n; i++) {
       const masked = mask != 0 && load<f32>(mask + (<usize>(c0 + i) << 2)) == 0;
-      const s: f32 = masked ? -Infinity : logWeight(kernel, buf + <usize>i * rowBytes, m, load<f32>(hs + (<usize>i << 2)));
+      const s: f32 = masked ? -Infinity : logWeight(featureMap, buf + <usize>i * rowBytes, m, load<f32>(hs + (<usize>i << 2)));
       store<f32>(ss + (<usize>i << 2), s);
       chunkMax = max(chunkMax, s);
     }
@@ -129,7 +129,7 @@ function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, ti
       if (load<f32>(ss + (<usize>i << 2)) == -Infinity) {
         memory.fill(row, 0, rowBytes); // ω = 0
       } else {
-        writeFeatures(kernel, row, m, load<f32>(hs + (<usize>i << 2)), M, logNorm, invSqrtM, z); // ω·κ, z += ω·κ
+        writeFeatures(featureMap, row, m, load<f32>(hs + (<usize>i << 2)), M, logNorm, invSqrtM, z); // ω·κ, z += ω·κ
       }
     }
     // S += (ωκ)ᵀ·V over the chunk.
@@ -140,8 +140,8 @@ function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, ti
 /** Queries [i0, i1) of `head` against a finished bidirectional state: out_i = ρ_iᵀS / ρ_i·z. */
 function queryPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i32): void {
   const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), dv = word(desc, L.FAVOR_DV);
-  const m = word(desc, L.FAVOR_M), kernel = word(desc, L.FAVOR_KERNEL), lq = word(desc, L.FAVOR_LQ);
-  const mp = featureCount(kernel, m);
+  const m = word(desc, L.FAVOR_M), featureMap = word(desc, L.FAVOR_FEATURE_MAP), lq = word(desc, L.FAVOR_LQ);
+  const mp = featureCount(featureMap, m);
   const logNorm = real(desc, L.FAVOR_LOG_NORM_F32), invSqrtM = real(desc, L.FAVOR_INV_SQRT_M_F32);
   const queries = addr(desc, L.FAVOR_Q) + (<usize>(head * lq) * <usize>d << 2);
   const out = addr(desc, L.FAVOR_OUT) + (<usize>(head * lq) * <usize>dv << 2);
@@ -157,7 +157,7 @@ function queryPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i3
     project(desc, queries + (<usize>c0 * <usize>d << 2), n, buf, hs, work);
     for (let i = 0; i < n; i++) {
       const row = buf + <usize>i * rowBytes, h = load<f32>(hs + (<usize>i << 2));
-      writeFeatures(kernel, row, m, h, logWeight(kernel, row, m, h), logNorm, invSqrtM, 0); // ρ = κ
+      writeFeatures(featureMap, row, m, h, logWeight(featureMap, row, m, h), logNorm, invSqrtM, 0); // ρ = κ
       store<f32>(den + (<usize>i << 2), dot(row, z, mp));
     }
     const o = out + <usize>c0 * outRow;
@@ -197,8 +197,8 @@ function weightRow(p: usize, s: usize, count: i32, Mi: f32): f32 {
  *  output product reads it as is, so S is never repacked per chunk. */
 function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid: i32): void {
   const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), dv = word(desc, L.FAVOR_DV);
-  const m = word(desc, L.FAVOR_M), kernel = word(desc, L.FAVOR_KERNEL), len = word(desc, L.FAVOR_LQ);
-  const mp = featureCount(kernel, m);
+  const m = word(desc, L.FAVOR_M), featureMap = word(desc, L.FAVOR_FEATURE_MAP), len = word(desc, L.FAVOR_LQ);
+  const mp = featureCount(featureMap, m);
   const logNorm = real(desc, L.FAVOR_LOG_NORM_F32), invSqrtM = real(desc, L.FAVOR_INV_SQRT_M_F32);
   const base = <usize>(head * len);
   const queries = addr(desc, L.FAVOR_Q) + (base * <usize>d << 2);
@@ -236,7 +236,7 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid:
     let running = Mprev;
     for (let i = 0; i < n; i++) {
       const masked = mask != 0 && load<f32>(mask + (<usize>(c0 + i) << 2)) == 0;
-      const s: f32 = masked ? -Infinity : logWeight(kernel, fk + <usize>i * rowBytes, m, load<f32>(hk + (<usize>i << 2)));
+      const s: f32 = masked ? -Infinity : logWeight(featureMap, fk + <usize>i * rowBytes, m, load<f32>(hk + (<usize>i << 2)));
       store<f32>(sk + (<usize>i << 2), s);
       running = max(running, s);
       store<f32>(mrow + (<usize>i << 2), running);
@@ -244,14 +244,14 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid:
     for (let i = 0; i < n; i++) {
       const row = fk + <usize>i * rowBytes, s = load<f32>(sk + (<usize>i << 2));
       if (s == -Infinity) memory.fill(row, 0, rowBytes);
-      else writeFeatures(kernel, row, m, load<f32>(hk + (<usize>i << 2)), s, logNorm, invSqrtM, 0);
+      else writeFeatures(featureMap, row, m, load<f32>(hk + (<usize>i << 2)), s, logNorm, invSqrtM, 0);
     }
 
     // Queries: ρ_i and ρ_i·z against the carried state.
     project(desc, queries + (<usize>c0 * <usize>d << 2), n, fq, hq, work);
     for (let i = 0; i < n; i++) {
       const row = fq + <usize>i * rowBytes, h = load<f32>(hq + (<usize>i << 2));
-      writeFeatures(kernel, row, m, h, logWeight(kernel, row, m, h), logNorm, invSqrtM, 0);
+      writeFeatures(featureMap, row, m, h, logWeight(featureMap, row, m, h), logNorm, invSqrtM, 0);
       store<f32>(dz + (<usize>i << 2), hasState ? dot(row, z, mp) : 0);
     }
 
@@ -330,7 +330,7 @@ function stateRecord(desc: usize, field: i32, item: i32): usize {
 /** Task: one whole bidirectional head (item = head), state in thread scratch. */
 export function favorBidirHead(desc: usize, item: i32, tid: i32): void {
   const rec = region(desc, tid, R_STATE);
-  const mp = featureCount(word(desc, L.FAVOR_KERNEL), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
   clearState(rec, mp, dv);
   accumulateKeys(desc, item, 0, word(desc, L.FAVOR_LK), rec, tid);
   queryPass(desc, item, 0, word(desc, L.FAVOR_LQ), rec, tid);
@@ -342,7 +342,7 @@ export function favorKeyPart(desc: usize, item: i32, tid: i32): void {
   const parts = word(desc, L.FAVOR_PARTS), part = item % parts, lk = word(desc, L.FAVOR_LK);
   if (word(desc, L.FAVOR_CAUSAL) != 0 && part == parts - 1) return;
   const rec = stateRecord(desc, L.FAVOR_STATES, item);
-  const mp = featureCount(word(desc, L.FAVOR_KERNEL), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
   clearState(rec, mp, dv);
   accumulateKeys(desc, item / parts, partStart(lk, parts, part), partStart(lk, parts, part + 1), rec, tid);
 }
@@ -350,7 +350,7 @@ export function favorKeyPart(desc: usize, item: i32, tid: i32): void {
 /** Task: item = head; combines the head's partial states into its part-0 record. */
 export function favorReduce(desc: usize, item: i32, tid: i32): void {
   const parts = word(desc, L.FAVOR_PARTS);
-  const mp = featureCount(word(desc, L.FAVOR_KERNEL), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
   const first = stateRecord(desc, L.FAVOR_STATES, item * parts);
   for (let p = 1; p < parts; p++) combineState(first, stateRecord(desc, L.FAVOR_STATES, item * parts + p), mp, dv);
 }
@@ -371,7 +371,7 @@ export function favorCausalHead(desc: usize, item: i32, tid: i32): void {
 /** Task: carried-in state of causal part (item = head·parts + part) = ⊕ of the earlier parts' keys. */
 export function favorCausalCarry(desc: usize, item: i32, tid: i32): void {
   const parts = word(desc, L.FAVOR_PARTS), part = item % parts, first = item - part;
-  const mp = featureCount(word(desc, L.FAVOR_KERNEL), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
   const carry = stateRecord(desc, L.FAVOR_CARRIES, item);
   clearState(carry, mp, dv);
   for (let p = 0; p < part; p++) combineState(carry, stateRecord(desc, L.FAVOR_STATES, first + p), mp, dv);

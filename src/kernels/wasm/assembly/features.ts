@@ -1,20 +1,20 @@
 // Feature maps in the stabilised form of docs/MATH.md: φ(x) = exp(s(x))·κ(x), computed in place
 // on a projected row u = W·x̂ (first m floats of a row with room for m' floats).
-import { KERNEL_SOFTMAX, KERNEL_SOFTMAX_HYP, KERNEL_TRIG } from '../layout';
+import { FEATURE_MAP_SOFTMAX, FEATURE_MAP_SOFTMAX_HYP, FEATURE_MAP_TRIG } from '../layout';
 import { maxOf, maxAbsOf, madd, axpy } from './simd';
 import { expf, expRow, expBounded } from './exp';
 import { sinCosRow } from './trig';
 
 /** Features per row m' (docs/MATH.md table). */
-export function featureCount(kernel: i32, m: i32): i32 {
-  return kernel == KERNEL_SOFTMAX_HYP || kernel == KERNEL_TRIG ? 2 * m : m;
+export function featureCount(featureMap: i32, m: i32): i32 {
+  return featureMap == FEATURE_MAP_SOFTMAX_HYP || featureMap == FEATURE_MAP_TRIG ? 2 * m : m;
 }
 
 /** s(x) for a projected row u with h = ‖x̂‖²/2 ("Stabilised factorisation" table). */
-export function logWeight(kernel: i32, u: usize, m: i32, h: f32): f32 {
-  if (kernel == KERNEL_SOFTMAX) return maxOf(u, m) - h;
-  if (kernel == KERNEL_SOFTMAX_HYP) return maxAbsOf(u, m) - h;
-  if (kernel == KERNEL_TRIG) return h;
+export function logWeight(featureMap: i32, u: usize, m: i32, h: f32): f32 {
+  if (featureMap == FEATURE_MAP_SOFTMAX) return maxOf(u, m) - h;
+  if (featureMap == FEATURE_MAP_SOFTMAX_HYP) return maxAbsOf(u, m) - h;
+  if (featureMap == FEATURE_MAP_TRIG) return h;
   return 0; // relu
 }
 
@@ -23,16 +23,16 @@ export function logWeight(kernel: i32, u: usize, m: i32, h: f32): f32 {
  *  key (MATH.md, "Keys"), acc then being z. logNorm = ln √m (softmax) or ln √(2m) (softmax-hyp);
  *  invSqrtM = 1/√m (trig). For softmax the product collapses to exp(u − h − shift)/√m, so s(x)
  *  itself is not needed; every exp argument is ≤ −logNorm ≤ 0. */
-export function writeFeatures(kernel: i32, row: usize, m: i32, h: f32, shift: f32, logNorm: f32, invSqrtM: f32,
+export function writeFeatures(featureMap: i32, row: usize, m: i32, h: f32, shift: f32, logNorm: f32, invSqrtM: f32,
   acc: usize): void {
-  if (kernel == KERNEL_SOFTMAX) {
+  if (featureMap == FEATURE_MAP_SOFTMAX) {
     expRow(row, row, m, h + shift + logNorm, acc);
     return;
   }
-  if (kernel == KERNEL_SOFTMAX_HYP) hypFeatures(row, m, h + shift + logNorm);
-  else if (kernel == KERNEL_TRIG) sinCosRow(row, m, expf(h - shift) * invSqrtM, row, row + (<usize>m << 2));
+  if (featureMap == FEATURE_MAP_SOFTMAX_HYP) hypFeatures(row, m, h + shift + logNorm);
+  else if (featureMap == FEATURE_MAP_TRIG) sinCosRow(row, m, expf(h - shift) * invSqrtM, row, row + (<usize>m << 2));
   else reluFeatures(row, m, expf(-shift));
-  if (acc != 0) axpy(acc, row, featureCount(kernel, m), 1);
+  if (acc != 0) axpy(acc, row, featureCount(featureMap, m), 1);
 }
 
 /** [exp(u − c), exp(−u − c)] with c ≥ max|u|: the second half is written behind the first,
