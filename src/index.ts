@@ -13,8 +13,8 @@ export { drawProjection, type ProjectionOptions, type ProjectionKind, type NormS
 export { FEATURE_MAPS, featureRow } from './favor/features.js';
 export { favorAttention, exactAttention, type FavorOptions, type ExactOptions } from './favor/attention.js';
 export { FavorRecurrentState, type RecurrentOptions } from './favor/recurrent.js';
-// Training: reverse-mode autodiff, modules and optimisers (namespaced; the autograd attention ops
-// share names with the inference entry points above).
+// Training: reverse-mode autodiff, modules and optimisers (namespaced; the differentiable attention
+// ops are autograd.favorAttentionOp / autograd.exactAttentionOp).
 export * as autograd from './autograd/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backward, exactAttention, favorAttention, noGrad, Var } from '../src/autograd/index.js';
+import { backward, exactAttentionOp, favorAttentionOp, noGrad, Var } from '../src/autograd/index.js';
 import { tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
 import { FEATURE_MAPS } from '../src/favor/features.js';
 import { drawProjection } from '../src/favor/projection.js';
@@ -25,7 +25,7 @@ test('FAVOR+ gradients vs float64 finite differences: every featureMap, causal a
           const q = randVar([B, H, L, d], rng, std), k = randVar([B, H, L, d], rng, std), v = randVar([B, H, L, dv], rng);
           const what = `${featureMap} causal=${causal} mask=${!!keyMask} chunk=${chunk}`;
           try {
-            gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap, causal, keyMask, chunk }), [q, k, v]);
+            gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap, causal, keyMask, chunk }), [q, k, v]);
           } catch (e) {
             throw new Error(`${what}: ${(e as Error).message}`);
           }
@@ -39,20 +39,20 @@ test('FAVOR+ gradients with Lq ≠ Lk (bidirectional) and large-norm inputs (sta
   const rng = new Rng(12);
   for (const featureMap of FEATURE_MAPS) {
     const q = randVar([1, 2, 5, d], rng), k = randVar([1, 2, 8, d], rng), v = randVar([1, 2, 8, dv], rng);
-    gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap }), [q, k, v]);
+    gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap }), [q, k, v]);
   }
   // norms ~ 6: exp(s) spans many orders of magnitude across keys; the running max must keep it exact
   for (const featureMap of ['softmax', 'softmax-hyp'] as const) {
     const q = randVar([1, 1, 9, d], rng, 3), k = randVar([1, 1, 9, d], rng, 3), v = randVar([1, 1, 9, dv], rng);
-    gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap, causal: true, chunk: 2 }), [q, k, v], { floor: 1e-4 });
-    gradCheck(() => favorAttention(q, k, v, { projection: W64, featureMap, causal: false }), [q, k, v], { floor: 1e-4 });
+    gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap, causal: true, chunk: 2 }), [q, k, v], { floor: 1e-4 });
+    gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap, causal: false }), [q, k, v], { floor: 1e-4 });
   }
 });
 
 test('FAVOR+ causal: rows with no visible key give 0 and no gradient; no gradient reaches padded keys', () => {
   const rng = new Rng(13);
   const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, dv], rng);
-  const out = favorAttention(q, k, v, { projection: W64, causal: true, keyMask: MASK, chunk: 2 });
+  const out = favorAttentionOp(q, k, v, { projection: W64, causal: true, keyMask: MASK, chunk: 2 });
   const g = new Float64Array(out.size).fill(1);
   for (let i = 0; i < out.size; i++) assert.ok(Number.isFinite(out.data[i]!));
   // batch 1 rows 0..2 see only padded keys
@@ -87,10 +87,10 @@ test('exact attention gradients: bidirectional, causal, key mask', () => {
   const rng = new Rng(15);
   for (const causal of [false, true]) for (const keyMask of [undefined, MASK]) {
     const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, dv], rng);
-    gradCheck(() => exactAttention(q, k, v, { causal, keyMask }), [q, k, v]);
+    gradCheck(() => exactAttentionOp(q, k, v, { causal, keyMask }), [q, k, v]);
   }
   const q = randVar([1, 1, 3, d], rng), k = randVar([1, 1, 6, d], rng), v = randVar([1, 1, 6, dv], rng);
-  gradCheck(() => exactAttention(q, k, v), [q, k, v]);
+  gradCheck(() => exactAttentionOp(q, k, v), [q, k, v]);
 });
 
 test('float32 attention ops run through the current backend and match float64', () => {
@@ -98,13 +98,13 @@ test('float32 attention ops run through the current backend and match float64', 
   const q = randVar([1, 2, 6, d], rng, 1, false), k = randVar([1, 2, 6, d], rng, 1, false), v = randVar([1, 2, 6, dv], rng, 1, false);
   const f32 = (x: Var): Var => new Var(x.shape, Float32Array.from(x.data), true);
   for (const featureMap of FEATURE_MAPS) {
-    const a = noGrad(() => favorAttention(f32(q), f32(k), f32(v), { projection: W32, featureMap, causal: true, chunk: 4 }));
-    const b = noGrad(() => favorAttention(q, k, v, { projection: W64, featureMap, causal: true, chunk: 4 }));
+    const a = noGrad(() => favorAttentionOp(f32(q), f32(k), f32(v), { projection: W32, featureMap, causal: true, chunk: 4 }));
+    const b = noGrad(() => favorAttentionOp(q, k, v, { projection: W64, featureMap, causal: true, chunk: 4 }));
     assert.ok(a.data instanceof Float32Array);
     for (let i = 0; i < a.size; i++) assert.ok(Math.abs(a.data[i]! - b.data[i]!) < 1e-4);
   }
-  const e32 = noGrad(() => exactAttention(f32(q), f32(k), f32(v), { causal: true }));
-  const e64 = noGrad(() => exactAttention(q, k, v, { causal: true }));
+  const e32 = noGrad(() => exactAttentionOp(f32(q), f32(k), f32(v), { causal: true }));
+  const e64 = noGrad(() => exactAttentionOp(q, k, v, { causal: true }));
   for (let i = 0; i < e32.size; i++) assert.ok(Math.abs(e32.data[i]! - e64.data[i]!) < 1e-5);
 });
 
@@ -121,9 +121,9 @@ test('float32 causal FAVOR+ backward on a long sequence with large norms: finite
     const [q64, q32] = mk([1, 1, Lg, dd], 2.5), [k64, k32] = mk([1, 1, Lg, dd], 2.5), [v64, v32] = mk([1, 1, Lg, 3], 1);
     const gSeed = new Float64Array(Lg * 3);
     rng.fillNormal(gSeed);
-    const o64 = favorAttention(q64, k64, v64, { projection: Float64Array.from(W), featureMap, causal: true, chunk: 16 });
+    const o64 = favorAttentionOp(q64, k64, v64, { projection: Float64Array.from(W), featureMap, causal: true, chunk: 16 });
     backward(o64, gSeed);
-    const o32 = favorAttention(q32, k32, v32, { projection: W, featureMap, causal: true, chunk: 16 });
+    const o32 = favorAttentionOp(q32, k32, v32, { projection: W, featureMap, causal: true, chunk: 16 });
     backward(o32, gSeed);
     for (const [a, b] of [[q32, q64], [k32, k64], [v32, v64]] as const) {
       let scale = 0;

@@ -30,7 +30,7 @@ function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Arr | undefin
   return m;
 }
 
-export interface FavorAttentionOptions {
+export interface FavorAttentionOpOptions {
   projection: Tensor | Arr; // W [m, d]
   featureMap?: FeatureMap;
   causal?: boolean;
@@ -39,7 +39,7 @@ export interface FavorAttentionOptions {
 }
 
 /** FAVOR+ attention (docs/MATH.md) with backward to q, k, v. Saves only its output. */
-export function favorAttention(q: Var, k: Var, v: Var, opts: FavorAttentionOptions): Var {
+export function favorAttentionOp(q: Var, k: Var, v: Var, opts: FavorAttentionOpOptions): Var {
   const { featureMap = 'softmax', causal = false, chunk = 64 } = opts;
   const dm = dims(q, k, v, opts.keyMask, causal);
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`chunk must be a positive integer, got ${chunk}`);
@@ -61,13 +61,13 @@ export function favorAttention(q: Var, k: Var, v: Var, opts: FavorAttentionOptio
   return out;
 }
 
-export interface ExactAttentionOptions {
+export interface ExactAttentionOpOptions {
   causal?: boolean;
   keyMask?: ArrayLike<number>;
 }
 
 /** Exact softmax attention, scores q·k/√d, with backward to q, k, v. Saves only its output. */
-export function exactAttention(q: Var, k: Var, v: Var, opts: ExactAttentionOptions = {}): Var {
+export function exactAttentionOp(q: Var, k: Var, v: Var, opts: ExactAttentionOpOptions = {}): Var {
   const { causal = false } = opts;
   const dm = dims(q, k, v, opts.keyMask, causal);
   const keyMask = maskLike(q, opts.keyMask);

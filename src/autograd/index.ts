@@ -6,7 +6,7 @@ export {
   crossEntropy, meanPool, rope, ropeApply, type MatmulOptions,
 } from './ops.js';
 export { tokenShift } from './token-shift.js';
-export { favorAttention, exactAttention, type FavorAttentionOptions, type ExactAttentionOptions } from './attention.js';
+export { favorAttentionOp, exactAttentionOp, type FavorAttentionOpOptions, type ExactAttentionOpOptions } from './attention.js';
 export {
   tsKernels, useGradKernels, currentGradKernels, kernelsFor,
   type GradKernels, type MatmulArgs, type FavorFwdArgs, type FavorBwdArgs, type ExactFwdArgs, type ExactBwdArgs,

@@ -1,5 +1,5 @@
 // Multi-head attention with FAVOR+ (or exact softmax) attention, optional rotary embeddings.
-import { exactAttention, favorAttention } from '../autograd/attention.js';
+import { exactAttentionOp, favorAttentionOp } from '../autograd/attention.js';
 import { mergeHeads, rope, splitHeads } from '../autograd/ops.js';
 import { Var } from '../autograd/var.js';
 import type { FeatureMap } from '../kernels/backend.js';
@@ -83,8 +83,8 @@ export class MultiHeadAttention extends Module {
     if (this.opts.rotary) { q = rope(q); k = rope(k); }
     const { causal } = this.opts;
     const o = this.projection
-      ? favorAttention(q, k, v, { projection: this.projection.data, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
-      : exactAttention(q, k, v, { causal, keyMask });
+      ? favorAttentionOp(q, k, v, { projection: this.projection.data, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
+      : exactAttentionOp(q, k, v, { causal, keyMask });
     return this.wo.forward(mergeHeads(o));
   }
 }
