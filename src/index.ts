@@ -2,6 +2,7 @@
 export { Tensor } from './tensor/tensor.js';
 export { Rng } from './tensor/rng.js';
 export type { Shape } from './tensor/shape.js';
+export type { Floats } from './tensor/floats.js';
 export type { Backend, FavorArgs, ExactArgs, FeatureMap } from './kernels/backend.js';
 export { featureCount } from './kernels/backend.js';
 export { referenceBackend } from './kernels/reference/index.js';

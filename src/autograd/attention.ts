@@ -6,7 +6,8 @@ import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kernelsFor } from './kernels.js';
 import { record, recording } from './tape.js';
-import { alloc, Var, type Arr } from './var.js';
+import type { Floats } from '../tensor/floats.js';
+import { alloc, Var } from './var.js';
 
 export interface AttentionDims { B: number; H: number; Lq: number; Lk: number; d: number; dv: number }
 
@@ -22,16 +23,16 @@ function dims(q: Var, k: Var, v: Var, keyMask: ArrayLike<number> | undefined, ca
   return { B, H, Lq, Lk, d, dv };
 }
 
-function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Arr | undefined {
+function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Floats | undefined {
   if (!keyMask) return undefined;
-  if (keyMask instanceof (q.data.constructor as typeof Float32Array)) return keyMask as Arr;
+  if (keyMask instanceof (q.data.constructor as typeof Float32Array)) return keyMask as Floats;
   const m = alloc(q.data, keyMask.length);
   for (let i = 0; i < m.length; i++) m[i] = keyMask[i]!;
   return m;
 }
 
 export interface FavorAttentionOpOptions {
-  projection: Tensor | Arr; // W [m, d]
+  projection: Tensor | Floats; // W [m, d]
   featureMap?: FeatureMap;
   causal?: boolean;
   keyMask?: ArrayLike<number>; // [B, Lk], 0 = pad

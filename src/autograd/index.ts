@@ -1,5 +1,6 @@
 // Reverse-mode autodiff: Var, the tape, differentiable ops and their swappable kernels.
-export { Var, alloc, type Arr } from './var.js';
+export { Var, alloc } from './var.js';
+export type { Floats } from '../tensor/floats.js';
 export { backward, noGrad, isGradEnabled, clearTape, tapeLength, record, recording } from './tape.js';
 export {
   matmul, add, mul, scale, sum, reshape, transpose, splitHeads, mergeHeads, gelu, layerNorm, embedding, dropout,

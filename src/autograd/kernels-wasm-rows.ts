@@ -4,7 +4,7 @@
 // loop does not have, so calls below the measured sizes here stay on the plain-TS kernels (which
 // also serve float64 data).
 import type { WasmBackend } from '../kernels/wasm/index.js';
-import type { Arr } from './var.js';
+import type { Floats } from '../tensor/floats.js';
 import type { GradKernels } from './kernels.js';
 import { tsDropoutBackward, tsDropoutForward, tsGeluBackward, tsGeluForward } from './kernels-ts/pointwise.js';
 import { tsLayerNormBackward, tsLayerNormForward } from './kernels-ts/layernorm.js';
@@ -33,7 +33,7 @@ const MIN_EMBEDDING_SCATTER = 16384;
 const MAX_TABLE_PER_ROWS = 4;
 
 /** The argument object with its float arrays typed as float32. */
-type F32<T> = { [K in keyof T]: T[K] extends Arr ? Float32Array : T[K] extends Arr | null ? Float32Array | null : T[K] };
+type F32<T> = { [K in keyof T]: T[K] extends Floats ? Float32Array : T[K] extends Floats | null ? Float32Array | null : T[K] };
 
 /** p itself, typed for the wasm backend, when the call is worth it and no array is float64. */
 function wasmArgs<T extends object>(p: T, worth: boolean): F32<T> | undefined {

@@ -3,7 +3,7 @@
 // implementations (./kernels-ts) accept float32 or float64 arrays and always serve float64 data, so
 // gradient checks exercise exactly the code that runs in training.
 import type { FeatureMap } from '../kernels/backend.js';
-import type { Arr } from './var.js';
+import type { Floats } from '../tensor/floats.js';
 import { tsMatmul } from './kernels-ts/matmul.js';
 import { tsFavorBackward, tsFavorForward } from './kernels-ts/favor.js';
 import { tsExactBackward, tsExactForward } from './kernels-ts/exact.js';
@@ -19,7 +19,7 @@ import { defaultBackend } from '../kernels/default.js';
  * t·stride in each array; stride 0 broadcasts one matrix. With accumulate, C += instead of C =.
  */
 export interface MatmulArgs {
-  a: Arr; b: Arr; c: Arr;
+  a: Floats; b: Floats; c: Floats;
   M: number; N: number; K: number;
   transA: boolean; transB: boolean;
   batch: number; strideA: number; strideB: number; strideC: number;
@@ -28,67 +28,67 @@ export interface MatmulArgs {
 
 /** FAVOR+ forward as in docs/MATH.md (same fields as the Backend's FavorArgs, any float arrays). */
 export interface FavorFwdArgs {
-  q: Arr; k: Arr; v: Arr; out: Arr;
-  projection: Arr; keyMask?: Arr | undefined;
+  q: Floats; k: Floats; v: Floats; out: Floats;
+  projection: Floats; keyMask?: Floats | undefined;
   B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
   featureMap: FeatureMap; causal: boolean; chunk: number;
 }
 
 /** Gradients of FAVOR+: given out (the forward output) and gOut = dL/dout, ADDS into dq, dk, dv. */
 export interface FavorBwdArgs extends FavorFwdArgs {
-  gOut: Arr; dq: Arr; dk: Arr; dv_: Arr;
+  gOut: Floats; dq: Floats; dk: Floats; dv_: Floats;
 }
 
 export interface ExactFwdArgs {
-  q: Arr; k: Arr; v: Arr; out: Arr; keyMask?: Arr | undefined;
+  q: Floats; k: Floats; v: Floats; out: Floats; keyMask?: Floats | undefined;
   B: number; H: number; Lq: number; Lk: number; d: number; dv: number; causal: boolean;
 }
 
 export interface ExactBwdArgs extends ExactFwdArgs {
-  gOut: Arr; dq: Arr; dk: Arr; dv_: Arr;
+  gOut: Floats; dq: Floats; dk: Floats; dv_: Floats;
 }
 
 /** GELU, tanh approximation, elementwise over x.length values: y = ½x(1 + tanh(c(x + 0.044715x³))). */
-export interface GeluFwdArgs { x: Arr; y: Arr }
+export interface GeluFwdArgs { x: Floats; y: Floats }
 
 /** ADDS gy·GELU′(x) into gx. */
-export interface GeluBwdArgs { x: Arr; gy: Arr; gx: Arr }
+export interface GeluBwdArgs { x: Floats; gy: Floats; gx: Floats }
 
 /** LayerNorm over `rows` rows of D: y = (x − μ)·r⊙γ + β, r = 1/√(var + eps); writes μ and r per row. */
 export interface LayerNormFwdArgs {
-  x: Arr; gamma: Arr; beta: Arr; y: Arr; mean: Arr; rstd: Arr;
+  x: Floats; gamma: Floats; beta: Floats; y: Floats; mean: Floats; rstd: Floats;
   rows: number; D: number; eps: number;
 }
 
 /** ADDS dL/dx, dL/dγ, dL/dβ into gx, gGamma, gBeta (null: not wanted) given gy and the forward's μ, r. */
 export interface LayerNormBwdArgs {
-  x: Arr; gamma: Arr; mean: Arr; rstd: Arr; gy: Arr;
-  gx: Arr | null; gGamma: Arr | null; gBeta: Arr | null;
+  x: Floats; gamma: Floats; mean: Floats; rstd: Floats; gy: Floats;
+  gx: Floats | null; gGamma: Floats | null; gBeta: Floats | null;
   rows: number; D: number;
 }
 
 /** out[i, :] = table[ids[i], :] for a table of rows of D; every id is a valid row. */
-export interface EmbeddingFwdArgs { table: Arr; ids: Int32Array; out: Arr; D: number }
+export interface EmbeddingFwdArgs { table: Floats; ids: Int32Array; out: Floats; D: number }
 
 /** gTable[ids[i], :] += gOut[i, :]; each entry's additions happen in token order (deterministic). */
-export interface EmbeddingBwdArgs { gOut: Arr; ids: Int32Array; gTable: Arr; D: number }
+export interface EmbeddingBwdArgs { gOut: Floats; ids: Int32Array; gTable: Floats; D: number }
 
 /** Inverted dropout with a given keep mask (1 keep, 0 drop): y = x·scale where kept, 0 elsewhere. */
-export interface DropoutFwdArgs { x: Arr; mask: Uint8Array; scale: number; y: Arr }
+export interface DropoutFwdArgs { x: Floats; mask: Uint8Array; scale: number; y: Floats }
 
 /** ADDS gy·scale into gx where kept. */
-export interface DropoutBwdArgs { gy: Arr; mask: Uint8Array; scale: number; gx: Arr }
+export interface DropoutBwdArgs { gy: Floats; mask: Uint8Array; scale: number; gx: Floats }
 
 /** Softmax cross-entropy of `rows` rows of V logits; rows whose target is ignoreIndex do not count.
  *  The forward writes each counted row's log-sum-exp into lse and returns the mean loss (0 when no
  *  row counts); every counted target is in [0, V). */
 export interface CrossEntropyFwdArgs {
-  logits: Arr; targets: Int32Array; lse: Arr;
+  logits: Floats; targets: Int32Array; lse: Floats;
   rows: number; V: number; ignoreIndex: number;
 }
 
 /** ADDS (softmax − onehot(target))·gLoss/n into dLogits on the n counted rows. */
-export interface CrossEntropyBwdArgs extends CrossEntropyFwdArgs { gLoss: number; dLogits: Arr }
+export interface CrossEntropyBwdArgs extends CrossEntropyFwdArgs { gLoss: number; dLogits: Floats }
 
 export interface GradKernels {
   readonly name: string;
@@ -163,6 +163,6 @@ export function currentGradKernels(): GradKernels {
 }
 
 /** Float64 data always runs the plain-TS kernels (the float64 path is for checks, not speed). */
-export function kernelsFor(x: Arr): GradKernels {
+export function kernelsFor(x: Floats): GradKernels {
   return x instanceof Float64Array ? tsKernels : f32Kernels;
 }

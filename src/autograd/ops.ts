@@ -5,9 +5,10 @@ import { formatShape, sameShape, sizeOf, type Shape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 import { kernelsFor } from './kernels.js';
 import { record, recording } from './tape.js';
-import { alloc, Var, type Arr } from './var.js';
+import type { Floats } from '../tensor/floats.js';
+import { alloc, Var } from './var.js';
 
-function output(like: Var, shape: Shape, grad: boolean, data?: Arr): Var {
+function output(like: Var, shape: Shape, grad: boolean, data?: Floats): Var {
   return new Var(shape, data ?? alloc(like.data, sizeOf(shape)), grad);
 }
 
@@ -162,7 +163,7 @@ export function reshape(a: Var, shape: Shape): Var {
 }
 
 /** Copies src (shape `shape`) into dst with axes d1, d2 swapped; with add, dst +=. */
-function swapAxes(src: Arr, dst: Arr, shape: Shape, d1: number, d2: number, addInto: boolean): void {
+function swapAxes(src: Floats, dst: Floats, shape: Shape, d1: number, d2: number, addInto: boolean): void {
   const r = shape.length;
   const outShape = [...shape];
   outShape[d1] = shape[d2]!; outShape[d2] = shape[d1]!;
@@ -400,7 +401,7 @@ export function meanPool(x: Var, mask?: ArrayLike<number>): Var {
  * t = offset + row index by angle t·θ_p, θ_p = base^(−2p/dh) (RoFormer, Su et al. 2021, eq. 34).
  * `sign` = −1 applies the inverse rotation (used by the backward). In place on `dst` (may be src).
  */
-export function ropeApply(src: Arr, dst: Arr, L: number, dh: number, offset: number, base: number, sign: 1 | -1): void {
+export function ropeApply(src: Floats, dst: Floats, L: number, dh: number, offset: number, base: number, sign: 1 | -1): void {
   const half = dh / 2;
   const rows = src.length / dh;
   const cos = new Float64Array(L * half), sin = new Float64Array(L * half);

@@ -1,26 +1,25 @@
 // A Var is a value tensor plus its gradient. Values are row-major float32 for training, or float64
 // (every op keeps the dtype of its inputs), which the tests use for float64-accurate gradient checks.
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
+import type { Floats } from '../tensor/floats.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** The two element types a Var may hold. */
-export type Arr = Float32Array | Float64Array;
 
 /** A zero array of the same element type as `like`. */
-export function alloc(like: Arr, n: number): Arr {
+export function alloc(like: Floats, n: number): Floats {
   return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
 export class Var {
-  data: Arr;
+  data: Floats;
   readonly shape: number[];
   /** dL/dvalue, allocated lazily (null = no gradient has reached this Var yet). */
-  grad: Arr | null = null;
+  grad: Floats | null = null;
   /** Leaves with requiresGrad are parameters (or gradient-checked inputs); op outputs inherit it. */
   requiresGrad: boolean;
   name: string | undefined;
 
-  constructor(shape: Shape, data?: Arr, requiresGrad = false) {
+  constructor(shape: Shape, data?: Floats, requiresGrad = false) {
     const n = sizeOf(shape);
     if (data && data.length !== n) throw new Error(`Var of shape ${formatShape(shape)} needs ${n} values, got ${data.length}`);
     this.shape = [...shape];
@@ -46,7 +45,7 @@ export class Var {
   }
 
   /** The gradient buffer, allocated as zeros on first use. */
-  gradBuf(): Arr {
+  gradBuf(): Floats {
     if (!this.grad) this.grad = alloc(this.data, this.data.length);
     return this.grad;
   }

@@ -1,10 +1,9 @@
 // Random feature maps, written in the stabilised form φ(x) = exp(s(x))·κ(x) of docs/MATH.md.
 // One function serves queries and keys, so both always see the same W and the same map.
 import { featureCount, type FeatureMap } from '../kernels/backend.js';
+import type { Floats } from '../tensor/floats.js';
 
 export { featureCount, type FeatureMap };
-/** Float arrays the plain-TS kernels accept: float32 for inference and training, float64 for checks. */
-export type Floats = Float32Array | Float64Array;
 export const FEATURE_MAPS: readonly FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
 
 export function isFeatureMap(name: string): name is FeatureMap {

@@ -8,7 +8,8 @@
 // Decoding always has evaluation semantics: no dropout and no feature redraws, whatever model.training.
 import { add, matmul, ropeApply } from '../autograd/ops.js';
 import { noGrad } from '../autograd/tape.js';
-import { alloc, Var, type Arr } from '../autograd/var.js';
+import type { Floats } from '../tensor/floats.js';
+import { alloc, Var } from '../autograd/var.js';
 import { Rng } from '../tensor/rng.js';
 import { layerCache, type LayerCache } from './kv-cache.js';
 import type { PerformerLM } from './models.js';
@@ -49,7 +50,7 @@ class ShiftCarry {
   }
 
   /** h [R, D] in place: rows take the previous row's last `channels` features, row 0 the carry's. */
-  shift(h: Arr, R: number, D: number, carry: Float32Array): void {
+  shift(h: Floats, R: number, D: number, carry: Float32Array): void {
     const s = this.channels, keep = D - s;
     if (s === 0) return;
     const last = h.slice((R - 1) * D + keep, R * D);

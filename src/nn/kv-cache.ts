@@ -7,7 +7,7 @@
 //
 // Both take the current position's q, k, v rows laid out [H·dh] (heads contiguous, the layout of one
 // row of the Q/K/V projections, i.e. [1, H, dh]) with rotary already applied, and write out [H·dh].
-import type { Arr } from '../autograd/var.js';
+import type { Floats } from '../tensor/floats.js';
 import { FavorRecurrentState } from '../favor/recurrent.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { MultiHeadAttention } from './attention.js';
@@ -20,14 +20,14 @@ export interface LayerCache {
   /** Throws (changing nothing) if the cache can no longer continue its context. */
   check(): void;
   /** Appends this position's k, v and writes the attention output for q into out[outOff ..). */
-  step(q: Arr, k: Arr, v: Arr, out: Arr, outOff: number): void;
+  step(q: Floats, k: Floats, v: Floats, out: Floats, outOff: number): void;
 }
 
 export function layerCache(attn: MultiHeadAttention): LayerCache {
   return attn.projection ? new FavorLayerCache(attn) : new ExactKVCache(attn.heads, attn.headDim);
 }
 
-function asF32(src: Arr, scratch: Float32Array): Float32Array {
+function asF32(src: Floats, scratch: Float32Array): Float32Array {
   if (src instanceof Float32Array) return src;
   scratch.set(src);
   return scratch;
@@ -36,7 +36,7 @@ function asF32(src: Arr, scratch: Float32Array): Float32Array {
 /** FAVOR+ layer: the recurrent (S, z, M) state of docs/MATH.md, "Recurrent". */
 export class FavorLayerCache implements LayerCache {
   private state!: FavorRecurrentState;
-  private source!: Arr; // the projection array the state was built on
+  private source!: Floats; // the projection array the state was built on
   private readonly qs: Float32Array;
   private readonly ks: Float32Array;
   private readonly vs: Float32Array;
@@ -73,7 +73,7 @@ export class FavorLayerCache implements LayerCache {
     }
   }
 
-  step(q: Arr, k: Arr, v: Arr, out: Arr, outOff: number): void {
+  step(q: Floats, k: Floats, v: Floats, out: Floats, outOff: number): void {
     this.check();
     const H = this.attn.heads, dh = this.attn.headDim;
     const o = this.state.step(
@@ -127,7 +127,7 @@ export class ExactKVCache implements LayerCache {
     this.scores = new Float64Array(cap);
   }
 
-  step(q: Arr, k: Arr, v: Arr, out: Arr, outOff: number): void {
+  step(q: Floats, k: Floats, v: Floats, out: Floats, outOff: number): void {
     if (this.t === this.scores.length) this.grow();
     const { width: D, headDim: dh, keys: K, values: V, scores, num } = this;
     const t = this.t++;

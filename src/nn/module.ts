@@ -3,7 +3,8 @@
 // projection W) are state that is saved but never trained.
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { Rng } from '../tensor/rng.js';
-import { Var, type Arr } from '../autograd/var.js';
+import type { Floats } from '../tensor/floats.js';
+import { Var } from '../autograd/var.js';
 
 export type DType = 'float32' | 'float64';
 
@@ -14,7 +15,7 @@ export type Init = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind:
 
 export interface ParamInfo { kind: ParamKind; init: Init }
 
-export function allocArr(dtype: DType, n: number): Arr {
+export function allocArr(dtype: DType, n: number): Floats {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
@@ -41,7 +42,7 @@ export class Module {
     return v;
   }
 
-  protected setBuffer(name: string, data: Arr): void {
+  protected setBuffer(name: string, data: Floats): void {
     const b = this.buffers.get(name);
     if (!b) throw new Error(`no buffer '${name}'`);
     b.data = data;

@@ -17,7 +17,7 @@
 import { noGrad } from '../autograd/tape.js';
 import { countEvalWindows, evalBatches, numDocuments, type TokenCorpus } from '../io/datasets.js';
 import { PerformerEncoder, type PerformerLM } from '../nn/models.js';
-import type { Arr } from '../autograd/var.js';
+import type { Floats } from '../tensor/floats.js';
 import type { TrainModel } from './config.js';
 
 export const MLM_EVAL_GROUPS = 7;
@@ -52,7 +52,7 @@ class Tally {
   constructor(private readonly countChars: boolean) {}
 
   /** Adds rows of logits [rows, V] against targets (rows with target < 0 skipped). */
-  add(logits: Arr, V: number, targets: ArrayLike<number>): void {
+  add(logits: Floats, V: number, targets: ArrayLike<number>): void {
     for (let r = 0; r < targets.length; r++) {
       const t = targets[r]!;
       if (t < 0) continue;

@@ -29,17 +29,15 @@ import { featureCount, type FeatureMap } from '../../kernels/backend.js';
 import { featureRow } from '../../favor/features.js';
 import { referenceFavor } from '../../kernels/reference/favor.js';
 import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
-import type { Arr } from '../var.js';
-
-type Num = Float32Array | Float64Array;
+import type { Floats } from '../../tensor/floats.js';
 
 /**
  * Adds to dx[dxOff..+d) the gradient through one feature row (table in the header): f is the row's
  * features (any constant scale), gf = dL/df. `t` is scratch of length m, `u` of length m (relu).
  */
 export function featureGradRow(
-  featureMap: FeatureMap, w: Arr, m: number, d: number, x: Arr, xOff: number, f: Num, fOff: number,
-  gf: Float64Array, dx: Arr, dxOff: number, t: Float64Array, u: Float64Array,
+  featureMap: FeatureMap, w: Floats, m: number, d: number, x: Floats, xOff: number, f: Floats, fOff: number,
+  gf: Float64Array, dx: Floats, dxOff: number, t: Float64Array, u: Float64Array,
 ): void {
   const scale = d ** -0.25;
   let gdotf = 0;
@@ -92,7 +90,7 @@ function heads(a: FavorFwdArgs, fn: (h: Head) => void): void {
 const kept = (a: FavorFwdArgs, h: Head, j: number): boolean => !a.keyMask || a.keyMask[h.maskOff + j] !== 0;
 
 /** Features are kept in the data's own precision (float64 in checks, float32 in training). */
-const feat = (a: FavorFwdArgs, n: number): Num => (a.q instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
+const feat = (a: FavorFwdArgs, n: number): Floats => (a.q instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
 
 // ---------------------------------------------------------------------------------------------
 // Forward, and the pieces of it that the backward recomputes
@@ -102,7 +100,7 @@ export function tsFavorForward(a: FavorFwdArgs): void {
   referenceFavor(a);
 }
 
-function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, kappa: Num, u: Float64Array): number {
+function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, kappa: Floats, u: Float64Array): number {
   const { Lk, d, dv, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   let M = -Infinity;
@@ -128,7 +126,7 @@ function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, k
 
 
 /** Recomputes κ, ρ, s (−∞ for masked keys) of one chunk. */
-function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Num, rho: Num, s: Float64Array, u: Float64Array): void {
+function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Floats, rho: Floats, s: Float64Array, u: Float64Array): void {
   const { d, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   for (let j = 0; j < n; j++) {
@@ -138,7 +136,7 @@ function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: N
 }
 
 /** S ← e^{Mprev−Mnew} S + Σ_j e^{s_j−Mnew} κ_j v_jᵀ (and z), the carried causal state. */
-function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Num, s: Float64Array,
+function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Floats, s: Float64Array,
   S: Float64Array, z: Float64Array, Mprev: number, Mnew: number): void {
   const { dv, m, featureMap } = a;
   const mf = featureCount(featureMap, m);
@@ -166,7 +164,7 @@ export function tsFavorBackward(a: FavorBwdArgs): void {
 }
 
 /** g_i·out_i and g_i·v_j helpers. */
-function dot(x: Arr, xo: number, y: Arr, yo: number, n: number): number {
+function dot(x: Floats, xo: number, y: Floats, yo: number, n: number): number {
   let s = 0;
   for (let e = 0; e < n; e++) s += x[xo + e]! * y[yo + e]!;
   return s;
