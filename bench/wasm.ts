@@ -1,7 +1,7 @@
 // Quick benchmark of the WebAssembly backend (medians of repeated runs; the machine is noisy).
 //   node --import tsx bench/wasm.ts [--threads 1,2] [--simd auto|plain] [--L 4096,16384] [--only matmul|favor|exact]
-// Reports matmul GFLOP/s (2·M·N·K) and FAVOR+ GFLOP/s counting 4·L·m·d + 4·L·m·dv per head
-// (features of Q and K, then S and the output), at B=1, H=8, d=64, m=256, dv=64.
+// Reports matmul GFLOP/s (2·M·N·K) and FAVOR+ GFLOP/s counting 4·L·m·d + 4·L·m·Dv per head
+// (features of Q and K, then S and the output), at B=1, H=8, d=64, m=256, Dv=64.
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import type { FeatureMap } from '../src/kernels/backend.js';
 
@@ -48,24 +48,24 @@ function benchMatmul(be: WasmBackend): void {
 }
 
 function benchFavor(be: WasmBackend, causal: boolean): void {
-  const B = 1, H = 8, d = 64, dv = 64, m = 256;
+  const B = 1, H = 8, d = 64, Dv = 64, m = 256;
   for (const L of lengths) {
-    const q = fill(be.alloc(B * H * L * d)), k = fill(be.alloc(B * H * L * d)), v = fill(be.alloc(B * H * L * dv));
-    const out = be.alloc(B * H * L * dv), projection = fill(be.alloc(m * d));
-    const ms = median(() => be.favor({ q, k, v, out, projection, B, H, Lq: L, Lk: L, d, dv, m, featureMap: kernel, causal, chunk }));
-    const flops = B * H * (4 * L * m * d + 4 * L * m * dv);
+    const q = fill(be.alloc(B * H * L * d)), k = fill(be.alloc(B * H * L * d)), v = fill(be.alloc(B * H * L * Dv));
+    const out = be.alloc(B * H * L * Dv), projection = fill(be.alloc(m * d));
+    const ms = median(() => be.favor({ q, k, v, out, projection, B, H, Lq: L, Lk: L, d, Dv, m, featureMap: kernel, causal, chunk }));
+    const flops = B * H * (4 * L * m * d + 4 * L * m * Dv);
     console.log(`favor ${causal ? 'causal' : 'bidir '} ${kernel} L=${L} threads=${be.threads} ${be.name}: ${ms.toFixed(1)} ms, ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
     for (const arr of [q, k, v, out, projection]) be.free(arr);
   }
 }
 
 function benchExact(be: WasmBackend, causal: boolean): void {
-  const B = 1, H = 8, d = 64, dv = 64;
+  const B = 1, H = 8, d = 64, Dv = 64;
   for (const L of lengths.filter((l) => l <= 4096)) {
-    const q = fill(be.alloc(B * H * L * d)), k = fill(be.alloc(B * H * L * d)), v = fill(be.alloc(B * H * L * dv));
-    const out = be.alloc(B * H * L * dv);
-    const ms = median(() => be.exact({ q, k, v, out, B, H, Lq: L, Lk: L, d, dv, causal }));
-    const flops = B * H * 2 * L * L * (d + dv) * (causal ? 0.5 : 1);
+    const q = fill(be.alloc(B * H * L * d)), k = fill(be.alloc(B * H * L * d)), v = fill(be.alloc(B * H * L * Dv));
+    const out = be.alloc(B * H * L * Dv);
+    const ms = median(() => be.exact({ q, k, v, out, B, H, Lq: L, Lk: L, d, Dv, causal }));
+    const flops = B * H * 2 * L * L * (d + Dv) * (causal ? 0.5 : 1);
     console.log(`exact ${causal ? 'causal' : 'bidir '} L=${L} threads=${be.threads} ${be.name}: ${ms.toFixed(1)} ms, ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
     for (const arr of [q, k, v, out]) be.free(arr);
   }

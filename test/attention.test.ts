@@ -2,7 +2,7 @@
 // causality, padding, large inputs and argument errors.
 //
 // Error metric everywhere (see relativeError): max_i |out_i − ref_i| / max_i |ref_i| over the
-// whole [B, H, Lq, dv] output, where ref is the float64 textbook formula with the same W.
+// whole [B, H, Lq, Dv] output, where ref is the float64 textbook formula with the same W.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -15,7 +15,7 @@ import { allFinite, exactReference64, favorReference64, maxAbs, relativeError } 
 type AnyKernel = FeatureMap | 'exact';
 const ALL: readonly AnyKernel[] = [...FEATURE_MAPS, 'exact'];
 
-const B = 2, H = 3, d = 8, dv = 5, m = 32;
+const B = 2, H = 3, d = 8, Dv = 5, m = 32;
 const W = drawProjection({ features: m, dim: d, seed: 7 });
 
 interface RunOpts { causal?: boolean; keyMask?: Tensor; chunk?: number; projection?: Tensor; backend?: Backend }
@@ -30,7 +30,7 @@ function lib(featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts 
 function ref(featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Float64Array {
   const [b, h, Lq, dd] = q.shape as [number, number, number, number];
   const a = {
-    q: q.data, k: k.data, v: v.data, B: b, H: h, Lq, Lk: k.shape[2]!, d: dd, dv: v.shape[3]!,
+    q: q.data, k: k.data, v: v.data, B: b, H: h, Lq, Lk: k.shape[2]!, d: dd, Dv: v.shape[3]!,
     keyMask: o.keyMask?.data, causal: o.causal,
   };
   if (featureMap === 'exact') return exactReference64(a);
@@ -42,7 +42,7 @@ function tol(featureMap: AnyKernel): number {
   return featureMap === 'trig' ? 1e-3 : 1e-4;
 }
 
-function inputs(L: number, seed: number, std = 0.5, Lk = L, dvv = dv) {
+function inputs(L: number, seed: number, std = 0.5, Lk = L, dvv = Dv) {
   return {
     q: randn([B, H, L, d], seed, std),
     k: randn([B, H, Lk, d], seed + 1, std),
@@ -59,7 +59,7 @@ for (const featureMap of ALL) {
         const { q, k, v } = inputs(L, 100 + L);
         for (const keyMask of [undefined, randomMask(B, L, 5 + L)]) {
           const out = lib(featureMap, q, k, v, { causal, chunk, keyMask });
-          assert.deepEqual(out.shape, [B, H, L, dv]);
+          assert.deepEqual(out.shape, [B, H, L, Dv]);
           const err = relativeError(out.data, ref(featureMap, q, k, v, { causal, keyMask }));
           assert.ok(err <= tol(featureMap),
             `${featureMap} causal=${causal} chunk=${chunk} L=${L} mask=${!!keyMask}: relative error ${err}`);
@@ -69,7 +69,7 @@ for (const featureMap of ALL) {
   });
 }
 
-test('cross attention (Lq ≠ Lk), bidirectional, with a key mask and dv ≠ d', () => {
+test('cross attention (Lq ≠ Lk), bidirectional, with a key mask and Dv ≠ d', () => {
   for (const [Lq, Lk] of [[13, 29], [40, 3], [1, 17]] as const) {
     const { q, k, v } = inputs(Lq, 300 + Lq, 0.5, Lk, 11);
     const keyMask = randomMask(B, Lk, 9);
@@ -272,7 +272,7 @@ test('padding: masked keys\' k and v do not affect any output; their q affects o
     const xs: number[] = [];
     for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) {
       if (keyMask.data[b * L + i] === 0) continue;
-      for (let e = 0; e < dv; e++) xs.push(t.data[((b * H + h) * L + i) * dv + e]!);
+      for (let e = 0; e < Dv; e++) xs.push(t.data[((b * H + h) * L + i) * Dv + e]!);
     }
     return Float64Array.from(xs);
   };
@@ -303,11 +303,11 @@ test('padding: a fully masked row is zero (favor and exact, bidirectional and ca
     for (const causal of [false, true]) {
       for (const chunk of [1, 7, 64]) {
         const out = lib(featureMap, q, k, v, { causal, keyMask, chunk });
-        const perB = H * L * dv;
+        const perB = H * L * Dv;
         assert.ok(out.data.subarray(perB).every((x) => x === 0), `${featureMap} causal=${causal}: batch 1 must be zero`);
         for (let h = 0; h < H; h++) {
           for (let i = 0; i < L; i++) {
-            const rowv = out.data.subarray((h * L + i) * dv, (h * L + i + 1) * dv);
+            const rowv = out.data.subarray((h * L + i) * Dv, (h * L + i + 1) * Dv);
             if (causal && i < 9) assert.ok(rowv.every((x) => x === 0), `${featureMap} causal: row ${i} sees no key, must be zero`);
             else assert.ok(rowv.some((x) => x !== 0), `${featureMap} causal=${causal}: row ${i} has keys, must not be zero`);
           }
@@ -330,8 +330,8 @@ test('padding: any non-zero mask value means keep; Lk = 0 gives zeros', () => {
     for (const causal of [false, true]) {
       assert.deepEqual(lib(featureMap, q, k, v, { causal, keyMask: mOdd }).data, lib(featureMap, q, k, v, { causal, keyMask: m01 }).data, `${featureMap}`);
     }
-    const out = lib(featureMap, q, new Tensor([B, H, 0, d]), new Tensor([B, H, 0, dv]));
-    assert.deepEqual(out.shape, [B, H, L, dv]);
+    const out = lib(featureMap, q, new Tensor([B, H, 0, d]), new Tensor([B, H, 0, Dv]));
+    assert.deepEqual(out.shape, [B, H, L, Dv]);
     assert.ok(out.data.every((x) => x === 0), `${featureMap}: no keys → zeros`);
   }
 });
@@ -353,7 +353,7 @@ test('defaults: featureMap softmax, bidirectional, chunk 64, the given backend i
   assert.equal(a.causal, false);
   assert.equal(a.chunk, 64);
   assert.equal(a.m, m);
-  assert.deepEqual([a.B, a.H, a.Lq, a.Lk, a.d, a.dv], [B, H, 9, 9, d, dv]);
+  assert.deepEqual([a.B, a.H, a.Lq, a.Lk, a.d, a.Dv], [B, H, 9, 9, d, Dv]);
   assert.equal(a.out, out.data);
   assert.ok(relativeError(out.data, ref('softmax', q, k, v)) < 1e-4, 'defaults compute softmax, bidirectional');
 });
@@ -370,16 +370,16 @@ test('argument errors name the offending tensor or option', () => {
     // wrong ranks
     assert.throws(run({ q: new Tensor([H, L, d]) }), /\bq must have shape \[B, H, Lq, d\], got \[3, 6, 8\]/);
     assert.throws(run({ k: new Tensor([B, H, L, d, 1]) }), /\bk must have shape \[B, H, Lk, d\]/);
-    assert.throws(run({ v: new Tensor([B * H * L, dv]) }), /\bv must have shape \[B, H, Lk, dv\]/);
+    assert.throws(run({ v: new Tensor([B * H * L, Dv]) }), /\bv must have shape \[B, H, Lk, Dv\]/);
     // mismatched B, H, d between q and k
     assert.throws(run({ k: new Tensor([B + 1, H, L, d]) }), /\bk \[3, 3, 6, 8\] does not match q \[2, 3, 6, 8\]/);
     assert.throws(run({ k: new Tensor([B, H - 1, L, d]) }), /\bk .*does not match q/);
     assert.throws(run({ k: new Tensor([B, H, L, d + 1]) }), /\bk .*does not match q/);
     // v length (and B, H) must match k
-    assert.throws(run({ v: new Tensor([B, H, L + 1, dv]) }), /\bv \[2, 3, 7, 5\] does not match k/);
-    assert.throws(run({ v: new Tensor([B, H + 1, L, dv]) }), /\bv .*does not match k/);
+    assert.throws(run({ v: new Tensor([B, H, L + 1, Dv]) }), /\bv \[2, 3, 7, 5\] does not match k/);
+    assert.throws(run({ v: new Tensor([B, H + 1, L, Dv]) }), /\bv .*does not match k/);
     // causal needs Lq = Lk
-    assert.throws(run({ causal: true, k: new Tensor([B, H, L + 2, d]), v: new Tensor([B, H, L + 2, dv]) }),
+    assert.throws(run({ causal: true, k: new Tensor([B, H, L + 2, d]), v: new Tensor([B, H, L + 2, Dv]) }),
       /causal attention needs Lq = Lk, got Lq=6, Lk=8/);
     // mask shape
     assert.throws(run({ keyMask: new Tensor([B, L + 1]) }), /key mask must have shape \[B, Lk\] = \[2, 6\], got \[2, 7\]/);

@@ -9,7 +9,7 @@ import { featureCount } from '../src/kernels/backend.js';
 import { Rng } from '../src/tensor/rng.js';
 import { gradCheck, randVar } from './autograd-helpers.js';
 
-const B = 2, H = 2, L = 7, d = 4, dv = 3, m = 5;
+const B = 2, H = 2, L = 7, d = 4, Dv = 3, m = 5;
 const W32 = drawProjection({ features: m, dim: d, seed: 3 }).data;
 const W64 = Float64Array.from(W32);
 // batch 0: keys 1 and 5 padded; batch 1: the first three keys padded (so early causal rows see nothing)
@@ -22,7 +22,7 @@ test('FAVOR+ gradients vs float64 finite differences: every featureMap, causal a
       for (const keyMask of [undefined, MASK]) {
         for (const chunk of causal ? [1, 3, 4, 64] : [64]) {
           const std = featureMap === 'trig' ? 0.5 : 1;
-          const q = randVar([B, H, L, d], rng, std), k = randVar([B, H, L, d], rng, std), v = randVar([B, H, L, dv], rng);
+          const q = randVar([B, H, L, d], rng, std), k = randVar([B, H, L, d], rng, std), v = randVar([B, H, L, Dv], rng);
           const what = `${featureMap} causal=${causal} mask=${!!keyMask} chunk=${chunk}`;
           try {
             gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap, causal, keyMask, chunk }), [q, k, v]);
@@ -38,12 +38,12 @@ test('FAVOR+ gradients vs float64 finite differences: every featureMap, causal a
 test('FAVOR+ gradients with Lq ≠ Lk (bidirectional) and large-norm inputs (stabiliser spread)', () => {
   const rng = new Rng(12);
   for (const featureMap of FEATURE_MAPS) {
-    const q = randVar([1, 2, 5, d], rng), k = randVar([1, 2, 8, d], rng), v = randVar([1, 2, 8, dv], rng);
+    const q = randVar([1, 2, 5, d], rng), k = randVar([1, 2, 8, d], rng), v = randVar([1, 2, 8, Dv], rng);
     gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap }), [q, k, v]);
   }
   // norms ~ 6: exp(s) spans many orders of magnitude across keys; the running max must keep it exact
   for (const featureMap of ['softmax', 'softmax-hyp'] as const) {
-    const q = randVar([1, 1, 9, d], rng, 3), k = randVar([1, 1, 9, d], rng, 3), v = randVar([1, 1, 9, dv], rng);
+    const q = randVar([1, 1, 9, d], rng, 3), k = randVar([1, 1, 9, d], rng, 3), v = randVar([1, 1, 9, Dv], rng);
     gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap, causal: true, chunk: 2 }), [q, k, v], { floor: 1e-4 });
     gradCheck(() => favorAttentionOp(q, k, v, { projection: W64, featureMap, causal: false }), [q, k, v], { floor: 1e-4 });
   }
@@ -51,17 +51,17 @@ test('FAVOR+ gradients with Lq ≠ Lk (bidirectional) and large-norm inputs (sta
 
 test('FAVOR+ causal: rows with no visible key give 0 and no gradient; no gradient reaches padded keys', () => {
   const rng = new Rng(13);
-  const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, dv], rng);
+  const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, Dv], rng);
   const out = favorAttentionOp(q, k, v, { projection: W64, causal: true, keyMask: MASK, chunk: 2 });
   const g = new Float64Array(out.size).fill(1);
   for (let i = 0; i < out.size; i++) assert.ok(Number.isFinite(out.data[i]!));
   // batch 1 rows 0..2 see only padded keys
-  for (let h = 0; h < H; h++) for (let i = 0; i < 3; i++) for (let e = 0; e < dv; e++) assert.equal(out.data[((1 * H + h) * L + i) * dv + e], 0);
+  for (let h = 0; h < H; h++) for (let i = 0; i < 3; i++) for (let e = 0; e < Dv; e++) assert.equal(out.data[((1 * H + h) * L + i) * Dv + e], 0);
   backward(out, g);
   for (let h = 0; h < H; h++) for (let j = 0; j < L; j++) {
     if (MASK[L + j] !== 0) continue;
     for (let c = 0; c < d; c++) assert.equal(k.grad![((1 * H + h) * L + j) * d + c], 0);
-    for (let c = 0; c < dv; c++) assert.equal(v.grad![((1 * H + h) * L + j) * dv + c], 0);
+    for (let c = 0; c < Dv; c++) assert.equal(v.grad![((1 * H + h) * L + j) * Dv + c], 0);
   }
   for (let h = 0; h < H; h++) for (let i = 0; i < 3; i++) for (let c = 0; c < d; c++) assert.equal(q.grad![((1 * H + h) * L + i) * d + c], 0);
 });
@@ -69,11 +69,11 @@ test('FAVOR+ causal: rows with no visible key give 0 and no gradient; no gradien
 test('the plain-TS FAVOR+ forward equals the reference backend (float32) and float64 agrees', () => {
   const rng = new Rng(14);
   for (const featureMap of FEATURE_MAPS) for (const causal of [false, true]) {
-    const q = new Float32Array(B * H * L * d), k = new Float32Array(B * H * L * d), v = new Float32Array(B * H * L * dv);
+    const q = new Float32Array(B * H * L * d), k = new Float32Array(B * H * L * d), v = new Float32Array(B * H * L * Dv);
     rng.fillNormal(q); rng.fillNormal(k); rng.fillNormal(v);
     const mask = Float32Array.from(MASK);
-    const args = { q, k, v, projection: W32, keyMask: mask, B, H, Lq: L, Lk: L, d, dv, m, featureMap, causal, chunk: 3 };
-    const ref = new Float32Array(B * H * L * dv), mine = new Float32Array(B * H * L * dv), m64 = new Float64Array(B * H * L * dv);
+    const args = { q, k, v, projection: W32, keyMask: mask, B, H, Lq: L, Lk: L, d, Dv, m, featureMap, causal, chunk: 3 };
+    const ref = new Float32Array(B * H * L * Dv), mine = new Float32Array(B * H * L * Dv), m64 = new Float64Array(B * H * L * Dv);
     referenceBackend.favor({ ...args, out: ref });
     tsFavorForward({ ...args, out: mine });
     tsFavorForward({ ...args, q: Float64Array.from(q), k: Float64Array.from(k), v: Float64Array.from(v), projection: W64, out: m64 });
@@ -86,16 +86,16 @@ test('the plain-TS FAVOR+ forward equals the reference backend (float32) and flo
 test('exact attention gradients: bidirectional, causal, key mask', () => {
   const rng = new Rng(15);
   for (const causal of [false, true]) for (const keyMask of [undefined, MASK]) {
-    const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, dv], rng);
+    const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, Dv], rng);
     gradCheck(() => exactAttentionOp(q, k, v, { causal, keyMask }), [q, k, v]);
   }
-  const q = randVar([1, 1, 3, d], rng), k = randVar([1, 1, 6, d], rng), v = randVar([1, 1, 6, dv], rng);
+  const q = randVar([1, 1, 3, d], rng), k = randVar([1, 1, 6, d], rng), v = randVar([1, 1, 6, Dv], rng);
   gradCheck(() => exactAttentionOp(q, k, v), [q, k, v]);
 });
 
 test('float32 attention ops run through the current backend and match float64', () => {
   const rng = new Rng(16);
-  const q = randVar([1, 2, 6, d], rng, 1, false), k = randVar([1, 2, 6, d], rng, 1, false), v = randVar([1, 2, 6, dv], rng, 1, false);
+  const q = randVar([1, 2, 6, d], rng, 1, false), k = randVar([1, 2, 6, d], rng, 1, false), v = randVar([1, 2, 6, Dv], rng, 1, false);
   const f32 = (x: Var): Var => new Var(x.shape, Float32Array.from(x.data), true);
   for (const featureMap of FEATURE_MAPS) {
     const a = noGrad(() => favorAttentionOp(f32(q), f32(k), f32(v), { projection: W32, featureMap, causal: true, chunk: 4 }));

@@ -63,25 +63,25 @@ interface Problem {
 function dims(p: Problem) {
   const [B, H, Lq, d] = p.q.shape as number[];
   const Lk = p.k.shape[2]!;
-  const dv = p.v.shape[3]!;
-  return { B: B!, H: H!, Lq: Lq!, Lk, d: d!, dv };
+  const Dv = p.v.shape[3]!;
+  return { B: B!, H: H!, Lq: Lq!, Lk, d: d!, Dv };
 }
 
 /** out_i = Σ_j w_ij v_j / Σ_j w_ij over allowed keys, with w_ij = score(b, h, i, j). */
 function weightedAverage(p: Problem, score: (b: number, h: number, i: number, j: number) => number): Float64Array {
-  const { B, H, Lq, Lk, dv } = dims(p);
-  const out = new Float64Array(B * H * Lq * dv);
+  const { B, H, Lq, Lk, Dv } = dims(p);
+  const out = new Float64Array(B * H * Lq * Dv);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < Lq; i++) {
-    const acc = new Float64Array(dv);
+    const acc = new Float64Array(Dv);
     let norm = 0;
     for (let j = 0; j < Lk; j++) {
       if (p.causal && j > i) continue;
       if (p.mask && p.mask.data[b * Lk + j] === 0) continue;
       const w = score(b, h, i, j);
       norm += w;
-      for (let c = 0; c < dv; c++) acc[c] += w * p.v.data[((b * H + h) * Lk + j) * dv + c]!;
+      for (let c = 0; c < Dv; c++) acc[c] += w * p.v.data[((b * H + h) * Lk + j) * Dv + c]!;
     }
-    for (let c = 0; c < dv; c++) out[((b * H + h) * Lq + i) * dv + c] = norm === 0 ? 0 : acc[c]! / norm;
+    for (let c = 0; c < Dv; c++) out[((b * H + h) * Lq + i) * Dv + c] = norm === 0 ? 0 : acc[c]! / norm;
   }
   return out;
 }
@@ -163,12 +163,12 @@ async function readOut(p: string): Promise<{ out: Tensor; metadata: Record<strin
   return { out: dec.tensors.get('out')!, metadata: dec.metadata };
 }
 
-function problem(opts: { B?: number; H?: number; Lq: number; Lk: number; d: number; dv: number; causal?: boolean; masked?: boolean; seed?: number; std?: number }): Problem {
-  const { B = 2, H = 2, Lq, Lk, d, dv, seed = 1, std = 0.6 } = opts;
+function problem(opts: { B?: number; H?: number; Lq: number; Lk: number; d: number; Dv: number; causal?: boolean; masked?: boolean; seed?: number; std?: number }): Problem {
+  const { B = 2, H = 2, Lq, Lk, d, Dv, seed = 1, std = 0.6 } = opts;
   const p: Problem = {
     q: randn([B, H, Lq, d], seed, std),
     k: randn([B, H, Lk, d], seed + 1, std),
-    v: randn([B, H, Lk, dv], seed + 2),
+    v: randn([B, H, Lk, Dv], seed + 2),
     causal: opts.causal ?? false,
   };
   if (opts.masked) {
@@ -186,7 +186,7 @@ function tensorsOf(p: Problem, extra: Record<string, Tensor> = {}): Record<strin
 
 describe('performer attention', () => {
   test('kernel exact matches a float64 loop (bidirectional with mask, Lq ≠ Lk; causal)', async () => {
-    for (const p of [problem({ Lq: 5, Lk: 70, d: 8, dv: 3, masked: true }), problem({ Lq: 70, Lk: 70, d: 8, dv: 4, causal: true, masked: true, seed: 9 })]) {
+    for (const p of [problem({ Lq: 5, Lk: 70, d: 8, Dv: 3, masked: true }), problem({ Lq: 70, Lk: 70, d: 8, Dv: 4, causal: true, masked: true, seed: 9 })]) {
       // A projection in the file is ignored by the exact kernel, even if --features disagrees.
       const inp = await inputFile(tensorsOf(p, { projection: randn([8, 8], 3) }));
       const out = path('out.safetensors');
@@ -201,9 +201,9 @@ describe('performer attention', () => {
 
   test('kernel softmax with the projection from the file matches a float64 FAVOR reference to 1e-4', async () => {
     const cases = [
-      problem({ Lq: 5, Lk: 70, d: 8, dv: 3, masked: true }),
-      problem({ Lq: 70, Lk: 70, d: 8, dv: 3, causal: true, masked: true, seed: 5 }), // > one 64-position chunk
-      problem({ B: 1, H: 3, Lq: 9, Lk: 9, d: 4, dv: 2, seed: 11, std: 1 }),
+      problem({ Lq: 5, Lk: 70, d: 8, Dv: 3, masked: true }),
+      problem({ Lq: 70, Lk: 70, d: 8, Dv: 3, causal: true, masked: true, seed: 5 }), // > one 64-position chunk
+      problem({ B: 1, H: 3, Lq: 9, Lk: 9, d: 4, Dv: 2, seed: 11, std: 1 }),
     ];
     for (const p of cases) {
       const d = p.q.shape[3]!;
@@ -220,7 +220,7 @@ describe('performer attention', () => {
   });
 
   test('kernels softmax-hyp, trig and relu match the float64 reference', async () => {
-    const p = problem({ Lq: 70, Lk: 70, d: 8, dv: 3, causal: true, masked: true, seed: 21, std: 0.5 });
+    const p = problem({ Lq: 70, Lk: 70, d: 8, Dv: 3, causal: true, masked: true, seed: 21, std: 0.5 });
     const w = drawProjection({ features: 16, dim: 8, kind: 'iid', seed: 4 });
     const inp = await inputFile(tensorsOf(p, { projection: w }));
     for (const kernel of ['softmax-hyp', 'trig', 'relu'] as const) {
@@ -232,7 +232,7 @@ describe('performer attention', () => {
   });
 
   test('without a projection: drawn orthogonal W from --features/--seed (default M=256, seed 0)', async () => {
-    const p = problem({ Lq: 6, Lk: 6, d: 4, dv: 2 });
+    const p = problem({ Lq: 6, Lk: 6, d: 4, Dv: 2 });
     const inp = await inputFile(tensorsOf(p));
     const outs: Float32Array[] = [];
     for (const extra of [[], ['--seed', '0', '--features', '256'], ['--seed', '1'], ['--features', '8', '--seed', '3']]) {
@@ -251,7 +251,7 @@ describe('performer attention', () => {
   });
 
   test('--out may replace an existing file and may equal --in', async () => {
-    const p = problem({ Lq: 3, Lk: 3, d: 4, dv: 2 });
+    const p = problem({ Lq: 3, Lk: 3, d: 4, Dv: 2 });
     const inp = await inputFile(tensorsOf(p));
     const r = await run(['attention', '--in', inp, '--out', inp, '--kernel', 'exact']);
     assert.equal(r.code, 0, r.stderr);
@@ -259,7 +259,7 @@ describe('performer attention', () => {
   });
 
   describe('errors: exit 2, one line on stderr, no output file', () => {
-    const p = problem({ Lq: 4, Lk: 4, d: 4, dv: 2, masked: true });
+    const p = problem({ Lq: 4, Lk: 4, d: 4, Dv: 2, masked: true });
     const bad = async (name: string, argv: (inp: string, out: string) => string[], tensors: Record<string, Tensor> | Uint8Array, message: RegExp) => {
       test(name, async () => {
         const inp = path('in.safetensors');

@@ -1,4 +1,4 @@
-// FavorRecurrentState: step-by-step causal FAVOR+ with O(m'·dv) state, equal to the chunked path.
+// FavorRecurrentState: step-by-step causal FAVOR+ with O(m'·Dv) state, equal to the chunked path.
 // Error metric: max |a − b| / max |b| over the whole output (relativeError).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { drawProjection, favorAttention, FavorRecurrentState, FEATURE_MAPS, Tens
 import { randn, randomMask, setRowNorms } from './helpers/data.js';
 import { allFinite, favorReference64, relativeError } from './helpers/float64-reference.js';
 
-const B = 2, H = 3, d = 8, dv = 5, m = 24;
+const B = 2, H = 3, d = 8, Dv = 5, m = 24;
 const W = drawProjection({ features: m, dim: d, seed: 21 });
 
 /** Row t of a [B, H, L, x] tensor as a [B, H, x] tensor. */
@@ -23,23 +23,23 @@ function maskAt(mask: Tensor, i: number): Tensor {
   return Tensor.from([b], Array.from({ length: b }, (_, r) => mask.data[r * L + i]!));
 }
 
-/** Runs the recurrence over the whole sequence; returns [B, H, L, dv] and the state. */
+/** Runs the recurrence over the whole sequence; returns [B, H, L, Dv] and the state. */
 function runRecurrent(featureMap: FeatureMap, q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor, state?: FavorRecurrentState) {
   const L = q.shape[2]!;
-  const st = state ?? new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W, featureMap });
-  const out = new Tensor([B, H, L, dv]);
+  const st = state ?? new FavorRecurrentState({ batch: B, heads: H, valueDim: Dv, projection: W, featureMap });
+  const out = new Tensor([B, H, L, Dv]);
   const bytes: number[] = [];
   for (let i = 0; i < L; i++) {
     const o = st.step(at(q, i), at(k, i), at(v, i), keyMask ? maskAt(keyMask, i) : undefined);
-    assert.deepEqual(o.shape, [B, H, dv]);
-    for (let bh = 0; bh < B * H; bh++) out.data.set(o.data.subarray(bh * dv, (bh + 1) * dv), (bh * L + i) * dv);
+    assert.deepEqual(o.shape, [B, H, Dv]);
+    for (let bh = 0; bh < B * H; bh++) out.data.set(o.data.subarray(bh * Dv, (bh + 1) * Dv), (bh * L + i) * Dv);
     bytes.push(st.stateBytes);
   }
   return { out, st, bytes };
 }
 
 function inputs(L: number, seed: number, std = 0.5) {
-  return { q: randn([B, H, L, d], seed, std), k: randn([B, H, L, d], seed + 1, std), v: randn([B, H, L, dv], seed + 2) };
+  return { q: randn([B, H, L, d], seed, std), k: randn([B, H, L, d], seed + 1, std), v: randn([B, H, L, Dv], seed + 2) };
 }
 
 for (const featureMap of FEATURE_MAPS) {
@@ -54,7 +54,7 @@ for (const featureMap of FEATURE_MAPS) {
         assert.ok(err <= 1e-5, `${featureMap} mask=${!!keyMask} chunk=${chunk}: recurrent vs chunked ${err}`);
       }
       const want = favorReference64({
-        q: q.data, k: k.data, v: v.data, B, H, Lq: L, Lk: L, d, dv, keyMask: keyMask?.data, causal: true,
+        q: q.data, k: k.data, v: v.data, B, H, Lq: L, Lk: L, d, Dv, keyMask: keyMask?.data, causal: true,
         featureMap, w: W.data, m,
       });
       const err = relativeError(out.data, want);
@@ -84,15 +84,15 @@ test('large inputs (norms up to 100): finite and still equal to the chunked path
   }
 });
 
-test('stateBytes is fixed (O(B·H·m\'·dv)) however long the sequence; length counts steps; reset restarts', () => {
+test('stateBytes is fixed (O(B·H·m\'·Dv)) however long the sequence; length counts steps; reset restarts', () => {
   const L = 60;
   const { q, k, v } = inputs(L, 60);
   for (const featureMap of FEATURE_MAPS) {
-    const st = new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W, featureMap });
+    const st = new FavorRecurrentState({ batch: B, heads: H, valueDim: Dv, projection: W, featureMap });
     const mf = featureMap === 'softmax-hyp' || featureMap === 'trig' ? 2 * m : m;
     assert.equal(st.features, mf);
     const expected = st.stateBytes;
-    assert.ok(expected > 0 && expected <= 8 * B * H * (mf * dv + mf + 1), `${featureMap}: ${expected} bytes`);
+    assert.ok(expected > 0 && expected <= 8 * B * H * (mf * Dv + mf + 1), `${featureMap}: ${expected} bytes`);
     assert.equal(st.length, 0);
     const first = runRecurrent(featureMap, q, k, v, undefined, st);
     assert.ok(first.bytes.every((b) => b === expected), `${featureMap}: state grew: ${first.bytes.join(',')}`);
@@ -119,7 +119,7 @@ test('masked steps: the key is ignored, the query still gets an output; all-mask
     const { out } = runRecurrent(featureMap, q, k, v, keyMask);
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < L; i++) {
-        const row = out.data.subarray(((H + h) * L + i) * dv, ((H + h) * L + i + 1) * dv); // batch 1
+        const row = out.data.subarray(((H + h) * L + i) * Dv, ((H + h) * L + i + 1) * Dv); // batch 1
         if (i < 4) assert.ok(row.every((x) => x === 0), `${featureMap}: batch 1 row ${i} has no key`);
         else assert.ok(row.some((x) => x !== 0), `${featureMap}: batch 1 row ${i} has keys`);
       }
@@ -128,7 +128,7 @@ test('masked steps: the key is ignored, the query still gets an output; all-mask
     const k2 = new Tensor(k.shape, Float32Array.from(k.data)), v2 = new Tensor(v.shape, Float32Array.from(v.data));
     for (let h = 0; h < H; h++) {
       for (let c = 0; c < d; c++) k2.data[(h * L + 6) * d + c] = 50;
-      for (let e = 0; e < dv; e++) v2.data[(h * L + 6) * dv + e] = 1e6;
+      for (let e = 0; e < Dv; e++) v2.data[(h * L + 6) * Dv + e] = 1e6;
     }
     const again = runRecurrent(featureMap, q, k2, v2, keyMask).out;
     assert.ok(relativeError(again.data, out.data) < 1e-6, `${featureMap}: padded key leaked`);
@@ -136,10 +136,10 @@ test('masked steps: the key is ignored, the query still gets an output; all-mask
 });
 
 test('argument errors name the offending tensor or option', () => {
-  const st = new FavorRecurrentState({ batch: B, heads: H, valueDim: dv, projection: W });
+  const st = new FavorRecurrentState({ batch: B, heads: H, valueDim: Dv, projection: W });
   assert.equal(st.featureMap, 'softmax');
   assert.equal(st.dim, d);
-  const q = new Tensor([B, H, d]), k = new Tensor([B, H, d]), v = new Tensor([B, H, dv]);
+  const q = new Tensor([B, H, d]), k = new Tensor([B, H, d]), v = new Tensor([B, H, Dv]);
   assert.doesNotThrow(() => st.step(q, k, v));
   assert.throws(() => st.step(new Tensor([B, H, d + 1]), k, v), /\bq must have shape \[2, 3, 8\], got \[2, 3, 9\]/);
   assert.throws(() => st.step(new Tensor([B, 1, H, d]), k, v), /\bq must have shape/);
@@ -147,7 +147,7 @@ test('argument errors name the offending tensor or option', () => {
   assert.throws(() => st.step(q, k, new Tensor([B, H, d])), /\bv must have shape \[2, 3, 5\], got \[2, 3, 8\]/);
   assert.throws(() => st.step(q, k, v, new Tensor([B + 1])), /key mask must have shape \[2\], got \[3\]/);
   assert.throws(() => st.step(q, k, v, new Tensor([B, 1])), /key mask must have shape/);
-  const base = { batch: B, heads: H, valueDim: dv, projection: W };
+  const base = { batch: B, heads: H, valueDim: Dv, projection: W };
   assert.throws(() => new FavorRecurrentState({ ...base, featureMap: 'nope' as FeatureMap }), /unknown feature map 'nope'/);
   assert.throws(() => new FavorRecurrentState({ ...base, batch: 0 }), /batch must be a positive integer/);
   assert.throws(() => new FavorRecurrentState({ ...base, heads: 1.5 }), /heads must be a positive integer/);

@@ -1,5 +1,5 @@
 // The wasm exact-attention backward agrees with the plain-TS one (tsExactBackward) run in float64:
-// bidirectional and causal, key masks with fully masked rows, Lq ≠ Lk, dv ≠ d, sizes that are not
+// bidirectional and causal, key masks with fully masked rows, Lq ≠ Lk, Dv ≠ d, sizes that are not
 // multiples of the kernel's blocks; 1 and 3 threads and the plain-SIMD build; gradients are added.
 // And an exact-attention PerformerLM step gives the same gradients with the wasm grad kernels.
 import { test, after } from 'node:test';
@@ -19,18 +19,18 @@ after(() => { one.dispose(); three.dispose(); plain.dispose(); });
 
 
 type MaskKind = 'some' | 'row' | 'prefix';
-interface Case { B: number; H: number; Lq: number; Lk: number; d: number; dv: number; causal: boolean; mask?: MaskKind }
+interface Case { B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; causal: boolean; mask?: MaskKind }
 
 interface Prepared {
-  f32: ExactBwdArgs & { q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array; gOut: Float32Array; dq: Float32Array; dk: Float32Array; dv_: Float32Array; keyMask?: Float32Array | undefined };
+  f32: ExactBwdArgs & { q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array; dOut: Float32Array; dq: Float32Array; dk: Float32Array; dv: Float32Array; keyMask?: Float32Array | undefined };
   /** The float64 reference gradients (starting from the same non-zero dq, dk, dv). */
-  want: { dq: Float64Array; dk: Float64Array; dv_: Float64Array };
+  want: { dq: Float64Array; dk: Float64Array; dv: Float64Array };
 }
 
 function prepare(c: Case, seed: number): Prepared {
-  const { B, H, Lq, Lk, d, dv } = c;
+  const { B, H, Lq, Lk, d, Dv } = c;
   // Scores of a few units: softmax rows that are neither uniform nor one-hot.
-  const q = randn(B * H * Lq * d, seed + 1, 2), k = randn(B * H * Lk * d, seed + 2, 2), v = randn(B * H * Lk * dv, seed + 3);
+  const q = randn(B * H * Lq * d, seed + 1, 2), k = randn(B * H * Lk * d, seed + 2, 2), v = randn(B * H * Lk * Dv, seed + 3);
   let keyMask: Float32Array | undefined;
   if (c.mask) {
     keyMask = new Float32Array(B * Lk).fill(1);
@@ -39,16 +39,16 @@ function prepare(c: Case, seed: number): Prepared {
     if (c.mask === 'prefix') keyMask.fill(0, Lk, Lk + Math.min(Lk, 9)); // batch row 1: the first 9 keys masked
   }
   const f64 = (a: Float32Array): Float64Array => Float64Array.from(a);
-  const gOut = randn(B * H * Lq * dv, seed + 5);
-  const dq = randn(B * H * Lq * d, seed + 6), dk = randn(B * H * Lk * d, seed + 7), dv_ = randn(B * H * Lk * dv, seed + 8);
-  const dims = { B, H, Lq, Lk, d, dv, causal: c.causal };
-  const out64 = new Float64Array(B * H * Lq * dv);
-  const ref = { ...dims, q: f64(q), k: f64(k), v: f64(v), out: out64, keyMask: keyMask && f64(keyMask), gOut: f64(gOut), dq: f64(dq), dk: f64(dk), dv_: f64(dv_) };
+  const dOut = randn(B * H * Lq * Dv, seed + 5);
+  const dq = randn(B * H * Lq * d, seed + 6), dk = randn(B * H * Lk * d, seed + 7), dv = randn(B * H * Lk * Dv, seed + 8);
+  const dims = { B, H, Lq, Lk, d, Dv, causal: c.causal };
+  const out64 = new Float64Array(B * H * Lq * Dv);
+  const ref = { ...dims, q: f64(q), k: f64(k), v: f64(v), out: out64, keyMask: keyMask && f64(keyMask), dOut: f64(dOut), dq: f64(dq), dk: f64(dk), dv: f64(dv) };
   tsExactForward(ref);
   tsExactBackward(ref);
   return {
-    f32: { ...dims, q, k, v, out: Float32Array.from(out64), keyMask, gOut, dq, dk, dv_ },
-    want: { dq: ref.dq, dk: ref.dk, dv_: ref.dv_ },
+    f32: { ...dims, q, k, v, out: Float32Array.from(out64), keyMask, dOut, dq, dk, dv },
+    want: { dq: ref.dq, dk: ref.dk, dv: ref.dv },
   };
 }
 
@@ -63,8 +63,8 @@ function relErr(want: Float64Array, got: Float32Array, base: Float32Array): numb
   return maxRef === 0 ? maxErr : maxErr / maxRef;
 }
 
-function run(backend: WasmBackend, p: Prepared): { dq: Float32Array; dk: Float32Array; dv_: Float32Array } {
-  const got = { ...p.f32, dq: Float32Array.from(p.f32.dq), dk: Float32Array.from(p.f32.dk), dv_: Float32Array.from(p.f32.dv_) };
+function run(backend: WasmBackend, p: Prepared): { dq: Float32Array; dk: Float32Array; dv: Float32Array } {
+  const got = { ...p.f32, dq: Float32Array.from(p.f32.dq), dk: Float32Array.from(p.f32.dk), dv: Float32Array.from(p.f32.dv) };
   backend.exactBackward(got);
   return got;
 }
@@ -73,36 +73,36 @@ function check(c: Case, seed: number): void {
   const p = prepare(c, seed);
   const results = [one, three, plain].map((b) => ({ name: `${b.name} x${b.threads}`, got: run(b, p) }));
   for (const { name, got } of results) {
-    for (const g of ['dq', 'dk', 'dv_'] as const) {
+    for (const g of ['dq', 'dk', 'dv'] as const) {
       const e = relErr(p.want[g], got[g], p.f32[g]);
       assert.ok(e <= 1e-4, `${name} ${JSON.stringify(c)}: ${g} relative error ${e.toExponential(2)}`);
     }
   }
   // Each (batch, head) is one item whatever the thread count: the same build gives the same bits.
   if (one.variant === three.variant) {
-    for (const g of ['dq', 'dk', 'dv_'] as const) assert.deepEqual(results[1]!.got[g], results[0]!.got[g], `${g}: 3 threads ≠ 1 thread`);
+    for (const g of ['dq', 'dk', 'dv'] as const) assert.deepEqual(results[1]!.got[g], results[0]!.got[g], `${g}: 3 threads ≠ 1 thread`);
   }
 }
 
 const CASES: Case[] = [
-  { B: 1, H: 1, Lq: 1, Lk: 1, d: 4, dv: 4, causal: false },
-  { B: 2, H: 3, Lq: 5, Lk: 5, d: 8, dv: 3, causal: false },
-  { B: 2, H: 3, Lq: 67, Lk: 130, d: 16, dv: 12, causal: false },
-  { B: 2, H: 3, Lq: 130, Lk: 67, d: 7, dv: 9, causal: false, mask: 'some' },
-  { B: 2, H: 3, Lq: 67, Lk: 41, d: 16, dv: 16, causal: false, mask: 'row' },
-  { B: 2, H: 3, Lq: 130, Lk: 200, d: 32, dv: 24, causal: false, mask: 'prefix' },
+  { B: 1, H: 1, Lq: 1, Lk: 1, d: 4, Dv: 4, causal: false },
+  { B: 2, H: 3, Lq: 5, Lk: 5, d: 8, Dv: 3, causal: false },
+  { B: 2, H: 3, Lq: 67, Lk: 130, d: 16, Dv: 12, causal: false },
+  { B: 2, H: 3, Lq: 130, Lk: 67, d: 7, Dv: 9, causal: false, mask: 'some' },
+  { B: 2, H: 3, Lq: 67, Lk: 41, d: 16, Dv: 16, causal: false, mask: 'row' },
+  { B: 2, H: 3, Lq: 130, Lk: 200, d: 32, Dv: 24, causal: false, mask: 'prefix' },
 ];
 const CAUSAL: Case[] = [
-  { B: 1, H: 1, Lq: 1, Lk: 1, d: 4, dv: 4, causal: true },
-  { B: 2, H: 3, Lq: 5, Lk: 5, d: 8, dv: 3, causal: true },
-  { B: 2, H: 3, Lq: 67, Lk: 67, d: 16, dv: 12, causal: true, mask: 'some' },
-  { B: 2, H: 3, Lq: 130, Lk: 130, d: 7, dv: 9, causal: true, mask: 'row' },
+  { B: 1, H: 1, Lq: 1, Lk: 1, d: 4, Dv: 4, causal: true },
+  { B: 2, H: 3, Lq: 5, Lk: 5, d: 8, Dv: 3, causal: true },
+  { B: 2, H: 3, Lq: 67, Lk: 67, d: 16, Dv: 12, causal: true, mask: 'some' },
+  { B: 2, H: 3, Lq: 130, Lk: 130, d: 7, Dv: 9, causal: true, mask: 'row' },
   // Rows 0–8 of batch row 1 see only masked keys: output 0 and no gradient.
-  { B: 2, H: 3, Lq: 130, Lk: 130, d: 32, dv: 24, causal: true, mask: 'prefix' },
-  { B: 1, H: 2, Lq: 200, Lk: 200, d: 16, dv: 8, causal: true },
+  { B: 2, H: 3, Lq: 130, Lk: 130, d: 32, Dv: 24, causal: true, mask: 'prefix' },
+  { B: 1, H: 2, Lq: 200, Lk: 200, d: 16, Dv: 8, causal: true },
 ];
 
-test('wasm exact backward, bidirectional (Lq ≠ Lk, dv ≠ d, masks, fully masked rows)', () => {
+test('wasm exact backward, bidirectional (Lq ≠ Lk, Dv ≠ d, masks, fully masked rows)', () => {
   CASES.forEach((c, i) => check(c, 100 * i + 11));
 });
 
@@ -110,12 +110,12 @@ test('wasm exact backward, causal (masks, rows whose only keys are masked)', () 
   CAUSAL.forEach((c, i) => check(c, 100 * i + 17));
 });
 
-test('wasm exact backward adds to the gradients (zero gOut leaves them unchanged) and checks sizes', () => {
-  const p = prepare({ B: 2, H: 3, Lq: 67, Lk: 67, d: 8, dv: 8, causal: true }, 5);
-  const got = run(three, { ...p, f32: { ...p.f32, gOut: new Float32Array(p.f32.gOut.length) } });
+test('wasm exact backward adds to the gradients (zero dOut leaves them unchanged) and checks sizes', () => {
+  const p = prepare({ B: 2, H: 3, Lq: 67, Lk: 67, d: 8, Dv: 8, causal: true }, 5);
+  const got = run(three, { ...p, f32: { ...p.f32, dOut: new Float32Array(p.f32.dOut.length) } });
   assert.deepEqual(got.dq, p.f32.dq);
   assert.deepEqual(got.dk, p.f32.dk);
-  assert.deepEqual(got.dv_, p.f32.dv_);
+  assert.deepEqual(got.dv, p.f32.dv);
   assert.throws(() => three.exactBackward({ ...p.f32, dk: new Float32Array(3) }), /dk has 3 elements/);
 });
 

@@ -74,43 +74,43 @@ test('GELU forward: |y − y_ref| ≤ 1e-6·|y| + 1e-8 against the float64 tanh 
   }
 });
 
-test('GELU backward adds gy·GELU′(x): |Δ| ≤ 3e-7·|gy| (GELU′ lies in [−0.17, 1.13])', () => {
+test('GELU backward adds dy·GELU′(x): |Δ| ≤ 3e-7·|dy| (GELU′ lies in [−0.17, 1.13])', () => {
   for (const n of SIZES) {
-    const x = randn(n, n + 1, 4), gy = randn(n, n + 2), gx0 = randn(n, n + 3);
+    const x = randn(n, n + 1, 4), dy = randn(n, n + 2), gx0 = randn(n, n + 3);
     if (n > 1000) for (let i = 0; i < 4001; i++) x[i] = -20 + i / 100;
     const want = f64(gx0);
-    tsGeluBackward({ x: f64(x), gy: f64(gy), gx: want });
-    const [gx] = onBackends([gx0], (b, [gx]) => b.geluBackward({ x, gy, gx: gx! }));
+    tsGeluBackward({ x: f64(x), dy: f64(dy), dx: want });
+    const [dx] = onBackends([gx0], (b, [dx]) => b.geluBackward({ x, dy, dx: dx! }));
     for (let i = 0; i < n; i++) {
-      assert.ok(Math.abs(gx![i]! - want[i]!) <= 3e-7 * Math.abs(gy[i]!) + 1e-6 * Math.abs(gx0[i]!), `n=${n} x=${x[i]}`);
+      assert.ok(Math.abs(dx![i]! - want[i]!) <= 3e-7 * Math.abs(dy[i]!) + 1e-6 * Math.abs(gx0[i]!), `n=${n} x=${x[i]}`);
     }
   }
 });
 
 test('GELU stays finite at the float32 extremes: y = x for huge x, 0 for hugely negative x', () => {
   const x = Float32Array.from([3e38, -3e38, 1e20, -1e20, 0, -0]);
-  const y = new Float32Array(6), gx = new Float32Array(6);
+  const y = new Float32Array(6), dx = new Float32Array(6);
   one.geluForward({ x, y });
-  one.geluBackward({ x, gy: new Float32Array(6).fill(1), gx });
+  one.geluBackward({ x, dy: new Float32Array(6).fill(1), dx });
   assert.deepEqual([...y].map((v) => v + 0), [3e38, 0, 1e20, 0, 0, 0].map(Math.fround));
-  assert.deepEqual([...gx], [1, 0, 1, 0, 0.5, 0.5]);
+  assert.deepEqual([...dx], [1, 0, 1, 0, 0.5, 0.5]);
 });
 
 test('dropout forward and backward: kept entries scaled by 1/(1 − p), dropped ones 0; backward adds', () => {
   for (const n of [...SIZES, DROPOUT_BIG]) {
     const r = new TestRandom(n);
     const mask = Uint8Array.from({ length: n }, () => (r.uniform() < 0.3 ? 0 : 1));
-    const x = randn(n, n + 1), gy = randn(n, n + 2), gx0 = randn(n, n + 3), scale = 1 / 0.7;
+    const x = randn(n, n + 1), dy = randn(n, n + 2), gx0 = randn(n, n + 3), scale = 1 / 0.7;
     const wantY = new Float64Array(n), wantG = f64(gx0);
     tsDropoutForward({ x: f64(x), mask, scale, y: wantY });
-    tsDropoutBackward({ gy: f64(gy), mask, scale, gx: wantG });
-    const [y, gx] = onBackends([randn(n, 9), gx0], (b, [y, gx]) => {
+    tsDropoutBackward({ dy: f64(dy), mask, scale, dx: wantG });
+    const [y, dx] = onBackends([randn(n, 9), gx0], (b, [y, dx]) => {
       b.dropoutForward({ x, mask, scale, y: y! });
-      b.dropoutBackward({ gy, mask, scale, gx: gx! });
+      b.dropoutBackward({ dy, mask, scale, dx: dx! });
     });
     assert.ok(relErr(y!, wantY) <= 1e-7, `n=${n} forward`);
     for (let i = 0; i < n; i++) if (!mask[i]) assert.ok(Object.is(y![i], 0), 'dropped entries are +0');
-    assert.ok(relErr(gx!, wantG, gx0) <= 1e-6, `n=${n} backward`);
+    assert.ok(relErr(dx!, wantG, gx0) <= 1e-6, `n=${n} backward`);
   }
 });
 
@@ -135,15 +135,15 @@ test('LayerNorm forward (y, μ, 1/σ per row) against float64', () => {
 
 test('LayerNorm backward adds dx, dγ, dβ (any subset wanted) against float64', () => {
   for (const [rows, D] of LN_SHAPES) {
-    const x = randn(rows * D, rows + D, 2), gamma = randn(D, D + 1), gy = randn(rows * D, D + 3);
+    const x = randn(rows * D, rows + D, 2), gamma = randn(D, D + 1), dy = randn(rows * D, D + 3);
     const mean = new Float32Array(rows), rstd = new Float32Array(rows);
     tsLayerNormForward({ x, gamma, beta: new Float32Array(D), y: new Float32Array(rows * D), mean, rstd, rows, D, eps: 1e-5 });
     const init = [randn(rows * D, 5), randn(D, 6), randn(D, 7)];
     for (const wanted of [[true, true, true], [true, false, false], [false, true, true]]) {
       const want = init.map((a, i) => (wanted[i] ? f64(a) : null));
-      tsLayerNormBackward({ x: f64(x), gamma: f64(gamma), mean: f64(mean), rstd: f64(rstd), gy: f64(gy), gx: want[0]!, gGamma: want[1]!, gBeta: want[2]!, rows, D });
-      const got = onBackends(init, (b, [gx, gg, gb]) => b.layerNormBackward({
-        x, gamma, mean, rstd, gy, gx: wanted[0] ? gx! : null, gGamma: wanted[1] ? gg! : null, gBeta: wanted[2] ? gb! : null, rows, D,
+      tsLayerNormBackward({ x: f64(x), gamma: f64(gamma), mean: f64(mean), rstd: f64(rstd), dy: f64(dy), dx: want[0]!, dGamma: want[1]!, dBeta: want[2]!, rows, D });
+      const got = onBackends(init, (b, [dx, gg, gb]) => b.layerNormBackward({
+        x, gamma, mean, rstd, dy, dx: wanted[0] ? dx! : null, dGamma: wanted[1] ? gg! : null, dBeta: wanted[2] ? gb! : null, rows, D,
       }), 1e-5);
       got.forEach((g, i) => {
         const where = `rows=${rows} D=${D} ${['dx', 'dγ', 'dβ'][i]}${wanted[i] ? '' : ' (not wanted)'}`;
@@ -161,16 +161,16 @@ test('embedding: gather, and scatter-add with repeated ids, identical to the ser
       const r = new TestRandom(n + D);
       const ids = Int32Array.from({ length: n }, () => r.uint32() % V);
       ids[0] = 3; if (n > 1) ids[n - 1] = 3; // a repeated id for sure
-      const table = randn(V * D, D), gOut = randn(n * D, n), gTable0 = randn(V * D, 11);
+      const table = randn(V * D, D), dOut = randn(n * D, n), gTable0 = randn(V * D, 11);
       const wantOut = new Float32Array(n * D), wantG = Float32Array.from(gTable0);
       tsEmbeddingForward({ table, ids, out: wantOut, D });
-      tsEmbeddingBackward({ gOut, ids, gTable: wantG, D }); // float32, additions in token order
-      const [out, gTable] = onBackends([new Float32Array(n * D), gTable0], (b, [out, gt]) => {
+      tsEmbeddingBackward({ dOut, ids, dTable: wantG, D }); // float32, additions in token order
+      const [out, dTable] = onBackends([new Float32Array(n * D), gTable0], (b, [out, gt]) => {
         b.embeddingForward({ table, ids, out: out!, D });
-        b.embeddingBackward({ gOut, ids, gTable: gt!, D });
+        b.embeddingBackward({ dOut, ids, dTable: gt!, D });
       }, 0);
       assert.deepEqual(out, wantOut, `D=${D} n=${n}: gather`);
-      assert.deepEqual(gTable, wantG, `D=${D} n=${n}: scatter-add`);
+      assert.deepEqual(dTable, wantG, `D=${D} n=${n}: scatter-add`);
     }
   }
 });
@@ -182,15 +182,15 @@ test('cross-entropy forward and backward against float64: ignored rows, large lo
       if (rows > 1) for (let c = 0; c < V; c++) logits[c] = logits[c]! + 60; // row 0 far from 0
       const r = new TestRandom(rows * V);
       const targets = Int32Array.from({ length: rows }, (_, i) => (i % 5 === 3 ? -100 : r.uint32() % V));
-      const gLoss = 0.75; // f = gLoss/n per row is ~1e-3: the gradients start at that scale too
+      const dLoss = 0.75; // f = dLoss/n per row is ~1e-3: the gradients start at that scale too
       const wantLse = new Float64Array(rows), wantG = f64(randn(rows * V, 3, 1e-3));
       const args = { targets, rows, V, ignoreIndex: -100 };
       const wantLoss = tsCrossEntropyForward({ ...args, logits: f64(logits), lse: wantLse });
-      tsCrossEntropyBackward({ ...args, logits: f64(logits), lse: wantLse, gLoss, dLogits: wantG });
+      tsCrossEntropyBackward({ ...args, logits: f64(logits), lse: wantLse, dLoss, dLogits: wantG });
       const losses: number[] = [];
       const [lse, g] = onBackends([new Float32Array(rows), randn(rows * V, 3, 1e-3)], (b, [lse, g]) => {
         losses.push(b.crossEntropyForward({ ...args, logits, lse: lse! }));
-        b.crossEntropyBackward({ ...args, logits, lse: lse!, gLoss, dLogits: g! });
+        b.crossEntropyBackward({ ...args, logits, lse: lse!, dLoss, dLogits: g! });
       }, 1e-5);
       const where = `V=${V} rows=${rows}`;
       assert.equal(losses[1], losses[0], `${where}: the loss on 3 threads`);
@@ -208,14 +208,14 @@ test('cross-entropy with every target ignored: loss 0, no gradient added', () =>
   const g = Float32Array.from(g0);
   const args = { logits, targets, lse: new Float32Array(5), rows: 5, V: 9, ignoreIndex: -1 };
   assert.equal(three.crossEntropyForward(args), 0);
-  three.crossEntropyBackward({ ...args, gLoss: 1, dLogits: g });
+  three.crossEntropyBackward({ ...args, dLoss: 1, dLogits: g });
   assert.deepEqual(g, g0);
 });
 
 test('out-of-range ids and targets throw instead of touching other memory', () => {
   const table = new Float32Array(4 * 2);
   assert.throws(() => one.embeddingForward({ table, ids: Int32Array.from([0, 4]), out: new Float32Array(4), D: 2 }), /id 4 at 1 is out of range \[0, 4\)/);
-  assert.throws(() => one.embeddingBackward({ gOut: new Float32Array(2), ids: Int32Array.from([-1]), gTable: table, D: 2 }), /out of range/);
+  assert.throws(() => one.embeddingBackward({ dOut: new Float32Array(2), ids: Int32Array.from([-1]), dTable: table, D: 2 }), /out of range/);
   assert.throws(() => one.crossEntropyForward({ logits: new Float32Array(6), targets: Int32Array.from([1, 3]), lse: new Float32Array(2), rows: 2, V: 3, ignoreIndex: -100 }), /target 3 at row 1/);
 });
 

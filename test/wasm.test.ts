@@ -77,7 +77,7 @@ describe('createWasmBackend', () => {
       const b = await createWasmBackend();
       const n = 4 * 10 * 8, r = (s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * s));
       const args = { q: r(1.1), k: r(1.7), v: r(2.3), projection: r(0.7).subarray(0, 96), B: 1, H: 4, Lq: 10, Lk: 10,
-        d: 8, dv: 8, m: 12, featureMap: 'softmax', causal: true, chunk: 4 };
+        d: 8, Dv: 8, m: 12, featureMap: 'softmax', causal: true, chunk: 4 };
       const out = new Float32Array(n), ref = new Float32Array(n);
       b.favor({ ...args, out }); referenceBackend.favor({ ...args, out: ref });
       const err = Math.max(...out.map((x, i) => Math.abs(x - ref[i])));
@@ -252,12 +252,12 @@ describe('vector math', () => {
 });
 
 function favorArgs(featureMap: FeatureMap, causal: boolean, B: number, H: number, Lq: number, Lk: number, d: number,
-  dv: number, m: number, chunk: number, seed: number, mask?: (b: number, j: number) => boolean): FavorArgs {
+  Dv: number, m: number, chunk: number, seed: number, mask?: (b: number, j: number) => boolean): FavorArgs {
   return {
-    q: random(B * H * Lq * d, seed), k: random(B * H * Lk * d, seed + 1), v: random(B * H * Lk * dv, seed + 2),
-    out: new Float32Array(B * H * Lq * dv), projection: random(m * d, seed + 3, 1.7),
+    q: random(B * H * Lq * d, seed), k: random(B * H * Lk * d, seed + 1), v: random(B * H * Lk * Dv, seed + 2),
+    out: new Float32Array(B * H * Lq * Dv), projection: random(m * d, seed + 3, 1.7),
     keyMask: mask ? Float32Array.from({ length: B * Lk }, (_, i) => (mask(Math.floor(i / Lk), i % Lk) ? 1 : 0)) : undefined,
-    B, H, Lq, Lk, d, dv, m, featureMap, causal, chunk,
+    B, H, Lq, Lk, d, Dv, m, featureMap, causal, chunk,
   };
 }
 
@@ -272,9 +272,9 @@ describe('FAVOR+ against the reference backend', () => {
   const someMasked = (b: number, j: number): boolean => (j * 7 + b) % 5 !== 2;
   for (const featureMap of kernelsUnderTest) {
     for (const causal of [false, true]) {
-      test(`${featureMap} ${causal ? 'causal' : 'bidirectional'}: odd L and chunk, dv ≠ d, m not a multiple of 8, with and without a key mask`, () => {
+      test(`${featureMap} ${causal ? 'causal' : 'bidirectional'}: odd L and chunk, Dv ≠ d, m not a multiple of 8, with and without a key mask`, () => {
         for (const [mask, seed] of [[undefined, 10], [someMasked, 20]] as const) {
-          // L = 77 with chunk 16: a partial last chunk; m = 21 and dv = 13: SIMD tails everywhere.
+          // L = 77 with chunk 16: a partial last chunk; m = 21 and Dv = 13: SIMD tails everywhere.
           const args = favorArgs(featureMap, causal, 2, 2, 77, 77, 16, 13, 21, 16, seed, mask);
           const ref = run(referenceBackend, args);
           for (const backend of [relaxed1, relaxed3, plain2]) {
@@ -304,7 +304,7 @@ describe('FAVOR+ against the reference backend', () => {
     }
   });
 
-  test('realistic sizes (d = 64, m = 128, dv = 64), both directions', () => {
+  test('realistic sizes (d = 64, m = 128, Dv = 64), both directions', () => {
     for (const causal of [false, true]) {
       const args = favorArgs('softmax', causal, 1, 2, 200, 200, 64, 64, 128, 64, 40);
       const ref = run(referenceBackend, args);
@@ -360,13 +360,13 @@ describe('FAVOR+ across threads and SIMD builds', () => {
   }
 });
 
-function exactArgs(B: number, H: number, Lq: number, Lk: number, d: number, dv: number, causal: boolean, seed: number,
+function exactArgs(B: number, H: number, Lq: number, Lk: number, d: number, Dv: number, causal: boolean, seed: number,
   mask?: (b: number, j: number) => boolean): ExactArgs {
   return {
-    q: random(B * H * Lq * d, seed, 2), k: random(B * H * Lk * d, seed + 1, 2), v: random(B * H * Lk * dv, seed + 2),
-    out: new Float32Array(B * H * Lq * dv),
+    q: random(B * H * Lq * d, seed, 2), k: random(B * H * Lk * d, seed + 1, 2), v: random(B * H * Lk * Dv, seed + 2),
+    out: new Float32Array(B * H * Lq * Dv),
     keyMask: mask ? Float32Array.from({ length: B * Lk }, (_, i) => (mask(Math.floor(i / Lk), i % Lk) ? 1 : 0)) : undefined,
-    B, H, Lq, Lk, d, dv, causal,
+    B, H, Lq, Lk, d, Dv, causal,
   };
 }
 
@@ -391,13 +391,13 @@ function naiveExact(a: ExactArgs): Float32Array {
       }
       if (max === -Infinity) continue;
       let sum = 0;
-      const acc = new Float64Array(a.dv);
+      const acc = new Float64Array(a.Dv);
       scores.forEach((s, j) => {
         const w = Math.exp(s - max);
         sum += w;
-        for (let e = 0; e < a.dv; e++) acc[e] += w * a.v[(bh * a.Lk + j) * a.dv + e];
+        for (let e = 0; e < a.Dv; e++) acc[e] += w * a.v[(bh * a.Lk + j) * a.Dv + e];
       });
-      for (let e = 0; e < a.dv; e++) out[(bh * a.Lq + i) * a.dv + e] = acc[e] / sum;
+      for (let e = 0; e < a.Dv; e++) out[(bh * a.Lq + i) * a.Dv + e] = acc[e] / sum;
     }
   }
   return out;

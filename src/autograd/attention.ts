@@ -1,4 +1,4 @@
-// Attention as differentiable ops: q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,dv] → [B,H,Lq,dv].
+// Attention as differentiable ops: q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv] → [B,H,Lq,Dv].
 // Gradients flow to q, k and v; the FAVOR+ projection W is a constant (a buffer, never a parameter).
 // The math of the backward passes is in ./kernels-ts/favor.ts and ./kernels-ts/exact.ts.
 import type { FeatureMap } from '../kernels/backend.js';
@@ -9,18 +9,18 @@ import { record, recording } from './tape.js';
 import type { Floats } from '../tensor/floats.js';
 import { alloc, Var } from './var.js';
 
-export interface AttentionDims { B: number; H: number; Lq: number; Lk: number; d: number; dv: number }
+export interface AttentionDims { B: number; H: number; Lq: number; Lk: number; d: number; Dv: number }
 
 function dims(q: Var, k: Var, v: Var, keyMask: ArrayLike<number> | undefined, causal: boolean): AttentionDims {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new Error(`attention needs rank-4 q, k, v; got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
   const [B, H, Lq, d] = q.shape as [number, number, number, number];
   const [kB, kH, Lk, kd] = k.shape as [number, number, number, number];
-  const [vB, vH, vL, dv] = v.shape as [number, number, number, number];
+  const [vB, vH, vL, Dv] = v.shape as [number, number, number, number];
   if (kB !== B || kH !== H || kd !== d) throw new Error(`k ${formatShape(k.shape)} does not match q ${formatShape(q.shape)}`);
   if (vB !== B || vH !== H || vL !== Lk) throw new Error(`v ${formatShape(v.shape)} does not match k ${formatShape(k.shape)}`);
   if (causal && Lq !== Lk) throw new Error(`causal attention needs Lq = Lk, got ${Lq} and ${Lk}`);
   if (keyMask && keyMask.length !== B * Lk) throw new Error(`key mask needs [B, Lk] = ${B * Lk} values, got ${keyMask.length}`);
-  return { B, H, Lq, Lk, d, dv };
+  return { B, H, Lq, Lk, d, Dv };
 }
 
 function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Floats | undefined {
@@ -48,15 +48,15 @@ export function favorAttentionOp(q: Var, k: Var, v: Var, opts: FavorAttentionOpO
   const m = W.length / dm.d;
   if (!Number.isInteger(m) || m < 1) throw new Error(`projection of ${W.length} values is not [m, ${dm.d}]`);
   const keyMask = maskLike(q, opts.keyMask);
-  const out = new Var([dm.B, dm.H, dm.Lq, dm.dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.dv), recording(q, k, v));
+  const out = new Var([dm.B, dm.H, dm.Lq, dm.Dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.Dv), recording(q, k, v));
   const kern = kernelsFor(q.data);
   const args = { q: q.data, k: k.data, v: v.data, out: out.data, projection: W, keyMask, ...dm, m, featureMap, causal, chunk };
   kern.favorForward(args);
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      kern.favorBackward({ ...args, gOut: g, dq: q.gradBuf(), dk: k.gradBuf(), dv_: v.gradBuf() });
+      const dOut = out.grad;
+      if (!dOut) return;
+      kern.favorBackward({ ...args, dOut: dOut, dq: q.gradBuf(), dk: k.gradBuf(), dv: v.gradBuf() });
     });
   }
   return out;
@@ -72,15 +72,15 @@ export function exactAttentionOp(q: Var, k: Var, v: Var, opts: ExactAttentionOpO
   const { causal = false } = opts;
   const dm = dims(q, k, v, opts.keyMask, causal);
   const keyMask = maskLike(q, opts.keyMask);
-  const out = new Var([dm.B, dm.H, dm.Lq, dm.dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.dv), recording(q, k, v));
+  const out = new Var([dm.B, dm.H, dm.Lq, dm.Dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.Dv), recording(q, k, v));
   const kern = kernelsFor(q.data);
   const args = { q: q.data, k: k.data, v: v.data, out: out.data, keyMask, ...dm, causal };
   kern.exactForward(args);
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      kern.exactBackward({ ...args, gOut: g, dq: q.gradBuf(), dk: k.gradBuf(), dv_: v.gradBuf() });
+      const dOut = out.grad;
+      if (!dOut) return;
+      kern.exactBackward({ ...args, dOut: dOut, dq: q.gradBuf(), dk: k.gradBuf(), dv: v.gradBuf() });
     });
   }
   return out;

@@ -57,7 +57,7 @@ export function rowKernels(backend: WasmBackend): Pick<GradKernels, RowOp> {
       if (w) backend.dropoutForward(w); else tsDropoutForward(p);
     },
     dropoutBackward(p) {
-      const w = wasmArgs(p, p.gy.length >= MIN_ELEMENTS);
+      const w = wasmArgs(p, p.dy.length >= MIN_ELEMENTS);
       if (w) backend.dropoutBackward(w); else tsDropoutBackward(p);
     },
     layerNormForward(p) {
@@ -81,7 +81,7 @@ export function rowKernels(backend: WasmBackend): Pick<GradKernels, RowOp> {
       if (w) backend.embeddingForward(w); else tsEmbeddingForward(p);
     },
     embeddingBackward(p) {
-      const w = wasmArgs(p, p.gOut.length >= MIN_EMBEDDING_SCATTER && p.gTable.length <= MAX_TABLE_PER_ROWS * p.gOut.length);
+      const w = wasmArgs(p, p.dOut.length >= MIN_EMBEDDING_SCATTER && p.dTable.length <= MAX_TABLE_PER_ROWS * p.dOut.length);
       if (w) backend.embeddingBackward(w); else tsEmbeddingBackward(p);
     },
   };

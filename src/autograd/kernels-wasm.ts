@@ -24,26 +24,26 @@ export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { 
       backend.matmul({ a, b, c, M, N, K, transA, transB, beta: accumulate ? 1 : 0, batch, strideA, strideB, strideC });
     },
     favorBackward(p: FavorBwdArgs): void {
-      const { q, k, v, out, gOut, projection, keyMask, dq, dk, dv_ } = p;
+      const { q, k, v, out, dOut, projection, keyMask, dq, dk, dv } = p;
       if (!(q instanceof Float32Array && k instanceof Float32Array && v instanceof Float32Array &&
-          out instanceof Float32Array && gOut instanceof Float32Array && projection instanceof Float32Array &&
-          dq instanceof Float32Array && dk instanceof Float32Array && dv_ instanceof Float32Array &&
+          out instanceof Float32Array && dOut instanceof Float32Array && projection instanceof Float32Array &&
+          dq instanceof Float32Array && dk instanceof Float32Array && dv instanceof Float32Array &&
           (keyMask === undefined || keyMask instanceof Float32Array))) {
         tsFavorBackward(p); // float64 stays on the plain-TS kernel
         return;
       }
-      backend.favorBackward({ ...p, q, k, v, out, gOut, projection, keyMask, dq, dk, dv_ });
+      backend.favorBackward({ ...p, q, k, v, out, dOut, projection, keyMask, dq, dk, dv });
     },
     exactBackward(p: ExactBwdArgs): void {
-      const { q, k, v, out, gOut, keyMask, dq, dk, dv_ } = p;
+      const { q, k, v, out, dOut, keyMask, dq, dk, dv } = p;
       if (!(q instanceof Float32Array && k instanceof Float32Array && v instanceof Float32Array &&
-          out instanceof Float32Array && gOut instanceof Float32Array && dq instanceof Float32Array &&
-          dk instanceof Float32Array && dv_ instanceof Float32Array &&
+          out instanceof Float32Array && dOut instanceof Float32Array && dq instanceof Float32Array &&
+          dk instanceof Float32Array && dv instanceof Float32Array &&
           (keyMask === undefined || keyMask instanceof Float32Array))) {
         tsExactBackward(p); // float64 stays on the plain-TS kernel
         return;
       }
-      backend.exactBackward({ ...p, q, k, v, out, gOut, keyMask, dq, dk, dv_ });
+      backend.exactBackward({ ...p, q, k, v, out, dOut, keyMask, dq, dk, dv });
     },
   };
 }

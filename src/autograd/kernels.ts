@@ -30,29 +30,29 @@ export interface MatmulArgs {
 export interface FavorFwdArgs {
   q: Floats; k: Floats; v: Floats; out: Floats;
   projection: Floats; keyMask?: Floats | undefined;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number;
   featureMap: FeatureMap; causal: boolean; chunk: number;
 }
 
-/** Gradients of FAVOR+: given out (the forward output) and gOut = dL/dout, ADDS into dq, dk, dv. */
+/** Gradients of FAVOR+: given out (the forward output) and dOut = dL/dout, ADDS into dq, dk, dv. */
 export interface FavorBwdArgs extends FavorFwdArgs {
-  gOut: Floats; dq: Floats; dk: Floats; dv_: Floats;
+  dOut: Floats; dq: Floats; dk: Floats; dv: Floats;
 }
 
 export interface ExactFwdArgs {
   q: Floats; k: Floats; v: Floats; out: Floats; keyMask?: Floats | undefined;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; causal: boolean;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; causal: boolean;
 }
 
 export interface ExactBwdArgs extends ExactFwdArgs {
-  gOut: Floats; dq: Floats; dk: Floats; dv_: Floats;
+  dOut: Floats; dq: Floats; dk: Floats; dv: Floats;
 }
 
 /** GELU, tanh approximation, elementwise over x.length values: y = ½x(1 + tanh(c(x + 0.044715x³))). */
 export interface GeluFwdArgs { x: Floats; y: Floats }
 
-/** ADDS gy·GELU′(x) into gx. */
-export interface GeluBwdArgs { x: Floats; gy: Floats; gx: Floats }
+/** ADDS dy·GELU′(x) into dx. */
+export interface GeluBwdArgs { x: Floats; dy: Floats; dx: Floats }
 
 /** LayerNorm over `rows` rows of D: y = (x − μ)·r⊙γ + β, r = 1/√(var + eps); writes μ and r per row. */
 export interface LayerNormFwdArgs {
@@ -60,24 +60,24 @@ export interface LayerNormFwdArgs {
   rows: number; D: number; eps: number;
 }
 
-/** ADDS dL/dx, dL/dγ, dL/dβ into gx, gGamma, gBeta (null: not wanted) given gy and the forward's μ, r. */
+/** ADDS dL/dx, dL/dγ, dL/dβ into dx, dGamma, dBeta (null: not wanted) given dy and the forward's μ, r. */
 export interface LayerNormBwdArgs {
-  x: Floats; gamma: Floats; mean: Floats; rstd: Floats; gy: Floats;
-  gx: Floats | null; gGamma: Floats | null; gBeta: Floats | null;
+  x: Floats; gamma: Floats; mean: Floats; rstd: Floats; dy: Floats;
+  dx: Floats | null; dGamma: Floats | null; dBeta: Floats | null;
   rows: number; D: number;
 }
 
 /** out[i, :] = table[ids[i], :] for a table of rows of D; every id is a valid row. */
 export interface EmbeddingFwdArgs { table: Floats; ids: Int32Array; out: Floats; D: number }
 
-/** gTable[ids[i], :] += gOut[i, :]; each entry's additions happen in token order (deterministic). */
-export interface EmbeddingBwdArgs { gOut: Floats; ids: Int32Array; gTable: Floats; D: number }
+/** dTable[ids[i], :] += dOut[i, :]; each entry's additions happen in token order (deterministic). */
+export interface EmbeddingBwdArgs { dOut: Floats; ids: Int32Array; dTable: Floats; D: number }
 
 /** Inverted dropout with a given keep mask (1 keep, 0 drop): y = x·scale where kept, 0 elsewhere. */
 export interface DropoutFwdArgs { x: Floats; mask: Uint8Array; scale: number; y: Floats }
 
-/** ADDS gy·scale into gx where kept. */
-export interface DropoutBwdArgs { gy: Floats; mask: Uint8Array; scale: number; gx: Floats }
+/** ADDS dy·scale into dx where kept. */
+export interface DropoutBwdArgs { dy: Floats; mask: Uint8Array; scale: number; dx: Floats }
 
 /** Softmax cross-entropy of `rows` rows of V logits; rows whose target is ignoreIndex do not count.
  *  The forward writes each counted row's log-sum-exp into lse and returns the mean loss (0 when no
@@ -87,8 +87,8 @@ export interface CrossEntropyFwdArgs {
   rows: number; V: number; ignoreIndex: number;
 }
 
-/** ADDS (softmax − onehot(target))·gLoss/n into dLogits on the n counted rows. */
-export interface CrossEntropyBwdArgs extends CrossEntropyFwdArgs { gLoss: number; dLogits: Floats }
+/** ADDS (softmax − onehot(target))·dLoss/n into dLogits on the n counted rows. */
+export interface CrossEntropyBwdArgs extends CrossEntropyFwdArgs { dLoss: number; dLogits: Floats }
 
 export interface GradKernels {
   readonly name: string;

@@ -51,17 +51,17 @@ export function matmul(a: Var, b: Var, opts: MatmulOptions = {}): Var {
   kern.matmul({ a: a.data, b: b.data, c: out.data, M: Mx, N, K, transA: tA, transB: tB, batch, strideA: sA, strideB: sB, strideC: sC, accumulate: false });
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
+      const dOut = out.grad;
+      if (!dOut) return;
       if (a.requiresGrad) {
-        const ga = a.gradBuf();
-        if (!tA) kern.matmul({ a: g, b: b.data, c: ga, M: Mx, N: K, K: N, transA: false, transB: !tB, batch, strideA: sC, strideB: sB, strideC: sA, accumulate: true });
-        else kern.matmul({ a: b.data, b: g, c: ga, M: K, N: M, K: N, transA: tB, transB: true, batch, strideA: sB, strideB: sC, strideC: sA, accumulate: true });
+        const da = a.gradBuf();
+        if (!tA) kern.matmul({ a: dOut, b: b.data, c: da, M: Mx, N: K, K: N, transA: false, transB: !tB, batch, strideA: sC, strideB: sB, strideC: sA, accumulate: true });
+        else kern.matmul({ a: b.data, b: dOut, c: da, M: K, N: M, K: N, transA: tB, transB: true, batch, strideA: sB, strideB: sC, strideC: sA, accumulate: true });
       }
       if (b.requiresGrad) {
-        const gb = b.gradBuf();
-        if (!tB) kern.matmul({ a: a.data, b: g, c: gb, M: K, N, K: Mx, transA: !tA, transB: false, batch, strideA: sA, strideB: sC, strideC: sB, accumulate: true });
-        else kern.matmul({ a: g, b: a.data, c: gb, M: N, N: K, K: Mx, transA: true, transB: tA, batch, strideA: sC, strideB: sA, strideC: sB, accumulate: true });
+        const db = b.gradBuf();
+        if (!tB) kern.matmul({ a: a.data, b: dOut, c: db, M: K, N, K: Mx, transA: !tA, transB: false, batch, strideA: sA, strideB: sC, strideC: sB, accumulate: true });
+        else kern.matmul({ a: dOut, b: a.data, c: db, M: N, N: K, K: Mx, transA: true, transB: tA, batch, strideA: sC, strideB: sA, strideC: sB, accumulate: true });
       }
     });
   }
@@ -75,7 +75,7 @@ function checkBroadcast(op: string, a: Var, b: Var): void {
   if (!suffixOf(b.shape, a.shape)) throw new Error(`${op}: ${formatShape(b.shape)} does not broadcast to ${formatShape(a.shape)} (must be a suffix)`);
 }
 
-/** a + b. Backward: da += g; db += g summed over the broadcast leading dims. */
+/** a + b. Backward: da += dOut; db += dOut summed over the broadcast leading dims. */
 export function add(a: Var, b: Var): Var {
   checkBroadcast('add', a, b);
   const n = a.size, nb = b.size;
@@ -84,16 +84,16 @@ export function add(a: Var, b: Var): Var {
   for (let i = 0; i < n; i++) o[i] = x[i]! + y[i % nb]!;
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      if (a.requiresGrad) { const ga = a.gradBuf(); for (let i = 0; i < n; i++) ga[i] = ga[i]! + g[i]!; }
-      if (b.requiresGrad) { const gb = b.gradBuf(); for (let i = 0; i < n; i++) gb[i % nb] = gb[i % nb]! + g[i]!; }
+      const dOut = out.grad;
+      if (!dOut) return;
+      if (a.requiresGrad) { const da = a.gradBuf(); for (let i = 0; i < n; i++) da[i] = da[i]! + dOut[i]!; }
+      if (b.requiresGrad) { const db = b.gradBuf(); for (let i = 0; i < n; i++) db[i % nb] = db[i % nb]! + dOut[i]!; }
     });
   }
   return out;
 }
 
-/** a ⊙ b. Backward: da += g⊙b; db += Σ g⊙a over the broadcast dims. */
+/** a ⊙ b. Backward: da += dOut⊙b; db += Σ dOut⊙a over the broadcast dims. */
 export function mul(a: Var, b: Var): Var {
   checkBroadcast('mul', a, b);
   const n = a.size, nb = b.size;
@@ -102,10 +102,10 @@ export function mul(a: Var, b: Var): Var {
   for (let i = 0; i < n; i++) o[i] = x[i]! * y[i % nb]!;
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      if (a.requiresGrad) { const ga = a.gradBuf(); for (let i = 0; i < n; i++) ga[i] = ga[i]! + g[i]! * y[i % nb]!; }
-      if (b.requiresGrad) { const gb = b.gradBuf(); for (let i = 0; i < n; i++) gb[i % nb] = gb[i % nb]! + g[i]! * x[i]!; }
+      const dOut = out.grad;
+      if (!dOut) return;
+      if (a.requiresGrad) { const da = a.gradBuf(); for (let i = 0; i < n; i++) da[i] = da[i]! + dOut[i]! * y[i % nb]!; }
+      if (b.requiresGrad) { const db = b.gradBuf(); for (let i = 0; i < n; i++) db[i % nb] = db[i % nb]! + dOut[i]! * x[i]!; }
     });
   }
   return out;
@@ -118,10 +118,10 @@ export function scale(a: Var, c: number): Var {
   for (let i = 0; i < n; i++) out.data[i] = a.data[i]! * c;
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      const ga = a.gradBuf();
-      for (let i = 0; i < n; i++) ga[i] = ga[i]! + c * g[i]!;
+      const dOut = out.grad;
+      if (!dOut) return;
+      const da = a.gradBuf();
+      for (let i = 0; i < n; i++) da[i] = da[i]! + c * dOut[i]!;
     });
   }
   return out;
@@ -135,10 +135,10 @@ export function sum(a: Var): Var {
   out.data[0] = s;
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      const ga = a.gradBuf();
-      for (let i = 0; i < ga.length; i++) ga[i] = ga[i]! + g[0]!;
+      const dOut = out.grad;
+      if (!dOut) return;
+      const da = a.gradBuf();
+      for (let i = 0; i < da.length; i++) da[i] = da[i]! + dOut[0]!;
     });
   }
   return out;
@@ -153,10 +153,10 @@ export function reshape(a: Var, shape: Shape): Var {
   const out = output(a, shape, recording(a), a.data);
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      const ga = a.gradBuf();
-      for (let i = 0; i < g.length; i++) ga[i] = ga[i]! + g[i]!;
+      const dOut = out.grad;
+      if (!dOut) return;
+      const da = a.gradBuf();
+      for (let i = 0; i < dOut.length; i++) da[i] = da[i]! + dOut[i]!;
     });
   }
   return out;
@@ -198,10 +198,10 @@ export function transpose(a: Var, d1: number, d2: number): Var {
   else swapAxes(a.data, out.data, a.shape, d1, d2, false);
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      if (d1 === d2) { const ga = a.gradBuf(); for (let i = 0; i < g.length; i++) ga[i] = ga[i]! + g[i]!; }
-      else swapAxes(g, a.gradBuf(), shape, d1, d2, true);
+      const dOut = out.grad;
+      if (!dOut) return;
+      if (d1 === d2) { const da = a.gradBuf(); for (let i = 0; i < dOut.length; i++) da[i] = da[i]! + dOut[i]!; }
+      else swapAxes(dOut, a.gradBuf(), shape, d1, d2, true);
     });
   }
   return out;
@@ -227,7 +227,7 @@ export function mergeHeads(x: Var): Var {
 /**
  * GELU, tanh approximation (Hendrycks & Gimpel; as in GPT-2/BERT implementations):
  * y = ½x(1 + tanh(c(x + 0.044715x³))), c = √(2/π).
- * Backward: dx += g·dy/dx, dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t = tanh(c(x + 0.044715x³)).
+ * Backward: dx += dOut·dy/dx, dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t = tanh(c(x + 0.044715x³)).
  */
 export function gelu(a: Var): Var {
   const out = output(a, a.shape, recording(a));
@@ -235,9 +235,9 @@ export function gelu(a: Var): Var {
   kern.geluForward({ x: a.data, y: out.data });
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      kern.geluBackward({ x: a.data, gy: g, gx: a.gradBuf() });
+      const dOut = out.grad;
+      if (!dOut) return;
+      kern.geluBackward({ x: a.data, dy: dOut, dx: a.gradBuf() });
     });
   }
   return out;
@@ -245,7 +245,7 @@ export function gelu(a: Var): Var {
 
 /**
  * LayerNorm over the last dim: x̄ = (x − μ)·r with r = 1/√(var + eps) (biased variance), y = x̄⊙γ + β.
- * Backward: dγ += Σ g⊙x̄, dβ += Σ g, and with ĝ = g⊙γ: dx = r·(ĝ − mean(ĝ) − x̄·mean(ĝ⊙x̄)).
+ * Backward: dγ += Σ dOut⊙x̄, dβ += Σ dOut, and with ĝ = dOut⊙γ: dx = r·(ĝ − mean(ĝ) − x̄·mean(ĝ⊙x̄)).
  * Saves μ and r per row (2 floats/row).
  */
 export function layerNorm(x: Var, gamma: Var, beta: Var, eps = 1e-5): Var {
@@ -258,13 +258,13 @@ export function layerNorm(x: Var, gamma: Var, beta: Var, eps = 1e-5): Var {
   kern.layerNormForward({ x: x.data, gamma: gamma.data, beta: beta.data, y: out.data, mean, rstd, rows, D, eps });
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
+      const dOut = out.grad;
+      if (!dOut) return;
       kern.layerNormBackward({
-        x: x.data, gamma: gamma.data, mean, rstd, gy: g, rows, D,
-        gx: x.requiresGrad ? x.gradBuf() : null,
-        gGamma: gamma.requiresGrad ? gamma.gradBuf() : null,
-        gBeta: beta.requiresGrad ? beta.gradBuf() : null,
+        x: x.data, gamma: gamma.data, mean, rstd, dy: dOut, rows, D,
+        dx: x.requiresGrad ? x.gradBuf() : null,
+        dGamma: gamma.requiresGrad ? gamma.gradBuf() : null,
+        dBeta: beta.requiresGrad ? beta.gradBuf() : null,
       });
     });
   }
@@ -274,7 +274,7 @@ export function layerNorm(x: Var, gamma: Var, beta: Var, eps = 1e-5): Var {
 // ---------------------------------------------------------------------------------------------
 // embedding, dropout, loss
 
-/** table[ids]: ids (any shape `idsShape`) → [...idsShape, D]. Backward: scatter-add rows of g. */
+/** table[ids]: ids (any shape `idsShape`) → [...idsShape, D]. Backward: scatter-add rows of dOut. */
 export function embedding(table: Var, ids: Int32Array | readonly number[], idsShape: Shape): Var {
   if (table.rank !== 2) throw new Error(`embedding table must be [V, D], got ${formatShape(table.shape)}`);
   const [V, D] = table.shape as [number, number];
@@ -290,9 +290,9 @@ export function embedding(table: Var, ids: Int32Array | readonly number[], idsSh
   kern.embeddingForward({ table: table.data, ids: saved, out: out.data, D });
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      kern.embeddingBackward({ gOut: g, ids: saved, gTable: table.gradBuf(), D });
+      const dOut = out.grad;
+      if (!dOut) return;
+      kern.embeddingBackward({ dOut: dOut, ids: saved, dTable: table.gradBuf(), D });
     });
   }
   return out;
@@ -302,7 +302,7 @@ export function embedding(table: Var, ids: Int32Array | readonly number[], idsSh
  * Inverted dropout: each entry is zeroed with probability p (keep iff rng.uint32() ≥ p·2³²), kept
  * ones are scaled by 1/(1−p). The mask comes from the given counter-based Rng, so a run is
  * reproducible from its seed (and Rng state). Saves a byte mask. p = 0 returns a unchanged.
- * Backward: dx += g/(1−p) where kept.
+ * Backward: dx += dOut/(1−p) where kept.
  */
 export function dropout(a: Var, p: number, rng: Rng): Var {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout probability must be in [0, 1), got ${p}`);
@@ -317,9 +317,9 @@ export function dropout(a: Var, p: number, rng: Rng): Var {
   kern.dropoutForward({ x: a.data, mask, scale, y: out.data });
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      kern.dropoutBackward({ gy: g, mask, scale, gx: a.gradBuf() });
+      const dOut = out.grad;
+      if (!dOut) return;
+      kern.dropoutBackward({ dy: dOut, mask, scale, dx: a.gradBuf() });
     });
   }
   return out;
@@ -328,7 +328,7 @@ export function dropout(a: Var, p: number, rng: Rng): Var {
 /**
  * Mean softmax cross-entropy: logits [..., V], integer targets (one per row); rows whose target is
  * `ignoreIndex` do not count. Loss = (1/n) Σ_rows (logsumexp(z) − z_target) over the n counted rows
- * (0 when none). Backward: dz = (softmax(z) − onehot(target))·g/n on counted rows. Saves the
+ * (0 when none). Backward: dz = (softmax(z) − onehot(target))·dOut/n on counted rows. Saves the
  * log-sum-exp of each row (the softmax is recomputed from it).
  */
 export function crossEntropy(logits: Var, targets: Int32Array | readonly number[], ignoreIndex = -100): Var {
@@ -350,9 +350,9 @@ export function crossEntropy(logits: Var, targets: Int32Array | readonly number[
   out.data[0] = kern.crossEntropyForward(args);
   if (out.requiresGrad && count > 0) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      kern.crossEntropyBackward({ ...args, gLoss: g[0]!, dLogits: logits.gradBuf() });
+      const dOut = out.grad;
+      if (!dOut) return;
+      kern.crossEntropyBackward({ ...args, dLoss: dOut[0]!, dLogits: logits.gradBuf() });
     });
   }
   return out;
@@ -380,13 +380,13 @@ export function meanPool(x: Var, mask?: ArrayLike<number>): Var {
   }
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      const gx = x.gradBuf();
+      const dOut = out.grad;
+      if (!dOut) return;
+      const dx = x.gradBuf();
       for (let b = 0; b < B; b++) for (let l = 0; l < L; l++) {
         const wl = w[b * L + l]!;
         if (wl === 0) continue;
-        for (let c = 0; c < D; c++) gx[(b * L + l) * D + c] = gx[(b * L + l) * D + c]! + wl * g[b * D + c]!;
+        for (let c = 0; c < D; c++) dx[(b * L + l) * D + c] = dx[(b * L + l) * D + c]! + wl * dOut[b * D + c]!;
       }
     });
   }
@@ -430,12 +430,12 @@ export function rope(x: Var, opts: { offset?: number; base?: number } = {}): Var
   ropeApply(x.data, out.data, L, dh, offset, base, 1);
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      const tmp = alloc(g, g.length);
-      ropeApply(g, tmp, L, dh, offset, base, -1);
-      const gx = x.gradBuf();
-      for (let i = 0; i < tmp.length; i++) gx[i] = gx[i]! + tmp[i]!;
+      const dOut = out.grad;
+      if (!dOut) return;
+      const tmp = alloc(dOut, dOut.length);
+      ropeApply(dOut, tmp, L, dh, offset, base, -1);
+      const dx = x.gradBuf();
+      for (let i = 0; i < tmp.length; i++) dx[i] = dx[i]! + tmp[i]!;
     });
   }
   return out;

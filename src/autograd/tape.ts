@@ -52,13 +52,13 @@ export function clearTape(): void {
  * parameters between steps. The tape is emptied.
  */
 export function backward(root: Var, seed?: ArrayLike<number>): void {
-  const g = root.gradBuf();
+  const dRoot = root.gradBuf();
   if (seed) {
-    if (seed.length !== g.length) throw new Error(`backward seed has ${seed.length} values for ${formatShape(root.shape)}`);
-    for (let i = 0; i < g.length; i++) g[i] = g[i]! + seed[i]!;
+    if (seed.length !== dRoot.length) throw new Error(`backward seed has ${seed.length} values for ${formatShape(root.shape)}`);
+    for (let i = 0; i < dRoot.length; i++) dRoot[i] = dRoot[i]! + seed[i]!;
   } else {
-    if (g.length !== 1) throw new Error(`backward without a seed needs a scalar root, got ${formatShape(root.shape)}`);
-    g[0] = g[0]! + 1;
+    if (dRoot.length !== 1) throw new Error(`backward without a seed needs a scalar root, got ${formatShape(root.shape)}`);
+    dRoot[0] = dRoot[0]! + 1;
   }
   const run = entries;
   entries = [];

@@ -35,14 +35,14 @@ export function tokenShift(x: Var, channels: number, keyMask?: ArrayLike<number>
   }
   if (y.requiresGrad) {
     record(() => {
-      const g = y.grad;
-      if (!g) return;
-      const gx = x.gradBuf();
+      const dy = y.grad;
+      if (!dy) return;
+      const dx = x.gradBuf();
       for (let b = 0; b < B; b++) {
         for (let t = 0; t < L; t++) {
           const row = (b * L + t) * D;
-          for (let c = 0; c < keep; c++) gx[row + c] += g[row + c]!;
-          if (t + 1 < L && passes(b, t)) for (let c = keep; c < D; c++) gx[row + c] += g[row + D + c]!;
+          for (let c = 0; c < keep; c++) dx[row + c] += dy[row + c]!;
+          if (t + 1 < L && passes(b, t)) for (let c = keep; c < D; c++) dx[row + c] += dy[row + D + c]!;
         }
       }
     });

@@ -16,8 +16,8 @@ export type AttentionKernel = (typeof ATTENTION_KERNELS)[number];
 const INPUT_TENSORS = ['q', 'k', 'v', 'projection', 'key_mask'] as const;
 
 const flags = defineFlags({
-  in: { type: 'string', required: true, metavar: 'IN.safetensors', help: 'input: F32 q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,dv]; optional projection [M,d], key_mask [B,Lk]' },
-  out: { type: 'string', required: true, metavar: 'OUT.safetensors', help: 'output: F32 out [B,H,Lq,dv] (written atomically)' },
+  in: { type: 'string', required: true, metavar: 'IN.safetensors', help: 'input: F32 q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv]; optional projection [M,d], key_mask [B,Lk]' },
+  out: { type: 'string', required: true, metavar: 'OUT.safetensors', help: 'output: F32 out [B,H,Lq,Dv] (written atomically)' },
   kernel: { type: 'enum', values: ATTENTION_KERNELS, default: 'softmax', help: 'feature map, or exact softmax attention' },
   causal: { type: 'boolean', help: 'causal (query i sees keys j <= i; needs Lq = Lk)' },
   features: { type: 'int', min: 1, metavar: 'M', help: 'random features M when IN has no projection (default 256); must match projection if both given' },
@@ -70,7 +70,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const v = need(tensors, 'v', file);
   checkRank(q, 'q', '[B, H, Lq, d]', file);
   checkRank(k, 'k', '[B, H, Lk, d]', file);
-  checkRank(v, 'v', '[B, H, Lk, dv]', file);
+  checkRank(v, 'v', '[B, H, Lk, Dv]', file);
   const [B, H, Lq, d] = q.shape as [number, number, number, number];
   const [, , Lk] = k.shape as [number, number, number, number];
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {

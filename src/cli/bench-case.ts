@@ -35,8 +35,8 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
     const q = backend.alloc(n), k = backend.alloc(n), v = backend.alloc(n), out = backend.alloc(n);
     fill(q, 1); fill(k, 2); fill(v, 3);
     const W = drawProjection({ features: c.features, dim: d, seed: 0 }).data;
-    const favorArgs = { q, k, v, out, projection: W, B, H, Lq: L, Lk: L, d, dv: d, m: c.features, featureMap: 'softmax' as const, causal: c.mode === 'causal', chunk: 64 };
-    const exactArgs = { q, k, v, out, B, H, Lq: L, Lk: L, d, dv: d, causal: c.mode === 'causal' };
+    const favorArgs = { q, k, v, out, projection: W, B, H, Lq: L, Lk: L, d, Dv: d, m: c.features, featureMap: 'softmax' as const, causal: c.mode === 'causal', chunk: 64 };
+    const exactArgs = { q, k, v, out, B, H, Lq: L, Lk: L, d, Dv: d, causal: c.mode === 'causal' };
     const forward = c.impl === 'favor' ? () => backend.favor(favorArgs) : () => backend.exact(exactArgs);
     let once = forward;
     let backwardName = '';
@@ -46,11 +46,11 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
       // the plain-TS kernels they replace (single-threaded) for comparison.
       useGradKernels(c.tsBackward ? tsKernels : wasmGradKernels(backend));
       const { favorBackward, exactBackward } = currentGradKernels();
-      const gOut = backend.alloc(n), dq = backend.alloc(n), dk = backend.alloc(n), dv_ = backend.alloc(n);
-      fill(gOut, 4);
+      const dOut = backend.alloc(n), dq = backend.alloc(n), dk = backend.alloc(n), dv = backend.alloc(n);
+      fill(dOut, 4);
       once = c.impl === 'favor'
-        ? () => { forward(); favorBackward({ ...favorArgs, gOut, dq, dk, dv_ }); }
-        : () => { forward(); exactBackward({ ...exactArgs, gOut, dq, dk, dv_ }); };
+        ? () => { forward(); favorBackward({ ...favorArgs, dOut, dq, dk, dv }); }
+        : () => { forward(); exactBackward({ ...exactArgs, dOut, dq, dk, dv }); };
       backwardName = c.tsBackward ? ', backward ts' : ', backward wasm';
     }
     once(); // warm-up: compiles, grows memory, starts the workers
@@ -75,7 +75,7 @@ export async function runCase(c: BenchCase): Promise<{ ms: number; times: number
 export function caseFlops(c: Pick<BenchCase, 'impl' | 'mode' | 'L' | 'heads' | 'd' | 'features' | 'batch'>): number {
   const { L, heads, d, features: m, batch } = c;
   const perHead = c.impl === 'favor'
-    // W·x̂ for queries and keys (2·2·L·m·d), S = Σ κ vᵀ and the output ρᵀS (2·2·L·m'·dv)
+    // W·x̂ for queries and keys (2·2·L·m·d), S = Σ κ vᵀ and the output ρᵀS (2·2·L·m'·Dv)
     ? 4 * L * m * d + 4 * L * featureCount('softmax', m) * d
     // QKᵀ and A·V; the causal mask halves both
     : (c.mode === 'causal' ? 0.5 : 1) * 4 * L * L * d;

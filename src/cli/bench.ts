@@ -16,7 +16,7 @@ const flags = defineFlags({
   mode: { type: 'string', default: 'bidirectional,causal', metavar: 'bidirectional,causal', help: 'attention modes' },
   L: { type: 'ints', min: 1, default: [1024, 4096, 16384, 65536], help: 'sequence lengths' },
   heads: { type: 'int', min: 1, default: 8, help: 'heads H' },
-  d: { type: 'int', min: 1, default: 64, help: 'head dimension (d = dv)' },
+  d: { type: 'int', min: 1, default: 64, help: 'head dimension (d = Dv)' },
   features: { type: 'int', min: 1, default: 256, help: 'random features m (FAVOR+ softmax kernel)' },
   batch: { type: 'int', min: 1, default: 1, help: 'batch B' },
   threads: { type: 'int', min: 1, help: `worker threads (default: all cores, here ${availableParallelism()})` },
@@ -34,7 +34,7 @@ const description = `
 Each case (impl × mode × L) runs in its own child process: inputs are allocated in the WebAssembly
 memory, one warm-up call, then timed repeats until --seconds have passed (at least one). Reports the median time, the
 achieved GFLOP/s and the peak resident memory of the case's process. FLOPs per head:
-favor 4·L·m·d + 4·L·m·dv (features of Q and K, then S = Σκvᵀ and ρᵀS), in both modes;
+favor 4·L·m·d + 4·L·m·Dv (features of Q and K, then S = Σκvᵀ and ρᵀS), in both modes;
 exact 4·L²·d (QKᵀ and AV), halved when causal; with --backward, 3× the forward count (the
 usual convention: a backward costs about two forwards). A case that fails (out of memory, time-out)
 reports "error" and the run goes on.`;

@@ -21,7 +21,7 @@ export interface ExactOptions {
   backend?: Backend;
 }
 
-/** FAVOR+ attention (docs/MATH.md): q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,dv] → [B,H,Lq,dv]. */
+/** FAVOR+ attention (docs/MATH.md): q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv] → [B,H,Lq,Dv]. */
 export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptions): Tensor {
   const { projection, featureMap = 'softmax', causal = false, keyMask, chunk = 64 } = opts;
   if (!isFeatureMap(featureMap)) throw new Error(`unknown feature map '${featureMap}' (softmax|softmax-hyp|trig|relu)`);
@@ -31,7 +31,7 @@ export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptio
     throw new Error(`projection must have shape [m, d] with d=${dims.d}, got ${formatShape(projection.shape)}`);
   }
   assertFinite(projection, 'projection');
-  const out = new Tensor([dims.B, dims.H, dims.Lq, dims.dv]);
+  const out = new Tensor([dims.B, dims.H, dims.Lq, dims.Dv]);
   (opts.backend ?? defaultBackend()).favor({
     q: q.data, k: k.data, v: v.data, out: out.data, projection: projection.data, keyMask: keyMask?.data,
     ...dims, m: projection.shape[0]!, featureMap, causal, chunk,
@@ -43,7 +43,7 @@ export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptio
 export function exactAttention(q: Tensor, k: Tensor, v: Tensor, opts: ExactOptions = {}): Tensor {
   const { causal = false, keyMask } = opts;
   const dims = attentionDims(q, k, v, keyMask, causal);
-  const out = new Tensor([dims.B, dims.H, dims.Lq, dims.dv]);
+  const out = new Tensor([dims.B, dims.H, dims.Lq, dims.Dv]);
   (opts.backend ?? defaultBackend()).exact({
     q: q.data, k: k.data, v: v.data, out: out.data, keyMask: keyMask?.data, ...dims, causal,
   });

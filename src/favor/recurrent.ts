@@ -1,5 +1,5 @@
 // Causal FAVOR+ as a recurrence (docs/MATH.md, "Recurrent"): the state (S, z, M) per batch and head
-// holds everything the past contributes, so each new token costs O(m'·dv) time and memory,
+// holds everything the past contributes, so each new token costs O(m'·Dv) time and memory,
 // whatever the context length. Generation uses this.
 import type { FeatureMap } from '../kernels/backend.js';
 import { formatShape } from '../tensor/shape.js';
@@ -10,7 +10,7 @@ import { assertFinite } from './validate.js';
 export interface RecurrentOptions {
   batch: number;
   heads: number;
-  valueDim: number; // dv
+  valueDim: number; // Dv
   projection: Tensor; // W [m, d], the same one the chunked path uses
   featureMap?: FeatureMap;
 }
@@ -24,7 +24,7 @@ export class FavorRecurrentState {
   readonly features: number; // m'
   private readonly w: Float32Array;
   private readonly m: number;
-  /** S [B·H, m', dv], z [B·H, m'] in float64, stabilised by M [B·H]. */
+  /** S [B·H, m', Dv], z [B·H, m'] in float64, stabilised by M [B·H]. */
   private readonly S: Float64Array;
   private readonly z: Float64Array;
   private readonly M: Float64Array;
@@ -78,11 +78,11 @@ export class FavorRecurrentState {
   }
 
   /**
-   * Consumes one position: q, k [B, H, d], v [B, H, dv], optional keyMask [B] (0 = this key is
-   * padding). Returns out [B, H, dv] for this position, attending to every kept key so far.
+   * Consumes one position: q, k [B, H, d], v [B, H, Dv], optional keyMask [B] (0 = this key is
+   * padding). Returns out [B, H, Dv] for this position, attending to every kept key so far.
    */
   step(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor): Tensor {
-    const { batch: B, heads: H, dim: d, valueDim: dv, features: mf, m, featureMap, w } = this;
+    const { batch: B, heads: H, dim: d, valueDim: Dv, features: mf, m, featureMap, w } = this;
     const want = (t: Tensor, name: string, last: number): void => {
       if (t.rank !== 3 || t.shape[0] !== B || t.shape[1] !== H || t.shape[2] !== last) {
         throw new Error(`${name} must have shape [${B}, ${H}, ${last}], got ${formatShape(t.shape)}`);
@@ -90,16 +90,16 @@ export class FavorRecurrentState {
     };
     want(q, 'q', d);
     want(k, 'k', d);
-    want(v, 'v', dv);
+    want(v, 'v', Dv);
     if (keyMask && (keyMask.rank !== 1 || keyMask.shape[0] !== B)) {
       throw new Error(`key mask must have shape [${B}], got ${formatShape(keyMask.shape)}`);
     }
-    const out = new Tensor([B, H, dv]);
+    const out = new Tensor([B, H, Dv]);
     for (let b = 0; b < B; b++) {
       const kept = !keyMask || keyMask.data[b] !== 0;
       for (let h = 0; h < H; h++) {
         const bh = b * H + h;
-        const S = this.S.subarray(bh * mf * dv, (bh + 1) * mf * dv);
+        const S = this.S.subarray(bh * mf * Dv, (bh + 1) * mf * Dv);
         const z = this.z.subarray(bh * mf, (bh + 1) * mf);
         if (kept) {
           const s = featureRow(featureMap, w, m, d, k.data, bh * d, this.kappa, 0, this.u);
@@ -114,17 +114,17 @@ export class FavorRecurrentState {
           for (let l = 0; l < mf; l++) {
             const c = omega * this.kappa[l]!;
             z[l] = z[l]! + c;
-            for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * v.data[bh * dv + e]!;
+            for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * v.data[bh * Dv + e]!;
           }
         }
         featureRow(featureMap, w, m, d, q.data, bh * d, this.rho, 0, this.u);
         let den = 0;
         for (let l = 0; l < mf; l++) den += this.rho[l]! * z[l]!;
         const inv = den === 0 ? 0 : 1 / den;
-        for (let e = 0; e < dv; e++) {
+        for (let e = 0; e < Dv; e++) {
           let num = 0;
-          for (let l = 0; l < mf; l++) num += this.rho[l]! * S[l * dv + e]!;
-          out.data[bh * dv + e] = num * inv;
+          for (let l = 0; l < mf; l++) num += this.rho[l]! * S[l * Dv + e]!;
+          out.data[bh * Dv + e] = num * inv;
         }
       }
     }

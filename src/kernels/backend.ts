@@ -7,11 +7,11 @@ export type FeatureMap = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
 export interface FavorArgs {
   q: Float32Array; // [B, H, Lq, d]
   k: Float32Array; // [B, H, Lk, d]
-  v: Float32Array; // [B, H, Lk, dv]
-  out: Float32Array; // [B, H, Lq, dv]
+  v: Float32Array; // [B, H, Lk, Dv]
+  out: Float32Array; // [B, H, Lq, Dv]
   projection: Float32Array; // W [m, d], shared by queries and keys
   keyMask?: Float32Array; // [B, Lk], 0 = pad
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number;
   featureMap: FeatureMap;
   causal: boolean; // requires Lq === Lk
   chunk: number; // positions per chunk (causal path; key/query streaming)
@@ -21,7 +21,7 @@ export interface FavorArgs {
 export interface ExactArgs {
   q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array;
   keyMask?: Float32Array;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number;
   causal: boolean;
 }
 

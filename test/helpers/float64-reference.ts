@@ -78,18 +78,18 @@ export function kernelEstimate64(
 export interface RefAttentionArgs {
   q: ArrayLike<number>; // [B, H, Lq, d]
   k: ArrayLike<number>; // [B, H, Lk, d]
-  v: ArrayLike<number>; // [B, H, Lk, dv]
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number;
+  v: ArrayLike<number>; // [B, H, Lk, Dv]
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number;
   keyMask?: ArrayLike<number>; // [B, Lk], 0 = pad
   causal?: boolean;
 }
 
-/** Textbook FAVOR+ attention in float64 (see the file comment). Returns [B, H, Lq, dv]. */
+/** Textbook FAVOR+ attention in float64 (see the file comment). Returns [B, H, Lq, Dv]. */
 export function favorReference64(
   a: RefAttentionArgs & { w: ArrayLike<number>; m: number; featureMap: RefKernel },
 ): Float64Array {
-  const { B, H, Lq, Lk, d, dv, m, featureMap, w } = a;
-  const out = new Float64Array(B * H * Lq * dv);
+  const { B, H, Lq, Lk, d, Dv, m, featureMap, w } = a;
+  const out = new Float64Array(B * H * Lq * Dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
@@ -97,16 +97,16 @@ export function favorReference64(
       for (let j = 0; j < Lk; j++) phiK.push(phi64(featureMap, w, m, d, a.k, (bh * Lk + j) * d));
       for (let i = 0; i < Lq; i++) {
         const phiQ = phi64(featureMap, w, m, d, a.q, (bh * Lq + i) * d);
-        const num = new Float64Array(dv);
+        const num = new Float64Array(Dv);
         let den = 0;
         for (let j = 0; j < Lk; j++) {
           if (a.causal && j > i) break;
           if (a.keyMask && a.keyMask[b * Lk + j] === 0) continue;
           const kij = dot(phiQ, phiK[j]!);
           den += kij;
-          for (let e = 0; e < dv; e++) num[e] = num[e]! + kij * a.v[(bh * Lk + j) * dv + e]!;
+          for (let e = 0; e < Dv; e++) num[e] = num[e]! + kij * a.v[(bh * Lk + j) * Dv + e]!;
         }
-        for (let e = 0; e < dv; e++) out[(bh * Lq + i) * dv + e] = den === 0 ? 0 : num[e]! / den;
+        for (let e = 0; e < Dv; e++) out[(bh * Lq + i) * Dv + e] = den === 0 ? 0 : num[e]! / den;
       }
     }
   }
@@ -115,8 +115,8 @@ export function favorReference64(
 
 /** Exact softmax attention, scores q·k/√d, in float64. A row with no unmasked key is 0. */
 export function exactReference64(a: RefAttentionArgs): Float64Array {
-  const { B, H, Lq, Lk, d, dv } = a;
-  const out = new Float64Array(B * H * Lq * dv);
+  const { B, H, Lq, Lk, d, Dv } = a;
+  const out = new Float64Array(B * H * Lq * Dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
@@ -135,13 +135,13 @@ export function exactReference64(a: RefAttentionArgs): Float64Array {
         // Subtracting the max is the usual exact-softmax identity, not a FAVOR stabiliser.
         const mx = Math.max(...scores);
         let den = 0;
-        const num = new Float64Array(dv);
+        const num = new Float64Array(Dv);
         for (let t = 0; t < keys.length; t++) {
           const p = Math.exp(scores[t]! - mx);
           den += p;
-          for (let e = 0; e < dv; e++) num[e] = num[e]! + p * a.v[(bh * Lk + keys[t]!) * dv + e]!;
+          for (let e = 0; e < Dv; e++) num[e] = num[e]! + p * a.v[(bh * Lk + keys[t]!) * Dv + e]!;
         }
-        for (let e = 0; e < dv; e++) out[(bh * Lq + i) * dv + e] = num[e]! / den;
+        for (let e = 0; e < Dv; e++) out[(bh * Lq + i) * Dv + e] = num[e]! / den;
       }
     }
   }

@@ -1,7 +1,7 @@
 // Mean softmax cross-entropy over rows of V logits, forward and backward. Rows whose target is
 // ignoreIndex do not count; n is the number of counted rows.
 //   loss = (1/n) Σ_rows (lse(z) − z_target), lse(z) = max(z) + ln Σ exp(z − max(z)) (0 when n = 0);
-//   dz += (softmax(z) − onehot(target))·gLoss/n on counted rows, softmax(z) = exp(z − lse).
+//   dz += (softmax(z) − onehot(target))·dLoss/n on counted rows, softmax(z) = exp(z − lse).
 import type { CrossEntropyBwdArgs, CrossEntropyFwdArgs } from '../kernels.js';
 
 export function tsCrossEntropyForward({ logits: z, targets, lse, rows, V, ignoreIndex }: CrossEntropyFwdArgs): number {
@@ -22,11 +22,11 @@ export function tsCrossEntropyForward({ logits: z, targets, lse, rows, V, ignore
   return count ? total / count : 0;
 }
 
-export function tsCrossEntropyBackward({ logits: z, targets, lse, gLoss, dLogits, rows, V, ignoreIndex }: CrossEntropyBwdArgs): void {
+export function tsCrossEntropyBackward({ logits: z, targets, lse, dLoss, dLogits, rows, V, ignoreIndex }: CrossEntropyBwdArgs): void {
   let count = 0;
   for (let r = 0; r < rows; r++) if (targets[r] !== ignoreIndex) count++;
   if (count === 0) return;
-  const f = gLoss / count;
+  const f = dLoss / count;
   for (let r = 0; r < rows; r++) {
     const t = targets[r]!;
     if (t === ignoreIndex) continue;

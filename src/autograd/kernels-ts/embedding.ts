@@ -6,9 +6,9 @@ export function tsEmbeddingForward({ table, ids, out, D }: EmbeddingFwdArgs): vo
   for (let i = 0; i < ids.length; i++) out.set(table.subarray(ids[i]! * D, ids[i]! * D + D), i * D);
 }
 
-export function tsEmbeddingBackward({ gOut, ids, gTable, D }: EmbeddingBwdArgs): void {
+export function tsEmbeddingBackward({ dOut, ids, dTable, D }: EmbeddingBwdArgs): void {
   for (let i = 0; i < ids.length; i++) {
     const row = ids[i]! * D;
-    for (let c = 0; c < D; c++) gTable[row + c] = gTable[row + c]! + gOut[i * D + c]!;
+    for (let c = 0; c < D; c++) dTable[row + c] = dTable[row + c]! + dOut[i * D + c]!;
   }
 }

@@ -29,45 +29,45 @@ function rowScores(a: ExactFwdArgs, b: number, qOff: number, kOff: number, i: nu
 }
 
 export function tsExactForward(a: ExactFwdArgs): void {
-  const { B, H, Lq, Lk, d, dv } = a;
-  const p = new Float64Array(Lk), num = new Float64Array(dv);
+  const { B, H, Lq, Lk, d, Dv } = a;
+  const p = new Float64Array(Lk), num = new Float64Array(Dv);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
     const bh = b * H + h;
-    const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * dv, oOff = bh * Lq * dv;
+    const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * Dv, oOff = bh * Lq * Dv;
     for (let i = 0; i < Lq; i++) {
       const last = rowScores(a, b, qOff, kOff, i, p);
       num.fill(0);
       for (let j = 0; j <= last; j++) {
         const pj = p[j]!;
         if (pj === 0) continue;
-        for (let e = 0; e < dv; e++) num[e] = num[e]! + pj * a.v[vOff + j * dv + e]!;
+        for (let e = 0; e < Dv; e++) num[e] = num[e]! + pj * a.v[vOff + j * Dv + e]!;
       }
-      for (let e = 0; e < dv; e++) a.out[oOff + i * dv + e] = num[e]!;
+      for (let e = 0; e < Dv; e++) a.out[oOff + i * Dv + e] = num[e]!;
     }
   }
 }
 
 export function tsExactBackward(a: ExactBwdArgs): void {
-  const { B, H, Lq, Lk, d, dv } = a;
+  const { B, H, Lq, Lk, d, Dv } = a;
   const scale = 1 / Math.sqrt(d);
   const p = new Float64Array(Lk), dqi = new Float64Array(d);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
     const bh = b * H + h;
-    const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * dv, oOff = bh * Lq * dv;
+    const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * Dv, oOff = bh * Lq * Dv;
     for (let i = 0; i < Lq; i++) {
       const last = rowScores(a, b, qOff, kOff, i, p);
       if (last < 0) continue;
-      const gOff = oOff + i * dv;
+      const gOff = oOff + i * Dv;
       let go = 0;
-      for (let e = 0; e < dv; e++) go += a.gOut[gOff + e]! * a.out[gOff + e]!;
+      for (let e = 0; e < Dv; e++) go += a.dOut[gOff + e]! * a.out[gOff + e]!;
       dqi.fill(0);
       for (let j = 0; j <= last; j++) {
         const pj = p[j]!;
         if (pj === 0) continue;
         let gv = 0;
-        for (let e = 0; e < dv; e++) {
-          gv += a.gOut[gOff + e]! * a.v[vOff + j * dv + e]!;
-          a.dv_[vOff + j * dv + e] = a.dv_[vOff + j * dv + e]! + pj * a.gOut[gOff + e]!;
+        for (let e = 0; e < Dv; e++) {
+          gv += a.dOut[gOff + e]! * a.v[vOff + j * Dv + e]!;
+          a.dv[vOff + j * Dv + e] = a.dv[vOff + j * Dv + e]! + pj * a.dOut[gOff + e]!;
         }
         const ds = pj * (gv - go) * scale;
         for (let c = 0; c < d; c++) {

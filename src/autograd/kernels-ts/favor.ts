@@ -19,12 +19,12 @@
 // sees key j: nothing can overflow. Rows with den_i = 0 (fully masked, total underflow) output a
 // constant 0 and get and give no gradient.
 //
-// Feature derivatives (f = the feature row, any constant scale; gf = dL/df; result dx = d^(-1/4)·dx̂):
-//   softmax     f_l = c·e^{u_l − ‖x̂‖²/2}:          dx̂ = Wᵀ(gf⊙f) − x̂ (gf·f)
-//   softmax-hyp f = c·[e^{u−‖x̂‖²/2}, e^{−u−‖x̂‖²/2}]: dx̂ = Wᵀ(gf_a⊙f_a − gf_b⊙f_b) − x̂ (gf·f)
-//   trig        f = c·e^{‖x̂‖²/2}[sin u, cos u]:      dx̂ = Wᵀ(gf_a⊙f_b − gf_b⊙f_a) + x̂ (gf·f)
-//   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(gf ⊙ 1[u > 0])
-// (for queries the x̂(gf·f) terms vanish since gf·ρ = 0 by homogeneity; keeping them is harmless).
+// Feature derivatives (f = the feature row, any constant scale; df = dL/df; result dx = d^(-1/4)·dx̂):
+//   softmax     f_l = c·e^{u_l − ‖x̂‖²/2}:          dx̂ = Wᵀ(df⊙f) − x̂ (df·f)
+//   softmax-hyp f = c·[e^{u−‖x̂‖²/2}, e^{−u−‖x̂‖²/2}]: dx̂ = Wᵀ(df_a⊙f_a − df_b⊙f_b) − x̂ (df·f)
+//   trig        f = c·e^{‖x̂‖²/2}[sin u, cos u]:      dx̂ = Wᵀ(df_a⊙f_b − df_b⊙f_a) + x̂ (df·f)
+//   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(df ⊙ 1[u > 0])
+// (for queries the x̂(df·f) terms vanish since df·ρ = 0 by homogeneity; keeping them is harmless).
 import { featureCount, type FeatureMap } from '../../kernels/backend.js';
 import { featureRow } from '../../favor/features.js';
 import { referenceFavor } from '../../kernels/reference/favor.js';
@@ -33,36 +33,36 @@ import type { Floats } from '../../tensor/floats.js';
 
 /**
  * Adds to dx[dxOff..+d) the gradient through one feature row (table in the header): f is the row's
- * features (any constant scale), gf = dL/df. `t` is scratch of length m, `u` of length m (relu).
+ * features (any constant scale), df = dL/df. `t` is scratch of length m, `u` of length m (relu).
  */
 export function featureGradRow(
   featureMap: FeatureMap, w: Floats, m: number, d: number, x: Floats, xOff: number, f: Floats, fOff: number,
-  gf: Float64Array, dx: Floats, dxOff: number, t: Float64Array, u: Float64Array,
+  df: Float64Array, dx: Floats, dxOff: number, t: Float64Array, u: Float64Array,
 ): void {
   const scale = d ** -0.25;
-  let gdotf = 0;
+  let dfDotf = 0;
   const mf = featureCount(featureMap, m);
-  for (let l = 0; l < mf; l++) gdotf += gf[l]! * f[fOff + l]!;
+  for (let l = 0; l < mf; l++) dfDotf += df[l]! * f[fOff + l]!;
   let selfCoef = 0; // coefficient of x̂ in dx̂
   switch (featureMap) {
     case 'softmax':
-      for (let l = 0; l < m; l++) t[l] = gf[l]! * f[fOff + l]!;
-      selfCoef = -gdotf;
+      for (let l = 0; l < m; l++) t[l] = df[l]! * f[fOff + l]!;
+      selfCoef = -dfDotf;
       break;
     case 'softmax-hyp':
-      for (let l = 0; l < m; l++) t[l] = gf[l]! * f[fOff + l]! - gf[m + l]! * f[fOff + m + l]!;
-      selfCoef = -gdotf;
+      for (let l = 0; l < m; l++) t[l] = df[l]! * f[fOff + l]! - df[m + l]! * f[fOff + m + l]!;
+      selfCoef = -dfDotf;
       break;
     case 'trig':
-      for (let l = 0; l < m; l++) t[l] = gf[l]! * f[fOff + m + l]! - gf[m + l]! * f[fOff + l]!;
-      selfCoef = gdotf;
+      for (let l = 0; l < m; l++) t[l] = df[l]! * f[fOff + m + l]! - df[m + l]! * f[fOff + l]!;
+      selfCoef = dfDotf;
       break;
     case 'relu':
       for (let l = 0; l < m; l++) {
         let acc = 0;
         for (let c = 0; c < d; c++) acc += w[l * d + c]! * x[xOff + c]!;
         u[l] = acc * scale;
-        t[l] = u[l]! > 0 ? gf[l]! : 0;
+        t[l] = u[l]! > 0 ? df[l]! : 0;
       }
       break;
   }
@@ -78,11 +78,11 @@ export function featureGradRow(
 interface Head { qOff: number; kOff: number; vOff: number; oOff: number; maskOff: number }
 
 function heads(a: FavorFwdArgs, fn: (h: Head) => void): void {
-  const { B, H, Lq, Lk, d, dv } = a;
+  const { B, H, Lq, Lk, d, Dv } = a;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      fn({ qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * dv, oOff: bh * Lq * dv, maskOff: b * Lk });
+      fn({ qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * Dv, oOff: bh * Lq * Dv, maskOff: b * Lk });
     }
   }
 }
@@ -101,7 +101,7 @@ export function tsFavorForward(a: FavorFwdArgs): void {
 }
 
 function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, kappa: Floats, u: Float64Array): number {
-  const { Lk, d, dv, m, featureMap, projection: w } = a;
+  const { Lk, d, Dv, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   let M = -Infinity;
   for (let j = 0; j < Lk; j++) {
@@ -114,11 +114,11 @@ function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, k
       M = s;
     }
     const om = Math.exp(s - M);
-    const vRow = h.vOff + j * dv;
+    const vRow = h.vOff + j * Dv;
     for (let l = 0; l < mf; l++) {
       const c = om * kappa[l]!;
       z[l] = z[l]! + c;
-      for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * a.v[vRow + e]!;
+      for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
     }
   }
   return M;
@@ -138,7 +138,7 @@ function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: F
 /** S ← e^{Mprev−Mnew} S + Σ_j e^{s_j−Mnew} κ_j v_jᵀ (and z), the carried causal state. */
 function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Floats, s: Float64Array,
   S: Float64Array, z: Float64Array, Mprev: number, Mnew: number): void {
-  const { dv, m, featureMap } = a;
+  const { Dv, m, featureMap } = a;
   const mf = featureCount(featureMap, m);
   const r = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mnew);
   for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
@@ -146,11 +146,11 @@ function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Fl
   for (let j = 0; j < n; j++) {
     if (s[j] === -Infinity) continue;
     const om = Math.exp(s[j]! - Mnew);
-    const vRow = h.vOff + (c0 + j) * dv;
+    const vRow = h.vOff + (c0 + j) * Dv;
     for (let l = 0; l < mf; l++) {
       const c = om * kappa[j * mf + l]!;
       z[l] = z[l]! + c;
-      for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * a.v[vRow + e]!;
+      for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
     }
   }
 }
@@ -173,57 +173,57 @@ function dot(x: Floats, xo: number, y: Floats, yo: number, n: number): number {
 /**
  * Bidirectional: (1) rebuild S, z, M over the keys; (2) per query row: den_i, dρ_i by (B1) → dq_i,
  * and accumulate T = Σ ρ_i g_iᵀ/den_i, t = Σ ρ_i go_i/den_i; (3) per key: by (B2) gκ_j = e^{s_j−M}(T v_j − t),
- * by (B3) dv_j = e^{s_j−M} Tᵀκ_j → dk_j. Memory O(m'·dv).
+ * by (B3) dv_j = e^{s_j−M} Tᵀκ_j → dk_j. Memory O(m'·Dv).
  */
 function bidiBackward(a: FavorBwdArgs, h: Head): void {
-  const { Lq, Lk, d, dv, m, featureMap, projection: w } = a;
+  const { Lq, Lk, d, Dv, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m), tm = new Float64Array(m);
-  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
-  const T = new Float64Array(mf * dv), t = new Float64Array(mf);
+  const S = new Float64Array(mf * Dv), z = new Float64Array(mf);
+  const T = new Float64Array(mf * Dv), t = new Float64Array(mf);
   const f = feat(a, mf);
-  const gf = new Float64Array(mf);
+  const df = new Float64Array(mf);
   const M = bidiState(a, h, S, z, f, u);
   for (let i = 0; i < Lq; i++) {
     featureRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, u);
     let den = 0;
     for (let l = 0; l < mf; l++) den += f[l]! * z[l]!;
     if (den === 0) continue;
-    const gOff = h.oOff + i * dv;
-    const go = dot(a.gOut, gOff, a.out, gOff, dv);
+    const gOff = h.oOff + i * Dv;
+    const go = dot(a.dOut, gOff, a.out, gOff, Dv);
     const inv = 1 / den;
     for (let l = 0; l < mf; l++) {
       let sg = 0;
-      for (let e = 0; e < dv; e++) sg += S[l * dv + e]! * a.gOut[gOff + e]!;
-      gf[l] = (sg - z[l]! * go) * inv; // (B1)
+      for (let e = 0; e < Dv; e++) sg += S[l * Dv + e]! * a.dOut[gOff + e]!;
+      df[l] = (sg - z[l]! * go) * inv; // (B1)
       const r = f[l]! * inv;
       t[l] = t[l]! + r * go;
-      for (let e = 0; e < dv; e++) T[l * dv + e] = T[l * dv + e]! + r * a.gOut[gOff + e]!;
+      for (let e = 0; e < Dv; e++) T[l * Dv + e] = T[l * Dv + e]! + r * a.dOut[gOff + e]!;
     }
-    featureGradRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, gf, a.dq, h.qOff + i * d, tm, u);
+    featureGradRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, df, a.dq, h.qOff + i * d, tm, u);
   }
   for (let j = 0; j < Lk; j++) {
     if (!kept(a, h, j)) continue;
     const s = featureRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, u);
     const om = Math.exp(s - M);
-    const vRow = h.vOff + j * dv;
+    const vRow = h.vOff + j * Dv;
     for (let l = 0; l < mf; l++) {
       let tv = 0;
-      for (let e = 0; e < dv; e++) tv += T[l * dv + e]! * a.v[vRow + e]!;
-      gf[l] = om * (tv - t[l]!); // (B2)
+      for (let e = 0; e < Dv; e++) tv += T[l * Dv + e]! * a.v[vRow + e]!;
+      df[l] = om * (tv - t[l]!); // (B2)
     }
-    for (let e = 0; e < dv; e++) {
+    for (let e = 0; e < Dv; e++) {
       let acc = 0;
-      for (let l = 0; l < mf; l++) acc += T[l * dv + e]! * f[l]!;
-      a.dv_[vRow + e] = a.dv_[vRow + e]! + om * acc; // (B3)
+      for (let l = 0; l < mf; l++) acc += T[l * Dv + e]! * f[l]!;
+      a.dv[vRow + e] = a.dv[vRow + e]! + om * acc; // (B3)
     }
-    featureGradRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, gf, a.dk, h.kOff + j * d, tm, u);
+    featureGradRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, df, a.dk, h.kOff + j * d, tm, u);
   }
 }
 
 /**
  * Causal, two sweeps over chunks, each recomputing the chunk's features; working memory
- * O(C·m' + m'·dv) plus O(L) scalars (den_i, M(i)) per head.
+ * O(C·m' + m'·Dv) plus O(L) scalars (den_i, M(i)) per head.
  *  Forward sweep: the carried prefix state (S, z, Mprev) exactly as in the forward pass gives, per
  *    row, den_i and (B1): dρ_i = [α_i (S g_i − z go_i) + Σ_{j≤i in chunk} e^{s_j−M(i)} κ_j (g_i·v_j − go_i)] / den_i.
  *  Reverse sweep: the suffix state over rows after the chunk,
@@ -235,13 +235,13 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
  *    Every exponent is ≤ 0 because a later row's running max includes s_j.
  */
 function causalBackward(a: FavorBwdArgs, h: Head): void {
-  const { Lq: L, d, dv, m, featureMap, chunk, projection: w } = a;
+  const { Lq: L, d, Dv, m, featureMap, chunk, projection: w } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m), tm = new Float64Array(m);
-  const S = new Float64Array(mf * dv), z = new Float64Array(mf);
+  const S = new Float64Array(mf * Dv), z = new Float64Array(mf);
   const kappa = feat(a, chunk * mf), rho = feat(a, chunk * mf);
   const s = new Float64Array(chunk);
-  const gf = new Float64Array(mf), dvj = new Float64Array(dv);
+  const df = new Float64Array(mf), dvj = new Float64Array(Dv);
   const den = new Float64Array(L), Mrow = new Float64Array(L);
   const goRow = new Float64Array(L); // g_i·out_i
   let Mprev = -Infinity;
@@ -254,16 +254,16 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
     for (let i = 0; i < n; i++) {
       const Mi = Mrow[c0 + i]!;
       const alpha = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mi);
-      const gOff = h.oOff + (c0 + i) * dv;
-      const go = dot(a.gOut, gOff, a.out, gOff, dv);
+      const gOff = h.oOff + (c0 + i) * Dv;
+      const go = dot(a.dOut, gOff, a.out, gOff, Dv);
       goRow[c0 + i] = go;
       let dn = 0;
       for (let l = 0; l < mf; l++) {
         const r = rho[i * mf + l]!;
         dn += alpha * r * z[l]!;
         let sg = 0;
-        for (let e = 0; e < dv; e++) sg += S[l * dv + e]! * a.gOut[gOff + e]!;
-        gf[l] = alpha * (sg - z[l]! * go);
+        for (let e = 0; e < Dv; e++) sg += S[l * Dv + e]! * a.dOut[gOff + e]!;
+        df[l] = alpha * (sg - z[l]! * go);
       }
       for (let j = 0; j <= i; j++) {
         if (s[j] === -Infinity) continue;
@@ -271,14 +271,14 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
         let p = 0;
         for (let l = 0; l < mf; l++) p += rho[i * mf + l]! * kappa[j * mf + l]!;
         dn += p * wij;
-        const c = wij * (dot(a.gOut, gOff, a.v, h.vOff + (c0 + j) * dv, dv) - go);
-        for (let l = 0; l < mf; l++) gf[l] = gf[l]! + c * kappa[j * mf + l]!;
+        const c = wij * (dot(a.dOut, gOff, a.v, h.vOff + (c0 + j) * Dv, Dv) - go);
+        for (let l = 0; l < mf; l++) df[l] = df[l]! + c * kappa[j * mf + l]!;
       }
       den[c0 + i] = dn;
       if (dn === 0) continue;
       const inv = 1 / dn;
-      for (let l = 0; l < mf; l++) gf[l] = gf[l]! * inv;
-      featureGradRow(featureMap, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, gf, a.dq, h.qOff + (c0 + i) * d, tm, u);
+      for (let l = 0; l < mf; l++) df[l] = df[l]! * inv;
+      featureGradRow(featureMap, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, df, a.dq, h.qOff + (c0 + i) * d, tm, u);
     }
     const Mnew = Mrow[c0 + n - 1]!;
     if (Mnew === -Infinity) continue;
@@ -295,35 +295,35 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
     chunkFeatures(a, h, c0, n, kappa, rho, s, u);
     for (let j = 0; j < n; j++) {
       if (s[j] === -Infinity) continue;
-      const vRow = h.vOff + (c0 + j) * dv;
-      gf.fill(0);
+      const vRow = h.vOff + (c0 + j) * Dv;
+      df.fill(0);
       dvj.fill(0);
       if (Mref !== Infinity) {
         const wr = Math.exp(s[j]! - Mref);
         for (let l = 0; l < mf; l++) {
           let tv = 0;
-          for (let e = 0; e < dv; e++) tv += T[l * dv + e]! * a.v[vRow + e]!;
-          gf[l] = wr * (tv - t[l]!);
+          for (let e = 0; e < Dv; e++) tv += T[l * Dv + e]! * a.v[vRow + e]!;
+          df[l] = wr * (tv - t[l]!);
           const kf = wr * kappa[j * mf + l]!;
-          for (let e = 0; e < dv; e++) dvj[e] = dvj[e]! + kf * T[l * dv + e]!;
+          for (let e = 0; e < Dv; e++) dvj[e] = dvj[e]! + kf * T[l * Dv + e]!;
         }
       }
       for (let i = j; i < n; i++) {
         const dn = den[c0 + i]!;
         if (dn === 0) continue;
         const wij = Math.exp(s[j]! - Mrow[c0 + i]!) / dn;
-        const gOff = h.oOff + (c0 + i) * dv;
-        const c = wij * (dot(a.gOut, gOff, a.v, vRow, dv) - goRow[c0 + i]!);
+        const gOff = h.oOff + (c0 + i) * Dv;
+        const c = wij * (dot(a.dOut, gOff, a.v, vRow, Dv) - goRow[c0 + i]!);
         let p = 0;
         for (let l = 0; l < mf; l++) {
-          gf[l] = gf[l]! + c * rho[i * mf + l]!;
+          df[l] = df[l]! + c * rho[i * mf + l]!;
           p += rho[i * mf + l]! * kappa[j * mf + l]!;
         }
         const pw = p * wij;
-        for (let e = 0; e < dv; e++) dvj[e] = dvj[e]! + pw * a.gOut[gOff + e]!;
+        for (let e = 0; e < Dv; e++) dvj[e] = dvj[e]! + pw * a.dOut[gOff + e]!;
       }
-      for (let e = 0; e < dv; e++) a.dv_[vRow + e] = a.dv_[vRow + e]! + dvj[e]!;
-      featureGradRow(featureMap, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, gf, a.dk, h.kOff + (c0 + j) * d, tm, u);
+      for (let e = 0; e < Dv; e++) a.dv[vRow + e] = a.dv[vRow + e]! + dvj[e]!;
+      featureGradRow(featureMap, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, df, a.dk, h.kOff + (c0 + j) * d, tm, u);
     }
     // Prepend this chunk's rows to the suffix.
     let first = -1;
@@ -339,13 +339,13 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
     for (let i = first; i < n; i++) {
       const dn = den[c0 + i]!;
       if (dn === 0) continue;
-      const gOff = h.oOff + (c0 + i) * dv;
+      const gOff = h.oOff + (c0 + i) * Dv;
       const go = goRow[c0 + i]!;
       const wi = Math.exp(Mref - Mrow[c0 + i]!) / dn;
       for (let l = 0; l < mf; l++) {
         const r = wi * rho[i * mf + l]!;
         t[l] = t[l]! + r * go;
-        for (let e = 0; e < dv; e++) T[l * dv + e] = T[l * dv + e]! + r * a.gOut[gOff + e]!;
+        for (let e = 0; e < Dv; e++) T[l * Dv + e] = T[l * Dv + e]! + r * a.dOut[gOff + e]!;
       }
     }
   }

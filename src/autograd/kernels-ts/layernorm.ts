@@ -17,22 +17,22 @@ export function tsLayerNormForward({ x, gamma, beta, y, mean, rstd, rows, D, eps
   }
 }
 
-export function tsLayerNormBackward({ x, gamma, mean, rstd, gy, gx, gGamma, gBeta, rows, D }: LayerNormBwdArgs): void {
+export function tsLayerNormBackward({ x, gamma, mean, rstd, dy, dx, dGamma, dBeta, rows, D }: LayerNormBwdArgs): void {
   for (let r = 0; r < rows; r++) {
     const off = r * D, mu = mean[r]!, rs = rstd[r]!;
     let mg = 0, mgx = 0;
     for (let c = 0; c < D; c++) {
-      const xb = (x[off + c]! - mu) * rs, gi = gy[off + c]!;
-      if (gGamma) gGamma[c] = gGamma[c]! + gi * xb;
-      if (gBeta) gBeta[c] = gBeta[c]! + gi;
-      const gh = gi * gamma[c]!;
+      const xb = (x[off + c]! - mu) * rs, dyc = dy[off + c]!;
+      if (dGamma) dGamma[c] = dGamma[c]! + dyc * xb;
+      if (dBeta) dBeta[c] = dBeta[c]! + dyc;
+      const gh = dyc * gamma[c]!;
       mg += gh; mgx += gh * xb;
     }
-    if (!gx) continue;
+    if (!dx) continue;
     mg /= D; mgx /= D;
     for (let c = 0; c < D; c++) {
       const xb = (x[off + c]! - mu) * rs;
-      gx[off + c] = gx[off + c]! + rs * (gy[off + c]! * gamma[c]! - mg - xb * mgx);
+      dx[off + c] = dx[off + c]! + rs * (dy[off + c]! * gamma[c]! - mg - xb * mgx);
     }
   }
 }

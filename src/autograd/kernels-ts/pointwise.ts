@@ -14,12 +14,12 @@ export function tsGeluForward({ x, y }: GeluFwdArgs): void {
   }
 }
 
-export function tsGeluBackward({ x, gy, gx }: GeluBwdArgs): void {
+export function tsGeluBackward({ x, dy, dx }: GeluBwdArgs): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
     const dydx = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
-    gx[i] = gx[i]! + gy[i]! * dydx;
+    dx[i] = dx[i]! + dy[i]! * dydx;
   }
 }
 
@@ -27,6 +27,6 @@ export function tsDropoutForward({ x, mask, scale, y }: DropoutFwdArgs): void {
   for (let i = 0; i < x.length; i++) y[i] = mask[i] ? x[i]! * scale : 0;
 }
 
-export function tsDropoutBackward({ gy, mask, scale, gx }: DropoutBwdArgs): void {
-  for (let i = 0; i < gy.length; i++) if (mask[i]) gx[i] = gx[i]! + gy[i]! * scale;
+export function tsDropoutBackward({ dy, mask, scale, dx }: DropoutBwdArgs): void {
+  for (let i = 0; i < dy.length; i++) if (mask[i]) dx[i] = dx[i]! + dy[i]! * scale;
 }

@@ -4,14 +4,14 @@ import type { ExactArgs } from '../backend.js';
 import { writeRow } from './favor.js';
 
 export function referenceExact(a: ExactArgs): void {
-  const { B, H, Lq, Lk, d, dv, causal } = a;
+  const { B, H, Lq, Lk, d, Dv, causal } = a;
   const scale = 1 / Math.sqrt(d);
   const scores = new Float64Array(Lk);
-  const num = new Float64Array(dv);
+  const num = new Float64Array(Dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * dv, oOff = bh * Lq * dv;
+      const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * Dv, oOff = bh * Lq * Dv;
       for (let i = 0; i < Lq; i++) {
         const last = causal ? Math.min(i, Lk - 1) : Lk - 1;
         let max = -Infinity;
@@ -29,10 +29,10 @@ export function referenceExact(a: ExactArgs): void {
             const p = Math.exp(scores[j]! - max);
             if (p === 0) continue;
             den += p;
-            for (let e = 0; e < dv; e++) num[e] = num[e]! + p * a.v[vOff + j * dv + e]!;
+            for (let e = 0; e < Dv; e++) num[e] = num[e]! + p * a.v[vOff + j * Dv + e]!;
           }
         }
-        writeRow(a.out, oOff + i * dv, num, den);
+        writeRow(a.out, oOff + i * Dv, num, den);
       }
     }
   }

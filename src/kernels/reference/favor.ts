@@ -19,11 +19,11 @@ interface Head {
 }
 
 export function referenceFavor(a: AnyFavorArgs): void {
-  const { B, H, Lq, Lk, d, dv } = a;
+  const { B, H, Lq, Lk, d, Dv } = a;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const head: Head = { qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * dv, oOff: bh * Lq * dv, maskOff: b * Lk };
+      const head: Head = { qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * Dv, oOff: bh * Lq * Dv, maskOff: b * Lk };
       if (a.causal) causalHead(a, head);
       else bidirectionalHead(a, head);
     }
@@ -36,11 +36,11 @@ function keep(a: AnyFavorArgs, head: Head, j: number): boolean {
 
 /** out_i = ρ_iᵀS / ρ_i·z with S = Σ ω_j κ_j v_jᵀ, z = Σ ω_j κ_j; M kept online over keys. */
 function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
-  const { Lq, Lk, d, dv, m, featureMap, projection: w } = a;
+  const { Lq, Lk, d, Dv, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m);
   const kappa = features(a, mf);
-  const S = new Float64Array(mf * dv);
+  const S = new Float64Array(mf * Dv);
   const z = new Float64Array(mf);
   let M = -Infinity;
   for (let j = 0; j < Lk; j++) {
@@ -53,15 +53,15 @@ function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
       M = s;
     }
     const omega = Math.exp(s - M);
-    const vRow = head.vOff + j * dv;
+    const vRow = head.vOff + j * Dv;
     for (let l = 0; l < mf; l++) {
       const c = omega * kappa[l]!;
       z[l] = z[l]! + c;
-      for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * a.v[vRow + e]!;
+      for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
     }
   }
   const rho = features(a, mf);
-  const num = new Float64Array(dv);
+  const num = new Float64Array(Dv);
   for (let i = 0; i < Lq; i++) {
     featureRow(featureMap, w, m, d, a.q, head.qOff + i * d, rho, 0, u);
     num.fill(0);
@@ -69,24 +69,24 @@ function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
     for (let l = 0; l < mf; l++) {
       const r = rho[l]!;
       den += r * z[l]!;
-      for (let e = 0; e < dv; e++) num[e] = num[e]! + r * S[l * dv + e]!;
+      for (let e = 0; e < Dv; e++) num[e] = num[e]! + r * S[l * Dv + e]!;
     }
-    writeRow(a.out, head.oOff + i * dv, num, den);
+    writeRow(a.out, head.oOff + i * Dv, num, den);
   }
 }
 
 /** Chunked causal FAVOR+ with the strictly causal running maximum M(i) of docs/MATH.md. */
 function causalHead(a: AnyFavorArgs, head: Head): void {
-  const { Lq: L, d, dv, m, featureMap, projection: w, chunk } = a;
+  const { Lq: L, d, Dv, m, featureMap, projection: w, chunk } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m);
-  const S = new Float64Array(mf * dv);
+  const S = new Float64Array(mf * Dv);
   const z = new Float64Array(mf);
   const kappa = features(a, chunk * mf);
   const rho = features(a, chunk * mf);
   const s = new Float64Array(chunk);
   const Mi = new Float64Array(chunk);
-  const num = new Float64Array(dv);
+  const num = new Float64Array(Dv);
   let Mprev = -Infinity;
   for (let c0 = 0; c0 < L; c0 += chunk) {
     const n = Math.min(chunk, L - c0);
@@ -104,7 +104,7 @@ function causalHead(a: AnyFavorArgs, head: Head): void {
       for (let l = 0; l < mf; l++) {
         const r = alpha * rho[i * mf + l]!;
         den += r * z[l]!;
-        for (let e = 0; e < dv; e++) num[e] = num[e]! + r * S[l * dv + e]!;
+        for (let e = 0; e < Dv; e++) num[e] = num[e]! + r * S[l * Dv + e]!;
       }
       for (let j = 0; j <= i; j++) {
         if (s[j] === -Infinity) continue;
@@ -112,10 +112,10 @@ function causalHead(a: AnyFavorArgs, head: Head): void {
         for (let l = 0; l < mf; l++) p += rho[i * mf + l]! * kappa[j * mf + l]!;
         const aij = p * Math.exp(s[j]! - Mi[i]!);
         den += aij;
-        const vRow = head.vOff + (c0 + j) * dv;
-        for (let e = 0; e < dv; e++) num[e] = num[e]! + aij * a.v[vRow + e]!;
+        const vRow = head.vOff + (c0 + j) * Dv;
+        for (let e = 0; e < Dv; e++) num[e] = num[e]! + aij * a.v[vRow + e]!;
       }
-      writeRow(a.out, head.oOff + (c0 + i) * dv, num, den);
+      writeRow(a.out, head.oOff + (c0 + i) * Dv, num, den);
     }
     const Mnew = Mi[n - 1]!;
     if (Mnew === -Infinity) continue; // every key so far is masked: the state stays zero
@@ -125,11 +125,11 @@ function causalHead(a: AnyFavorArgs, head: Head): void {
     for (let j = 0; j < n; j++) {
       if (s[j] === -Infinity) continue;
       const omega = Math.exp(s[j]! - Mnew);
-      const vRow = head.vOff + (c0 + j) * dv;
+      const vRow = head.vOff + (c0 + j) * Dv;
       for (let l = 0; l < mf; l++) {
         const c = omega * kappa[j * mf + l]!;
         z[l] = z[l]! + c;
-        for (let e = 0; e < dv; e++) S[l * dv + e] = S[l * dv + e]! + c * a.v[vRow + e]!;
+        for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
       }
     }
     Mprev = Mnew;

@@ -38,9 +38,9 @@ export interface WasmBackend extends Backend {
   readonly memory: WebAssembly.Memory;
   /** C = alpha·op(A)·op(B) + beta·C, see MatmulArgs. */
   matmul(args: MatmulArgs): void;
-  /** FAVOR+ backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv_ given out and gOut. */
+  /** FAVOR+ backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv given out and dOut. */
   favorBackward(args: FavorBackwardArgs): void;
-  /** Exact-attention backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv_ given out and gOut. */
+  /** Exact-attention backward (float32): ADDS dL/dq, dL/dk, dL/dv into dq, dk, dv given out and dOut. */
   exactBackward(args: ExactBackwardArgs): void;
   /** The row and elementwise kernels of the differentiable ops (float32); every backward ADDS into
    *  its gradients. Results do not depend on the thread count. GELU uses the tanh approximation. */

@@ -17,15 +17,15 @@ export function checkLength(what: string, name: string, arr: Float32Array, expec
 /** The arguments every attention driver shares: dims, causal Lq = Lk, and q, k, v, out, keyMask sizes. */
 export function checkAttention(what: string, a: {
   q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array; keyMask?: Float32Array | undefined;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; causal: boolean;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; causal: boolean;
 }): void {
-  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv });
+  checkDims(what, { B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, Dv: a.Dv });
   if (a.causal && a.Lq !== a.Lk) throw new RangeError(`${what}: causal attention requires Lq === Lk (got ${a.Lq}, ${a.Lk})`);
   const heads = a.B * a.H;
   checkLength(what, 'q', a.q, heads * a.Lq * a.d);
   checkLength(what, 'k', a.k, heads * a.Lk * a.d);
-  checkLength(what, 'v', a.v, heads * a.Lk * a.dv);
-  checkLength(what, 'out', a.out, heads * a.Lq * a.dv);
+  checkLength(what, 'v', a.v, heads * a.Lk * a.Dv);
+  checkLength(what, 'out', a.out, heads * a.Lq * a.Dv);
   if (a.keyMask) checkLength(what, 'keyMask', a.keyMask, a.B * a.Lk);
 }
 
@@ -40,14 +40,14 @@ export function checkFavor(what: string, a: Parameters<typeof checkAttention>[1]
   checkLength(what, 'projection', a.projection, a.m * a.d);
 }
 
-/** The gradient arrays of an attention backward: gOut like out, dq/dk/dv like q/k/v. */
+/** The gradient arrays of an attention backward: dOut like out, dq/dk/dv like q/k/v. */
 export function checkAttentionGrads(what: string, a: {
-  gOut: Float32Array; dq: Float32Array; dk: Float32Array; dv_: Float32Array;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number;
+  dOut: Float32Array; dq: Float32Array; dk: Float32Array; dv: Float32Array;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number;
 }): void {
   const heads = a.B * a.H;
-  checkLength(what, 'gOut', a.gOut, heads * a.Lq * a.dv);
+  checkLength(what, 'dOut', a.dOut, heads * a.Lq * a.Dv);
   checkLength(what, 'dq', a.dq, heads * a.Lq * a.d);
   checkLength(what, 'dk', a.dk, heads * a.Lk * a.d);
-  checkLength(what, 'dv', a.dv_, heads * a.Lk * a.dv);
+  checkLength(what, 'Dv', a.dv, heads * a.Lk * a.Dv);
 }

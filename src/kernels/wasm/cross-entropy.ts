@@ -19,8 +19,8 @@ export interface CrossEntropyArgs {
   logits: Float32Array; targets: Int32Array; lse: Float32Array;
   rows: number; V: number; ignoreIndex: number;
 }
-/** ADDS (softmax − onehot(target))·gLoss/n into dLogits on the n counted rows. */
-export interface CrossEntropyBackwardArgs extends CrossEntropyArgs { gLoss: number; dLogits: Float32Array }
+/** ADDS (softmax − onehot(target))·dLoss/n into dLogits on the n counted rows. */
+export interface CrossEntropyBackwardArgs extends CrossEntropyArgs { dLoss: number; dLogits: Float32Array }
 
 /** Validates the arguments; returns the number of counted rows. */
 function check(what: string, a: CrossEntropyArgs): number {
@@ -82,8 +82,8 @@ export function runCrossEntropyBackward(ctx: Context, a: CrossEntropyBackwardArg
     const logits = staging.input(a.logits), targets = staging.input(a.targets), lse = staging.input(a.lse);
     const grad = staging.output(a.dLogits, true);
     const { u32, f32 } = describe(ctx, a, logits, targets, lse);
-    u32[P.CE_GRAD] = grad;
-    f32[P.CE_SCALE_F32] = a.gLoss / count;
+    u32[P.CE_DLOGITS] = grad;
+    f32[P.CE_SCALE_F32] = a.dLoss / count;
     ctx.run('crossEntropyBackwardRows', Math.ceil(a.rows / rowsPerItem(a.V)), a.logits.length >= PARALLEL_MIN_ELEMENTS);
     staging.commit();
   } finally {

@@ -16,8 +16,8 @@ const PARALLEL_MIN_ELEMENTS = 1 << 21;
 
 /** out[i, :] = table[ids[i], :]; table is [V, D] with V = table.length / D. */
 export interface EmbeddingArgs { table: Float32Array; ids: Int32Array; out: Float32Array; D: number }
-/** gTable[ids[i], :] += gOut[i, :]. */
-export interface EmbeddingBackwardArgs { gOut: Float32Array; ids: Int32Array; gTable: Float32Array; D: number }
+/** dTable[ids[i], :] += dOut[i, :]. */
+export interface EmbeddingBackwardArgs { dOut: Float32Array; ids: Int32Array; dTable: Float32Array; D: number }
 
 function checkIds(what: string, ids: Int32Array, table: Float32Array, tableName: string, D: number): void {
   checkDims(what, { D });
@@ -57,13 +57,13 @@ export function runEmbeddingForward(ctx: Context, a: EmbeddingArgs): void {
 }
 
 export function runEmbeddingBackward(ctx: Context, a: EmbeddingBackwardArgs): void {
-  checkIds('wasm embedding backward', a.ids, a.gTable, 'gTable', a.D);
-  checkLength('wasm embedding backward', 'gOut', a.gOut, a.ids.length * a.D);
+  checkIds('wasm embedding backward', a.ids, a.dTable, 'dTable', a.D);
+  checkLength('wasm embedding backward', 'dOut', a.dOut, a.ids.length * a.D);
   const n = a.ids.length;
   if (n === 0 || a.D === 0) return;
   const parallel = n * a.D >= PARALLEL_MIN_ELEMENTS;
   // Column blocks of whole 16-float cache lines, about two per thread.
   const per = parallel ? Math.max(16, Math.ceil(a.D / (2 * ctx.threads) / 16) * 16) : a.D;
   run(ctx, 'embeddingScatterCols', Math.ceil(a.D / per), parallel, n, a.D, per,
-    (s) => ({ table: s.output(a.gTable, true), ids: s.input(a.ids), rows: s.input(a.gOut) }));
+    (s) => ({ table: s.output(a.dTable, true), ids: s.input(a.ids), rows: s.input(a.dOut) }));
 }

@@ -8,7 +8,7 @@ import { Staging } from './staging.js';
 import { checkAttention, checkAttentionGrads } from './check.js';
 
 export interface ExactBackwardArgs extends ExactArgs {
-  gOut: Float32Array; dq: Float32Array; dk: Float32Array; dv_: Float32Array;
+  dOut: Float32Array; dq: Float32Array; dk: Float32Array; dv: Float32Array;
 }
 
 export function runExactBackward(ctx: Context, a: ExactBackwardArgs): void {
@@ -21,15 +21,15 @@ export function runExactBackward(ctx: Context, a: ExactBackwardArgs): void {
   const staging = new Staging(ctx.heap);
   try {
     const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
-    const out = staging.input(a.out), gOut = staging.input(a.gOut);
+    const out = staging.input(a.out), dOut = staging.input(a.dOut);
     const mask = a.keyMask ? staging.input(a.keyMask) : 0;
-    const dq = staging.output(a.dq, true), dk = staging.output(a.dk, true), dv = staging.output(a.dv_, true);
+    const dq = staging.output(a.dq, true), dk = staging.output(a.dk, true), dv = staging.output(a.dv, true);
 
     const { u32, f32 } = ctx.descriptor();
     u32.fill(0, 0, E.EBWD_WORDS);
-    u32[E.EBWD_Q] = q; u32[E.EBWD_K] = keys; u32[E.EBWD_V] = v; u32[E.EBWD_OUT] = out; u32[E.EBWD_GOUT] = gOut;
+    u32[E.EBWD_Q] = q; u32[E.EBWD_K] = keys; u32[E.EBWD_V] = v; u32[E.EBWD_OUT] = out; u32[E.EBWD_DOUT] = dOut;
     u32[E.EBWD_DQ] = dq; u32[E.EBWD_DK] = dk; u32[E.EBWD_DV] = dv; u32[E.EBWD_MASK] = mask; u32[E.EBWD_H] = a.H;
-    u32[E.EBWD_LQ] = a.Lq; u32[E.EBWD_LK] = a.Lk; u32[E.EBWD_D] = a.d; u32[E.EBWD_DVDIM] = a.dv;
+    u32[E.EBWD_LQ] = a.Lq; u32[E.EBWD_LK] = a.Lk; u32[E.EBWD_D] = a.d; u32[E.EBWD_VALUE_DIM] = a.Dv;
     u32[E.EBWD_CAUSAL] = a.causal ? 1 : 0;
     f32[E.EBWD_SCALE_F32] = 1 / Math.sqrt(a.d);
     const stride = ctx.kernels.exactBwdScratchBytes(ctx.desc);

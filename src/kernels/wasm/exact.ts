@@ -20,7 +20,7 @@ export function runExact(ctx: Context, a: ExactArgs): void {
     const { u32, f32 } = ctx.descriptor();
     u32[L.EXACT_Q] = q; u32[L.EXACT_K] = keys; u32[L.EXACT_V] = v; u32[L.EXACT_OUT] = out;
     u32[L.EXACT_MASK] = mask; u32[L.EXACT_H] = a.H; u32[L.EXACT_LQ] = a.Lq; u32[L.EXACT_LK] = a.Lk;
-    u32[L.EXACT_D] = a.d; u32[L.EXACT_DV] = a.dv; u32[L.EXACT_CAUSAL] = a.causal ? 1 : 0;
+    u32[L.EXACT_D] = a.d; u32[L.EXACT_VALUE_DIM] = a.Dv; u32[L.EXACT_CAUSAL] = a.causal ? 1 : 0;
     u32[L.EXACT_BLOCKS] = blocks;
     f32[L.EXACT_SCALE_F32] = 1 / Math.sqrt(a.d);
     const stride = k.exactScratchBytes(ctx.desc);

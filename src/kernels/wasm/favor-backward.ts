@@ -14,10 +14,10 @@ const MAX_CHUNK_BIDIRECTIONAL = 120;
 const MAX_CHUNK_CAUSAL = 60;
 
 export interface FavorBackwardArgs {
-  q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array; gOut: Float32Array;
+  q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array; dOut: Float32Array;
   projection: Float32Array; keyMask?: Float32Array | undefined;
-  dq: Float32Array; dk: Float32Array; dv_: Float32Array;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
+  dq: Float32Array; dk: Float32Array; dv: Float32Array;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number;
   featureMap: FeatureMap; causal: boolean; chunk: number;
 }
 
@@ -32,18 +32,18 @@ export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
   const staging = new Staging(ctx.heap);
   try {
     const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
-    const out = staging.input(a.out), gOut = staging.input(a.gOut);
+    const out = staging.input(a.out), dOut = staging.input(a.dOut);
     const w = staging.input(a.projection);
     const mask = a.keyMask ? staging.input(a.keyMask) : 0;
-    const dq = staging.output(a.dq, true), dk = staging.output(a.dk, true), dv = staging.output(a.dv_, true);
+    const dq = staging.output(a.dq, true), dk = staging.output(a.dk, true), dv = staging.output(a.dv, true);
 
     const hyp = a.featureMap === 'softmax-hyp';
     const { u32, f32 } = ctx.descriptor();
     u32.fill(0, 0, B.FBWD_WORDS);
-    u32[B.FBWD_Q] = q; u32[B.FBWD_K] = keys; u32[B.FBWD_V] = v; u32[B.FBWD_OUT] = out; u32[B.FBWD_GOUT] = gOut;
+    u32[B.FBWD_Q] = q; u32[B.FBWD_K] = keys; u32[B.FBWD_V] = v; u32[B.FBWD_OUT] = out; u32[B.FBWD_DOUT] = dOut;
     u32[B.FBWD_DQ] = dq; u32[B.FBWD_DK] = dk; u32[B.FBWD_DV] = dv;
     u32[B.FBWD_W] = w; u32[B.FBWD_MASK] = mask; u32[B.FBWD_H] = a.H;
-    u32[B.FBWD_LQ] = a.Lq; u32[B.FBWD_LK] = a.Lk; u32[B.FBWD_D] = a.d; u32[B.FBWD_DVDIM] = a.dv;
+    u32[B.FBWD_LQ] = a.Lq; u32[B.FBWD_LK] = a.Lk; u32[B.FBWD_D] = a.d; u32[B.FBWD_VALUE_DIM] = a.Dv;
     u32[B.FBWD_M] = a.m; u32[B.FBWD_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[B.FBWD_CHUNK] = chunk;
     u32[B.FBWD_CAUSAL] = a.causal ? 1 : 0;
     f32[B.FBWD_ALPHA_F32] = a.d ** -0.25;

@@ -51,7 +51,7 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
     const { u32, f32 } = ctx.descriptor();
     u32[L.FAVOR_Q] = q; u32[L.FAVOR_K] = keys; u32[L.FAVOR_V] = v; u32[L.FAVOR_OUT] = out;
     u32[L.FAVOR_WPACK] = wpack; u32[L.FAVOR_MASK] = mask; u32[L.FAVOR_H] = a.H;
-    u32[L.FAVOR_LQ] = a.Lq; u32[L.FAVOR_LK] = a.Lk; u32[L.FAVOR_D] = a.d; u32[L.FAVOR_DV] = a.dv;
+    u32[L.FAVOR_LQ] = a.Lq; u32[L.FAVOR_LK] = a.Lk; u32[L.FAVOR_D] = a.d; u32[L.FAVOR_VALUE_DIM] = a.Dv;
     u32[L.FAVOR_M] = a.m; u32[L.FAVOR_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[L.FAVOR_CHUNK] = chunk;
     u32[L.FAVOR_PARTS] = parts; u32[L.FAVOR_CAUSAL] = a.causal ? 1 : 0;
     f32[L.FAVOR_ALPHA_F32] = a.d ** -0.25; // x̂ = x·d^(-1/4)

@@ -22,10 +22,10 @@ export interface LayerNormArgs {
   rows: number; D: number; eps: number;
 }
 
-/** ADDS into gx, gGamma, gBeta; a null one is not computed. */
+/** ADDS into dx, dGamma, dBeta; a null one is not computed. */
 export interface LayerNormBackwardArgs {
-  x: Float32Array; gamma: Float32Array; mean: Float32Array; rstd: Float32Array; gy: Float32Array;
-  gx: Float32Array | null; gGamma: Float32Array | null; gBeta: Float32Array | null;
+  x: Float32Array; gamma: Float32Array; mean: Float32Array; rstd: Float32Array; dy: Float32Array;
+  dx: Float32Array | null; dGamma: Float32Array | null; dBeta: Float32Array | null;
   rows: number; D: number;
 }
 
@@ -69,27 +69,27 @@ export function runLayerNormBackward(ctx: Context, a: LayerNormBackwardArgs): vo
   const what = 'wasm layerNorm backward';
   check(what, a);
   const n = a.rows * a.D;
-  checkLength(what, 'gy', a.gy, n);
-  if (a.gx) checkLength(what, 'gx', a.gx, n);
-  if (a.gGamma) checkLength(what, 'gGamma', a.gGamma, a.D);
-  if (a.gBeta) checkLength(what, 'gBeta', a.gBeta, a.D);
-  if (n === 0 || (!a.gx && !a.gGamma && !a.gBeta)) return;
+  checkLength(what, 'dy', a.dy, n);
+  if (a.dx) checkLength(what, 'dx', a.dx, n);
+  if (a.dGamma) checkLength(what, 'dGamma', a.dGamma, a.D);
+  if (a.dBeta) checkLength(what, 'dBeta', a.dBeta, a.D);
+  if (n === 0 || (!a.dx && !a.dGamma && !a.dBeta)) return;
   const per = rowsPerItem(a.D), items = Math.ceil(a.rows / per);
   const staging = new Staging(ctx.heap);
   try {
-    const x = staging.input(a.x), gamma = staging.input(a.gamma), gy = staging.input(a.gy);
+    const x = staging.input(a.x), gamma = staging.input(a.gamma), dy = staging.input(a.dy);
     const mean = staging.input(a.mean), rstd = staging.input(a.rstd);
-    const gx = a.gx ? staging.output(a.gx, true) : 0;
-    const gGamma = a.gGamma ? staging.output(a.gGamma, true) : 0, gBeta = a.gBeta ? staging.output(a.gBeta, true) : 0;
+    const dx = a.dx ? staging.output(a.dx, true) : 0;
+    const dGamma = a.dGamma ? staging.output(a.dGamma, true) : 0, dBeta = a.dBeta ? staging.output(a.dBeta, true) : 0;
     const partials = ctx.scratch(items * 2 * a.D * 4);
     const { u32 } = ctx.descriptor();
     u32.fill(0, 0, P.LN_WORDS);
-    u32[P.LN_X] = x; u32[P.LN_GAMMA] = gamma; u32[P.LN_GY] = gy; u32[P.LN_MEAN] = mean; u32[P.LN_RSTD] = rstd;
-    u32[P.LN_GX] = gx; u32[P.LN_GGAMMA] = gGamma; u32[P.LN_GBETA] = gBeta; u32[P.LN_PARTIALS] = partials;
+    u32[P.LN_X] = x; u32[P.LN_GAMMA] = gamma; u32[P.LN_DY] = dy; u32[P.LN_MEAN] = mean; u32[P.LN_RSTD] = rstd;
+    u32[P.LN_DX] = dx; u32[P.LN_DGAMMA] = dGamma; u32[P.LN_DBETA] = dBeta; u32[P.LN_PARTIALS] = partials;
     u32[P.LN_ROWS] = a.rows; u32[P.LN_D] = a.D; u32[P.LN_ROWS_PER_ITEM] = per; u32[P.LN_ITEMS] = items;
     u32[P.LN_COLS_PER_ITEM] = REDUCE_COLS;
     ctx.run('layerNormBackwardRows', items, n >= PARALLEL_MIN_ELEMENTS);
-    if (gGamma || gBeta) ctx.run('layerNormReduceCols', Math.ceil((2 * a.D) / REDUCE_COLS), 2 * a.D * items >= PARALLEL_MIN_ELEMENTS);
+    if (dGamma || dBeta) ctx.run('layerNormReduceCols', Math.ceil((2 * a.D) / REDUCE_COLS), 2 * a.D * items >= PARALLEL_MIN_ELEMENTS);
     staging.commit();
   } finally {
     staging.release();

@@ -4,7 +4,7 @@
 
 // GELU and dropout: one task item per block of elements.
 export const POINT_X = 0; // GELU: x; dropout forward: x, backward: dL/dy
-export const POINT_GY = 1; // GELU backward: dL/dy
+export const POINT_DY = 1; // GELU backward: dL/dy
 export const POINT_OUT = 2; // forward: y (written); backward: dL/dx (ADDED into)
 export const POINT_MASK = 3; // dropout: one byte per element, 1 keep, 0 drop
 export const POINT_N = 4;
@@ -20,10 +20,10 @@ export const LN_BETA = 2;
 export const LN_Y = 3;
 export const LN_MEAN = 4; // μ per row: written by the forward, read by the backward
 export const LN_RSTD = 5; // 1/√(var + eps) per row, likewise
-export const LN_GY = 6;
-export const LN_GX = 7; // gradients are ADDED into gx, gγ, gβ; 0 = not wanted
-export const LN_GGAMMA = 8;
-export const LN_GBETA = 9;
+export const LN_DY = 6;
+export const LN_DX = 7; // gradients are ADDED into dx, dγ, dβ; 0 = not wanted
+export const LN_DGAMMA = 8;
+export const LN_DBETA = 9;
 export const LN_PARTIALS = 10; // [items][2·D]: Σ g⊙x̄ then Σ g over each item's rows
 export const LN_ROWS = 11;
 export const LN_D = 12;
@@ -48,10 +48,10 @@ export const CE_LOGITS = 0;
 export const CE_TARGETS = 1; // int32 per row
 export const CE_LSE = 2; // log-sum-exp per counted row: written by the forward, read by the backward
 export const CE_LOSS = 3; // forward: lse − z_target per row (0 for ignored rows)
-export const CE_GRAD = 4; // backward: dL/dlogits (ADDED into)
+export const CE_DLOGITS = 4; // backward: dL/dlogits (ADDED into)
 export const CE_ROWS = 5;
 export const CE_V = 6;
 export const CE_IGNORE = 7; // ignoreIndex, as an int32
 export const CE_ROWS_PER_ITEM = 8;
-export const CE_SCALE_F32 = 9; // backward: gLoss/n
+export const CE_SCALE_F32 = 9; // backward: dLoss/n
 export const CE_WORDS = 10;

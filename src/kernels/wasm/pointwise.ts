@@ -1,6 +1,6 @@
 // JS drivers of the elementwise kernels (assembly/pointwise.ts): GELU and dropout, forward and
 // backward, one task item per block of elements over the thread pool. Backward gradients are ADDED
-// into gx (staged as a read-write output).
+// into dx (staged as a read-write output).
 import * as P from './layout-rows.js';
 import type { Context } from './context.js';
 import type { TaskName } from './kernels.js';
@@ -16,12 +16,12 @@ const PARALLEL_MIN_GELU = 1 << 16;
 const PARALLEL_MIN_DROPOUT = 1 << 21;
 
 export interface GeluArgs { x: Float32Array; y: Float32Array }
-export interface GeluBackwardArgs { x: Float32Array; gy: Float32Array; gx: Float32Array }
+export interface GeluBackwardArgs { x: Float32Array; dy: Float32Array; dx: Float32Array }
 /** mask: one byte per element, non-zero = keep; scale = 1/(1 − p). */
 export interface DropoutArgs { x: Float32Array; mask: Uint8Array; scale: number; y: Float32Array }
-export interface DropoutBackwardArgs { gy: Float32Array; mask: Uint8Array; scale: number; gx: Float32Array }
+export interface DropoutBackwardArgs { dy: Float32Array; mask: Uint8Array; scale: number; dx: Float32Array }
 
-interface Staged { x: number; gy?: number; out: number; mask?: number }
+interface Staged { x: number; dy?: number; out: number; mask?: number }
 
 function run(ctx: Context, task: TaskName, n: number, parallelMin: number, scale: number, stage: (s: Staging) => Staged): void {
   if (n === 0) return;
@@ -29,7 +29,7 @@ function run(ctx: Context, task: TaskName, n: number, parallelMin: number, scale
   try {
     const a = stage(staging);
     const { u32, f32 } = ctx.descriptor(); // after staging: it may have grown the heap
-    u32[P.POINT_X] = a.x; u32[P.POINT_GY] = a.gy ?? 0; u32[P.POINT_OUT] = a.out; u32[P.POINT_MASK] = a.mask ?? 0;
+    u32[P.POINT_X] = a.x; u32[P.POINT_DY] = a.dy ?? 0; u32[P.POINT_OUT] = a.out; u32[P.POINT_MASK] = a.mask ?? 0;
     u32[P.POINT_N] = n; u32[P.POINT_BLOCK] = BLOCK; f32[P.POINT_SCALE_F32] = scale;
     ctx.run(task, Math.ceil(n / BLOCK), n >= parallelMin);
     staging.commit();
@@ -51,13 +51,13 @@ export function runGeluForward(ctx: Context, a: GeluArgs): void {
   run(ctx, 'geluForward', n, PARALLEL_MIN_GELU, 0, (s) => ({ x: s.input(a.x), out: s.output(a.y) }));
 }
 
-/** gx += gy·GELU′(x). */
+/** dx += dy·GELU′(x). */
 export function runGeluBackward(ctx: Context, a: GeluBackwardArgs): void {
   const n = a.x.length;
   checkLength('wasm gelu backward', 'x', a.x, n);
-  checkLength('wasm gelu backward', 'gy', a.gy, n);
-  checkLength('wasm gelu backward', 'gx', a.gx, n);
-  run(ctx, 'geluBackward', n, PARALLEL_MIN_GELU, 0, (s) => ({ x: s.input(a.x), gy: s.input(a.gy), out: s.output(a.gx, true) }));
+  checkLength('wasm gelu backward', 'dy', a.dy, n);
+  checkLength('wasm gelu backward', 'dx', a.dx, n);
+  run(ctx, 'geluBackward', n, PARALLEL_MIN_GELU, 0, (s) => ({ x: s.input(a.x), dy: s.input(a.dy), out: s.output(a.dx, true) }));
 }
 
 /** y = x·scale where kept, 0 where dropped. */
@@ -69,11 +69,11 @@ export function runDropoutForward(ctx: Context, a: DropoutArgs): void {
   run(ctx, 'dropoutForward', n, PARALLEL_MIN_DROPOUT, a.scale, (s) => ({ x: s.input(a.x), mask: s.input(a.mask), out: s.output(a.y) }));
 }
 
-/** gx += gy·scale where kept. */
+/** dx += dy·scale where kept. */
 export function runDropoutBackward(ctx: Context, a: DropoutBackwardArgs): void {
-  const n = a.gy.length;
-  checkLength('wasm dropout backward', 'gy', a.gy, n);
-  checkLength('wasm dropout backward', 'gx', a.gx, n);
+  const n = a.dy.length;
+  checkLength('wasm dropout backward', 'dy', a.dy, n);
+  checkLength('wasm dropout backward', 'dx', a.dx, n);
   checkMask('wasm dropout backward', a.mask, n, a.scale);
-  run(ctx, 'dropoutBackward', n, PARALLEL_MIN_DROPOUT, a.scale, (s) => ({ x: s.input(a.gy), mask: s.input(a.mask), out: s.output(a.gx, true) }));
+  run(ctx, 'dropoutBackward', n, PARALLEL_MIN_DROPOUT, a.scale, (s) => ({ x: s.input(a.dy), mask: s.input(a.mask), out: s.output(a.dx, true) }));
 }

@@ -50,18 +50,18 @@ export function crossEntropyBackwardRows(desc: usize, item: i32, tid: i32): void
   for (let r = r0; r < r1; r++) {
     const t = load<i32>(targets + (<usize>r << 2));
     if (t == ignore) continue;
-    const z = addr(desc, P.CE_LOGITS) + (<usize>r * <usize>V << 2), g = addr(desc, P.CE_GRAD) + (<usize>r * <usize>V << 2);
+    const z = addr(desc, P.CE_LOGITS) + (<usize>r * <usize>V << 2), dz = addr(desc, P.CE_DLOGITS) + (<usize>r * <usize>V << 2);
     const l = load<f32>(lse + (<usize>r << 2)), lv = f32x4.splat(l);
     let c = 0;
     for (; c + 4 <= V; c += 4) {
       const o = <usize>c << 2;
-      v128.store(g + o, madd(fv, expBounded(f32x4.sub(v128.load(z + o), lv)), v128.load(g + o)));
+      v128.store(dz + o, madd(fv, expBounded(f32x4.sub(v128.load(z + o), lv)), v128.load(dz + o)));
     }
     for (; c < V; c++) {
       const o = <usize>c << 2;
-      store<f32>(g + o, load<f32>(g + o) + f * expf(load<f32>(z + o) - l));
+      store<f32>(dz + o, load<f32>(dz + o) + f * expf(load<f32>(z + o) - l));
     }
-    const gt = g + (<usize>t << 2);
-    store<f32>(gt, load<f32>(gt) - f);
+    const dzt = dz + (<usize>t << 2);
+    store<f32>(dzt, load<f32>(dzt) - f);
   }
 }

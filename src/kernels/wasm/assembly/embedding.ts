@@ -16,14 +16,14 @@ export function embeddingGatherRows(desc: usize, item: i32, tid: i32): void {
   }
 }
 
-/** Task: gTable[ids[i], c0:c1] += gOut[i, c0:c1] over all tokens i, for one block of columns. */
+/** Task: dTable[ids[i], c0:c1] += dOut[i, c0:c1] over all tokens i, for one block of columns. */
 export function embeddingScatterCols(desc: usize, item: i32, tid: i32): void {
   const D = word(desc, P.EMB_D), n = word(desc, P.EMB_N), per = word(desc, P.EMB_PER_ITEM);
   const c0 = item * per, c1 = min(D, c0 + per);
-  const gTable = addr(desc, P.EMB_TABLE), ids = addr(desc, P.EMB_IDS), gOut = addr(desc, P.EMB_ROWS);
+  const dTable = addr(desc, P.EMB_TABLE), ids = addr(desc, P.EMB_IDS), dOut = addr(desc, P.EMB_ROWS);
   const rowBytes = <usize>D << 2;
   for (let i = 0; i < n; i++) {
-    const dst = gTable + <usize>load<i32>(ids + (<usize>i << 2)) * rowBytes, src = gOut + <usize>i * rowBytes;
+    const dst = dTable + <usize>load<i32>(ids + (<usize>i << 2)) * rowBytes, src = dOut + <usize>i * rowBytes;
     let c = c0;
     for (; c + 4 <= c1; c += 4) {
       const o = <usize>c << 2;

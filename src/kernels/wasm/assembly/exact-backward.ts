@@ -6,7 +6,7 @@
 // in place with no atomics. Per block of R query rows, pass 1 writes S for every key the block sees
 // into an R×Lk panel and turns it into P row by row (max, exp, 1/sum; the forward's softmax, so
 // nothing from the forward besides O is needed); pass 2 streams key blocks of C through the packed
-// gemm. Nothing of size L×L: scratch O(R·(Lk + d + dv) + C·(d + dv)) per thread.
+// gemm. Nothing of size L×L: scratch O(R·(Lk + d + Dv) + C·(d + Dv)) per thread.
 import * as E from '../layout-exact-backward';
 import { word, addr, real, align64, roundUp8 } from './desc';
 import { PANELS_SCRATCH_BYTES, gemmPanels, packB } from './gemm';
@@ -22,7 +22,7 @@ const R_KT = 2; // Kᵀ block packed (B operand of S = QKᵀ)
 const R_VT = 3; // Vᵀ block packed (B operand of G Vᵀ)
 const R_K = 4; // K block packed (B operand of dS K)
 const R_Q = 5; // Q block packed (B operand of dSᵀ Q)
-const R_G = 6; // G block packed (B operand of Pᵀ G)
+const R_DOUT = 6; // G block packed (B operand of Pᵀ G)
 const R_BIAS = 7; // 0 for kept keys, −∞ for masked ones [Lk]
 const R_D = 8; // D_i of the block [R]
 const R_WORK = 9;
@@ -36,14 +36,14 @@ function panelStride(lk: i32): i32 {
 }
 
 function regionBytes(desc: usize, r: i32): usize {
-  const lk = word(desc, E.EBWD_LK), d = <usize>word(desc, E.EBWD_D), dv = <usize>word(desc, E.EBWD_DVDIM);
+  const lk = word(desc, E.EBWD_LK), d = <usize>word(desc, E.EBWD_D), Dv = <usize>word(desc, E.EBWD_VALUE_DIM);
   switch (r) {
     case R_P: return <usize>R * <usize>panelStride(lk) << 2;
     case R_DS: return <usize>(R * C) << 2;
     case R_KT: case R_K: return <usize>C * <usize>roundUp8(<i32>d) << 2;
-    case R_VT: return <usize>C * <usize>roundUp8(<i32>dv) << 2;
+    case R_VT: return <usize>C * <usize>roundUp8(<i32>Dv) << 2;
     case R_Q: return <usize>R * <usize>roundUp8(<i32>d) << 2;
-    case R_G: return <usize>R * <usize>roundUp8(<i32>dv) << 2;
+    case R_DOUT: return <usize>R * <usize>roundUp8(<i32>Dv) << 2;
     case R_BIAS: return addr(desc, E.EBWD_MASK) != 0 ? <usize>lk << 2 : 0;
     case R_D: return <usize>R << 2;
     default: return PANELS_SCRATCH_BYTES;
@@ -105,21 +105,21 @@ function softmaxRows(P: usize, ldp: i32, nr: i32, i0: i32, keyEnd: i32, causal: 
 /** Task: the backward of one (batch, head). */
 export function exactBwdHead(desc: usize, head: i32, tid: i32): void {
   const lq = word(desc, E.EBWD_LQ), lk = word(desc, E.EBWD_LK);
-  const d = word(desc, E.EBWD_D), dv = word(desc, E.EBWD_DVDIM);
+  const d = word(desc, E.EBWD_D), Dv = word(desc, E.EBWD_VALUE_DIM);
   const causal = word(desc, E.EBWD_CAUSAL) != 0, sc = real(desc, E.EBWD_SCALE_F32);
   const h = <usize>head;
   const q = addr(desc, E.EBWD_Q) + (h * <usize>lq * <usize>d << 2);
   const k = addr(desc, E.EBWD_K) + (h * <usize>lk * <usize>d << 2);
-  const v = addr(desc, E.EBWD_V) + (h * <usize>lk * <usize>dv << 2);
-  const o = addr(desc, E.EBWD_OUT) + (h * <usize>lq * <usize>dv << 2);
-  const g = addr(desc, E.EBWD_GOUT) + (h * <usize>lq * <usize>dv << 2);
+  const v = addr(desc, E.EBWD_V) + (h * <usize>lk * <usize>Dv << 2);
+  const o = addr(desc, E.EBWD_OUT) + (h * <usize>lq * <usize>Dv << 2);
+  const dOut = addr(desc, E.EBWD_DOUT) + (h * <usize>lq * <usize>Dv << 2);
   const dq = addr(desc, E.EBWD_DQ) + (h * <usize>lq * <usize>d << 2);
   const dk = addr(desc, E.EBWD_DK) + (h * <usize>lk * <usize>d << 2);
-  const dvv = addr(desc, E.EBWD_DV) + (h * <usize>lk * <usize>dv << 2);
+  const dv = addr(desc, E.EBWD_DV) + (h * <usize>lk * <usize>Dv << 2);
 
   const P = region(desc, tid, R_P), dS = region(desc, tid, R_DS), ktPack = region(desc, tid, R_KT);
   const vtPack = region(desc, tid, R_VT), kPack = region(desc, tid, R_K), qPack = region(desc, tid, R_Q);
-  const gPack = region(desc, tid, R_G), Drow = region(desc, tid, R_D), work = region(desc, tid, R_WORK);
+  const dOutPack = region(desc, tid, R_DOUT), Drow = region(desc, tid, R_D), work = region(desc, tid, R_WORK);
   const ldp = panelStride(lk);
 
   const maskBase = addr(desc, E.EBWD_MASK);
@@ -135,7 +135,7 @@ export function exactBwdHead(desc: usize, head: i32, tid: i32): void {
   for (let i0 = 0; i0 < lq; i0 += R) {
     const nr = min(R, lq - i0);
     const keyEnd = causal ? min(lk, i0 + nr) : lk; // causal: key blocks above the diagonal are skipped
-    const qi = rowOf(q, i0, d), gi = rowOf(g, i0, dv);
+    const qi = rowOf(q, i0, d), dOutI = rowOf(dOut, i0, Dv);
     // Pass 1: S = QKᵀ/√d for the keys the block sees, then P.
     for (let j0 = 0; j0 < keyEnd; j0 += C) {
       const nc = min(C, keyEnd - j0);
@@ -144,18 +144,18 @@ export function exactBwdHead(desc: usize, head: i32, tid: i32): void {
     }
     if (softmaxRows(P, ldp, nr, i0, keyEnd, causal, bias) == 0) continue;
     for (let r = 0; r < nr; r++) {
-      store<f32>(Drow + (<usize>r << 2), dot(rowOf(gi, r, dv), rowOf(o, i0 + r, dv), dv));
+      store<f32>(Drow + (<usize>r << 2), dot(rowOf(dOutI, r, Dv), rowOf(o, i0 + r, Dv), Dv));
     }
     packB(false, qi, d, 0, nr, 0, d, qPack);
-    packB(false, gi, dv, 0, nr, 0, dv, gPack);
+    packB(false, dOutI, Dv, 0, nr, 0, Dv, dOutPack);
     // Pass 2, per key block: dP = G Vᵀ, dS = P∘(dP − D), then dV, dQ, dK.
     for (let j0 = 0; j0 < keyEnd; j0 += C) {
       const nc = min(C, keyEnd - j0);
       const pj = P + (<usize>j0 << 2);
-      packB(true, rowOf(v, j0, dv), dv, 0, dv, 0, nc, vtPack);
-      gemmPanels(nr, nc, dv, gi, dv, false, vtPack, <usize>dv << 5, dS, C, 1, 0, work);
+      packB(true, rowOf(v, j0, Dv), Dv, 0, Dv, 0, nc, vtPack);
+      gemmPanels(nr, nc, Dv, dOutI, Dv, false, vtPack, <usize>Dv << 5, dS, C, 1, 0, work);
       for (let r = 0; r < nr; r++) dsRow(rowOf(dS, r, C), rowOf(pj, r, ldp), load<f32>(Drow + (<usize>r << 2)), nc);
-      gemmPanels(nc, dv, nr, pj, ldp, true, gPack, <usize>nr << 5, rowOf(dvv, j0, dv), dv, 1, 1, work);
+      gemmPanels(nc, Dv, nr, pj, ldp, true, dOutPack, <usize>nr << 5, rowOf(dv, j0, Dv), Dv, 1, 1, work);
       packB(false, rowOf(k, j0, d), d, 0, nc, 0, d, kPack);
       gemmPanels(nr, d, nc, dS, C, false, kPack, <usize>nc << 5, rowOf(dq, i0, d), d, sc, 1, work);
       gemmPanels(nc, d, nr, dS, C, true, qPack, <usize>nr << 5, rowOf(dk, j0, d), d, sc, 1, work);

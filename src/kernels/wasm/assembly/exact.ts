@@ -20,7 +20,7 @@ function kpackBytes(desc: usize): usize {
   return align64(<usize>COLS * <usize>word(desc, L.EXACT_D) << 2);
 }
 function vpackBytes(desc: usize): usize {
-  return align64(<usize>COLS * <usize>roundUp8(word(desc, L.EXACT_DV)) << 2);
+  return align64(<usize>COLS * <usize>roundUp8(word(desc, L.EXACT_VALUE_DIM)) << 2);
 }
 const SCORE_BYTES: usize = <usize>(ROWS * COLS) << 2;
 const ROW_BYTES: usize = <usize>ROWS << 2;
@@ -34,13 +34,13 @@ export function exactScratchBytes(desc: usize): usize {
 export function exactBlock(desc: usize, item: i32, tid: i32): void {
   const blocks = word(desc, L.EXACT_BLOCKS), head = item / blocks;
   const lq = word(desc, L.EXACT_LQ), lk = word(desc, L.EXACT_LK);
-  const d = word(desc, L.EXACT_D), dv = word(desc, L.EXACT_DV);
+  const d = word(desc, L.EXACT_D), Dv = word(desc, L.EXACT_VALUE_DIM);
   const causal = word(desc, L.EXACT_CAUSAL) != 0, scoreScale = real(desc, L.EXACT_SCALE_F32);
   const i0 = (item % blocks) * ROWS, nr = min(ROWS, lq - i0);
   const q = addr(desc, L.EXACT_Q) + (<usize>(head * lq + i0) * <usize>d << 2);
   const keys = addr(desc, L.EXACT_K) + (<usize>(head * lk) * <usize>d << 2);
-  const vals = addr(desc, L.EXACT_V) + (<usize>(head * lk) * <usize>dv << 2);
-  const o = addr(desc, L.EXACT_OUT) + (<usize>(head * lq + i0) * <usize>dv << 2);
+  const vals = addr(desc, L.EXACT_V) + (<usize>(head * lk) * <usize>Dv << 2);
+  const o = addr(desc, L.EXACT_OUT) + (<usize>(head * lq + i0) * <usize>Dv << 2);
   const maskBase = addr(desc, L.EXACT_MASK);
   const mask: usize = maskBase == 0 ? 0 : maskBase + (<usize>((head / word(desc, L.EXACT_H)) * lk) << 2);
 
@@ -48,7 +48,7 @@ export function exactBlock(desc: usize, item: i32, tid: i32): void {
   const vpack = kpack + kpackBytes(desc);
   const sc = vpack + vpackBytes(desc);
   const rowMax = sc + SCORE_BYTES, rowSum = rowMax + ROW_BYTES, work = rowSum + ROW_BYTES;
-  const outRow = <usize>dv << 2, scRow = <usize>COLS << 2;
+  const outRow = <usize>Dv << 2, scRow = <usize>COLS << 2;
 
   memory.fill(o, 0, <usize>nr * outRow);
   for (let r = 0; r < nr; r++) {
@@ -79,15 +79,15 @@ export function exactBlock(desc: usize, item: i32, tid: i32): void {
       expRow(s, s, nc, mNew, 0); // −∞ scores → exactly 0
       const blockSum = sumOf(s, nc);
       const correction = expf(mOld - mNew); // 0 for the first visible block
-      if (correction != 1) scale(o + <usize>r * outRow, dv, correction);
+      if (correction != 1) scale(o + <usize>r * outRow, Dv, correction);
       store<f32>(rowSum + (<usize>r << 2), load<f32>(rowSum + (<usize>r << 2)) * correction + blockSum);
       store<f32>(rowMax + (<usize>r << 2), mNew);
     }
-    packB(false, vals + (<usize>j0 * <usize>dv << 2), dv, 0, nc, 0, dv, vpack);
-    gemmPanels(nr, dv, nc, sc, COLS, false, vpack, <usize>nc << 5, o, dv, 1, 1, work);
+    packB(false, vals + (<usize>j0 * <usize>Dv << 2), Dv, 0, nc, 0, Dv, vpack);
+    gemmPanels(nr, Dv, nc, sc, COLS, false, vpack, <usize>nc << 5, o, Dv, 1, 1, work);
   }
   for (let r = 0; r < nr; r++) {
     const l = load<f32>(rowSum + (<usize>r << 2));
-    scale(o + <usize>r * outRow, dv, l != 0 ? 1 / l : 0); // no visible key → 0 (MATH.md)
+    scale(o + <usize>r * outRow, Dv, l != 0 ? 1 / l : 0); // no visible key → 0 (MATH.md)
   }
 }

@@ -27,17 +27,17 @@ const R_END = 9;
 function regionBytes(desc: usize, r: i32): usize {
   const C = <usize>word(desc, L.FAVOR_CHUNK);
   const mp = <usize>featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M));
-  const dv = word(desc, L.FAVOR_DV);
+  const Dv = word(desc, L.FAVOR_VALUE_DIM);
   const causal = word(desc, L.FAVOR_CAUSAL) != 0;
   switch (r) {
     case R_FQ: return C * mp << 2;
     case R_FK: return causal ? C * mp << 2 : 0;
     case R_KPACK: return causal ? <usize>roundUp8(<i32>C) * mp << 2 : 0;
-    case R_VPACK: return causal ? C * <usize>roundUp8(dv) << 2 : 0;
+    case R_VPACK: return causal ? C * <usize>roundUp8(Dv) << 2 : 0;
     case R_P: return causal ? C * <usize>roundUp8(<i32>C) << 2 : 0;
-    case R_SPACK: return mp * <usize>roundUp8(dv) << 2;
+    case R_SPACK: return mp * <usize>roundUp8(Dv) << 2;
     case R_ROWS: return 6 * C << 2;
-    case R_STATE: return stateBytes(<i32>mp, dv);
+    case R_STATE: return stateBytes(<i32>mp, Dv);
     default: return GEMM_SCRATCH_BYTES;
   }
 }
@@ -57,7 +57,7 @@ export function favorScratchBytes(desc: usize): usize {
 
 /** Bytes of one state record (S, z, M) for this descriptor. */
 export function favorStateBytes(desc: usize): usize {
-  return stateBytes(featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), word(desc, L.FAVOR_DV));
+  return stateBytes(featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), word(desc, L.FAVOR_VALUE_DIM));
 }
 
 /** Bytes of W packed by packProjection. */
@@ -94,16 +94,16 @@ function project(desc: usize, x: usize, n: i32, buf: usize, hs: usize, work: usi
 
 /** Folds keys [j0, j1) of `head` into the state rec (bidirectional key pass with online M). */
 function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, tid: i32): void {
-  const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), dv = word(desc, L.FAVOR_DV);
+  const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), Dv = word(desc, L.FAVOR_VALUE_DIM);
   const m = word(desc, L.FAVOR_M), featureMap = word(desc, L.FAVOR_FEATURE_MAP), lk = word(desc, L.FAVOR_LK);
   const mp = featureCount(featureMap, m);
   const logNorm = real(desc, L.FAVOR_LOG_NORM_F32), invSqrtM = real(desc, L.FAVOR_INV_SQRT_M_F32);
   const keys = addr(desc, L.FAVOR_K) + (<usize>(head * lk) * <usize>d << 2);
-  const vals = addr(desc, L.FAVOR_V) + (<usize>(head * lk) * <usize>dv << 2);
+  const vals = addr(desc, L.FAVOR_V) + (<usize>(head * lk) * <usize>Dv << 2);
   const mask = maskRow(desc, head);
   const buf = region(desc, tid, R_FQ), rows = region(desc, tid, R_ROWS), gs = region(desc, tid, R_GEMM);
   const hs = rows, ss = rows + (<usize>C << 2);
-  const z = stateZ(rec, mp, dv);
+  const z = stateZ(rec, mp, Dv);
   const rowBytes = <usize>mp << 2;
 
   for (let c0 = j0; c0 < j1; c0 += C) {
@@ -117,12 +117,12 @@ function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, ti
       chunkMax = max(chunkMax, s);
     }
     if (chunkMax == -Infinity) continue; // every key of the chunk is masked
-    let M = getMax(rec, mp, dv);
+    let M = getMax(rec, mp, Dv);
     if (chunkMax > M) {
       // Online max: rescale what is already summed to the new reference.
-      if (M != -Infinity) scaleState(rec, mp, dv, expf(M - chunkMax));
+      if (M != -Infinity) scaleState(rec, mp, Dv, expf(M - chunkMax));
       M = chunkMax;
-      setMax(rec, mp, dv, M);
+      setMax(rec, mp, Dv, M);
     }
     for (let i = 0; i < n; i++) {
       const row = buf + <usize>i * rowBytes;
@@ -133,25 +133,25 @@ function accumulateKeys(desc: usize, head: i32, j0: i32, j1: i32, rec: usize, ti
       }
     }
     // S += (ωκ)ᵀ·V over the chunk.
-    gemm(true, false, mp, dv, n, 1, buf, mp, vals + (<usize>c0 * <usize>dv << 2), dv, 1, rec, dv, gs);
+    gemm(true, false, mp, Dv, n, 1, buf, mp, vals + (<usize>c0 * <usize>Dv << 2), Dv, 1, rec, Dv, gs);
   }
 }
 
 /** Queries [i0, i1) of `head` against a finished bidirectional state: out_i = ρ_iᵀS / ρ_i·z. */
 function queryPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i32): void {
-  const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), dv = word(desc, L.FAVOR_DV);
+  const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), Dv = word(desc, L.FAVOR_VALUE_DIM);
   const m = word(desc, L.FAVOR_M), featureMap = word(desc, L.FAVOR_FEATURE_MAP), lq = word(desc, L.FAVOR_LQ);
   const mp = featureCount(featureMap, m);
   const logNorm = real(desc, L.FAVOR_LOG_NORM_F32), invSqrtM = real(desc, L.FAVOR_INV_SQRT_M_F32);
   const queries = addr(desc, L.FAVOR_Q) + (<usize>(head * lq) * <usize>d << 2);
-  const out = addr(desc, L.FAVOR_OUT) + (<usize>(head * lq) * <usize>dv << 2);
+  const out = addr(desc, L.FAVOR_OUT) + (<usize>(head * lq) * <usize>Dv << 2);
   const buf = region(desc, tid, R_FQ), rows = region(desc, tid, R_ROWS);
   const spack = region(desc, tid, R_SPACK), work = region(desc, tid, R_GEMM);
   const hs = rows, den = rows + (<usize>C << 2);
-  const z = stateZ(rec, mp, dv);
-  const rowBytes = <usize>mp << 2, outRow = <usize>dv << 2;
+  const z = stateZ(rec, mp, Dv);
+  const rowBytes = <usize>mp << 2, outRow = <usize>Dv << 2;
 
-  packB(false, rec, dv, 0, mp, 0, dv, spack);
+  packB(false, rec, Dv, 0, mp, 0, Dv, spack);
   for (let c0 = i0; c0 < i1; c0 += C) {
     const n = min(C, i1 - c0);
     project(desc, queries + (<usize>c0 * <usize>d << 2), n, buf, hs, work);
@@ -161,10 +161,10 @@ function queryPass(desc: usize, head: i32, i0: i32, i1: i32, rec: usize, tid: i3
       store<f32>(den + (<usize>i << 2), dot(row, z, mp));
     }
     const o = out + <usize>c0 * outRow;
-    gemmPanels(n, dv, mp, buf, mp, false, spack, <usize>mp << 5, o, dv, 1, 0, work);
+    gemmPanels(n, Dv, mp, buf, mp, false, spack, <usize>mp << 5, o, Dv, 1, 0, work);
     for (let i = 0; i < n; i++) {
       const q = load<f32>(den + (<usize>i << 2));
-      scale(o + <usize>i * outRow, dv, q != 0 ? 1 / q : 0); // zero normaliser → 0 (MATH.md)
+      scale(o + <usize>i * outRow, Dv, q != 0 ? 1 / q : 0); // zero normaliser → 0 (MATH.md)
     }
   }
 }
@@ -196,15 +196,15 @@ function weightRow(p: usize, s: usize, count: i32, Mi: f32): f32 {
  *  R_SPACK for the whole pass (z and M in R_STATE): the chunk update writes it in place and the
  *  output product reads it as is, so S is never repacked per chunk. */
 function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid: i32): void {
-  const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), dv = word(desc, L.FAVOR_DV);
+  const C = word(desc, L.FAVOR_CHUNK), d = word(desc, L.FAVOR_D), Dv = word(desc, L.FAVOR_VALUE_DIM);
   const m = word(desc, L.FAVOR_M), featureMap = word(desc, L.FAVOR_FEATURE_MAP), len = word(desc, L.FAVOR_LQ);
   const mp = featureCount(featureMap, m);
   const logNorm = real(desc, L.FAVOR_LOG_NORM_F32), invSqrtM = real(desc, L.FAVOR_INV_SQRT_M_F32);
   const base = <usize>(head * len);
   const queries = addr(desc, L.FAVOR_Q) + (base * <usize>d << 2);
   const keys = addr(desc, L.FAVOR_K) + (base * <usize>d << 2);
-  const vals = addr(desc, L.FAVOR_V) + (base * <usize>dv << 2);
-  const out = addr(desc, L.FAVOR_OUT) + (base * <usize>dv << 2);
+  const vals = addr(desc, L.FAVOR_V) + (base * <usize>Dv << 2);
+  const out = addr(desc, L.FAVOR_OUT) + (base * <usize>Dv << 2);
   const mask = maskRow(desc, head);
   const fq = region(desc, tid, R_FQ), fk = region(desc, tid, R_FK);
   const kpack = region(desc, tid, R_KPACK), vpack = region(desc, tid, R_VPACK);
@@ -213,22 +213,22 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid:
   const rec = region(desc, tid, R_STATE);
   const cb = <usize>C << 2;
   const hq = rows, hk = rows + cb, sk = rows + 2 * cb, mrow = rows + 3 * cb, asum = rows + 4 * cb, dz = rows + 5 * cb;
-  const z = stateZ(rec, mp, dv);
-  const rowBytes = <usize>mp << 2, outRow = <usize>dv << 2, pCols = roundUp8(C), pRow = <usize>pCols << 2;
-  const sFloats = mp * roundUp8(dv), sPanel = <usize>mp << 5;
+  const z = stateZ(rec, mp, Dv);
+  const rowBytes = <usize>mp << 2, outRow = <usize>Dv << 2, pCols = roundUp8(C), pRow = <usize>pCols << 2;
+  const sFloats = mp * roundUp8(Dv), sPanel = <usize>mp << 5;
   if (carry != 0) {
-    packB(false, carry, dv, 0, mp, 0, dv, spack);
-    memory.copy(z, stateZ(carry, mp, dv), rowBytes);
-    setMax(rec, mp, dv, getMax(carry, mp, dv));
+    packB(false, carry, Dv, 0, mp, 0, Dv, spack);
+    memory.copy(z, stateZ(carry, mp, Dv), rowBytes);
+    setMax(rec, mp, Dv, getMax(carry, mp, Dv));
   } else {
     memory.fill(spack, 0, <usize>sFloats << 2);
     memory.fill(z, 0, rowBytes);
-    setMax(rec, mp, dv, -Infinity);
+    setMax(rec, mp, Dv, -Infinity);
   }
 
   for (let c0 = i0; c0 < i1; c0 += C) {
     const n = min(C, i1 - c0);
-    const Mprev = getMax(rec, mp, dv);
+    const Mprev = getMax(rec, mp, Dv);
     const hasState = Mprev != -Infinity;
 
     // Keys: s_j, the running maxima M(i) = max(M_prev, s_j for j ≤ i), and κ_j.
@@ -277,24 +277,24 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid:
     // out_i = (Σ_j A_ij v_j + α_i ρ_iᵀ S) / (Σ_j A_ij + α_i ρ_i·z), α_i = exp(M_prev − M(i)).
     const o = out + <usize>c0 * outRow;
     if (hasState) {
-      gemmPanels(n, dv, mp, fq, mp, false, spack, sPanel, o, dv, 1, 0, work);
+      gemmPanels(n, Dv, mp, fq, mp, false, spack, sPanel, o, Dv, 1, 0, work);
       for (let i = 0; i < n; i++) {
         const alpha = expf(Mprev - load<f32>(mrow + (<usize>i << 2)));
         store<f32>(dz + (<usize>i << 2), alpha * load<f32>(dz + (<usize>i << 2)));
-        scale(o + <usize>i * outRow, dv, alpha);
+        scale(o + <usize>i * outRow, Dv, alpha);
       }
     } else {
       memory.fill(o, 0, <usize>n * outRow);
     }
-    packB(false, vals + (<usize>c0 * <usize>dv << 2), dv, 0, n, 0, dv, vpack);
+    packB(false, vals + (<usize>c0 * <usize>Dv << 2), Dv, 0, n, 0, Dv, vpack);
     for (let r0 = 0; r0 < n; r0 += TRI) {
       const rb = min(TRI, n - r0);
-      gemmPanels(rb, dv, r0 + rb, pm + <usize>r0 * pRow, pCols, false, vpack, <usize>n << 5,
-        o + <usize>r0 * outRow, dv, 1, 1, work);
+      gemmPanels(rb, Dv, r0 + rb, pm + <usize>r0 * pRow, pCols, false, vpack, <usize>n << 5,
+        o + <usize>r0 * outRow, Dv, 1, 1, work);
     }
     for (let i = 0; i < n; i++) {
       const q = load<f32>(asum + (<usize>i << 2)) + load<f32>(dz + (<usize>i << 2));
-      scale(o + <usize>i * outRow, dv, q != 0 ? 1 / q : 0);
+      scale(o + <usize>i * outRow, Dv, q != 0 ? 1 / q : 0);
     }
 
     // Carry: S ← exp(M_prev − M_new)·S + Σ_j exp(s_j − M_new) κ_j v_jᵀ, same for z.
@@ -312,8 +312,8 @@ function causalPass(desc: usize, head: i32, i0: i32, i1: i32, carry: usize, tid:
       scale(row, mp, expf(s - Mnew));
       axpy(z, row, mp, 1);
     }
-    gemmPanels(mp, dv, n, fk, mp, true, vpack, <usize>n << 5, spack, 8, 1, 1, work, sPanel); // S stays packed
-    setMax(rec, mp, dv, Mnew);
+    gemmPanels(mp, Dv, n, fk, mp, true, vpack, <usize>n << 5, spack, 8, 1, 1, work, sPanel); // S stays packed
+    setMax(rec, mp, Dv, Mnew);
   }
 }
 
@@ -330,8 +330,8 @@ function stateRecord(desc: usize, field: i32, item: i32): usize {
 /** Task: one whole bidirectional head (item = head), state in thread scratch. */
 export function favorBidirHead(desc: usize, item: i32, tid: i32): void {
   const rec = region(desc, tid, R_STATE);
-  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
-  clearState(rec, mp, dv);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), Dv = word(desc, L.FAVOR_VALUE_DIM);
+  clearState(rec, mp, Dv);
   accumulateKeys(desc, item, 0, word(desc, L.FAVOR_LK), rec, tid);
   queryPass(desc, item, 0, word(desc, L.FAVOR_LQ), rec, tid);
 }
@@ -342,17 +342,17 @@ export function favorKeyPart(desc: usize, item: i32, tid: i32): void {
   const parts = word(desc, L.FAVOR_PARTS), part = item % parts, lk = word(desc, L.FAVOR_LK);
   if (word(desc, L.FAVOR_CAUSAL) != 0 && part == parts - 1) return;
   const rec = stateRecord(desc, L.FAVOR_STATES, item);
-  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
-  clearState(rec, mp, dv);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), Dv = word(desc, L.FAVOR_VALUE_DIM);
+  clearState(rec, mp, Dv);
   accumulateKeys(desc, item / parts, partStart(lk, parts, part), partStart(lk, parts, part + 1), rec, tid);
 }
 
 /** Task: item = head; combines the head's partial states into its part-0 record. */
 export function favorReduce(desc: usize, item: i32, tid: i32): void {
   const parts = word(desc, L.FAVOR_PARTS);
-  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), Dv = word(desc, L.FAVOR_VALUE_DIM);
   const first = stateRecord(desc, L.FAVOR_STATES, item * parts);
-  for (let p = 1; p < parts; p++) combineState(first, stateRecord(desc, L.FAVOR_STATES, item * parts + p), mp, dv);
+  for (let p = 1; p < parts; p++) combineState(first, stateRecord(desc, L.FAVOR_STATES, item * parts + p), mp, Dv);
 }
 
 /** Task: query part (item = head·parts + part) against the reduced state of its head. */
@@ -371,10 +371,10 @@ export function favorCausalHead(desc: usize, item: i32, tid: i32): void {
 /** Task: carried-in state of causal part (item = head·parts + part) = ⊕ of the earlier parts' keys. */
 export function favorCausalCarry(desc: usize, item: i32, tid: i32): void {
   const parts = word(desc, L.FAVOR_PARTS), part = item % parts, first = item - part;
-  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), dv = word(desc, L.FAVOR_DV);
+  const mp = featureCount(word(desc, L.FAVOR_FEATURE_MAP), word(desc, L.FAVOR_M)), Dv = word(desc, L.FAVOR_VALUE_DIM);
   const carry = stateRecord(desc, L.FAVOR_CARRIES, item);
-  clearState(carry, mp, dv);
-  for (let p = 0; p < part; p++) combineState(carry, stateRecord(desc, L.FAVOR_STATES, first + p), mp, dv);
+  clearState(carry, mp, Dv);
+  for (let p = 0; p < part; p++) combineState(carry, stateRecord(desc, L.FAVOR_STATES, first + p), mp, Dv);
 }
 
 /** Task: causal part (item = head·parts + part) from its carried-in state. */

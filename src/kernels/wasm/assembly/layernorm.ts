@@ -50,70 +50,70 @@ export function layerNormForwardRows(desc: usize, item: i32, tid: i32): void {
   }
 }
 
-/** Task: for one block of rows, gx += r·(ĝ − mean(ĝ) − x̄·mean(ĝ⊙x̄)) (when wanted), and this
- *  item's partial sums Σ g⊙x̄ and Σ g into its slot of LN_PARTIALS. */
+/** Task: for one block of rows, dx += r·(ĝ − mean(ĝ) − x̄·mean(ĝ⊙x̄)) (when wanted), and this
+ *  item's partial sums Σ dy⊙x̄ and Σ dy into its slot of LN_PARTIALS. */
 export function layerNormBackwardRows(desc: usize, item: i32, tid: i32): void {
   const D = word(desc, P.LN_D), per = word(desc, P.LN_ROWS_PER_ITEM);
   const r0 = item * per, r1 = min(word(desc, P.LN_ROWS), r0 + per);
   const gamma = addr(desc, P.LN_GAMMA), mean = addr(desc, P.LN_MEAN), rstd = addr(desc, P.LN_RSTD);
-  const gxBase = addr(desc, P.LN_GX), rowBytes = <usize>D << 2;
+  const dxBase = addr(desc, P.LN_DX), rowBytes = <usize>D << 2;
   const pg = addr(desc, P.LN_PARTIALS) + <usize>item * (rowBytes << 1), pb = pg + rowBytes;
   memory.fill(pg, 0, rowBytes << 1);
   const invD = <f32>1 / <f32>D;
   for (let r = r0; r < r1; r++) {
-    const x = addr(desc, P.LN_X) + <usize>r * rowBytes, gy = addr(desc, P.LN_GY) + <usize>r * rowBytes;
+    const x = addr(desc, P.LN_X) + <usize>r * rowBytes, dy = addr(desc, P.LN_DY) + <usize>r * rowBytes;
     const mu = load<f32>(mean + (<usize>r << 2)), rs = load<f32>(rstd + (<usize>r << 2));
     const mv = f32x4.splat(mu), rv = f32x4.splat(rs);
     let sg = f32x4.splat(0), sgx = sg;
     let c = 0;
     for (; c + 4 <= D; c += 4) {
       const o = <usize>c << 2;
-      const xb = f32x4.mul(f32x4.sub(v128.load(x + o), mv), rv), g = v128.load(gy + o);
-      v128.store(pg + o, madd(g, xb, v128.load(pg + o)));
-      v128.store(pb + o, f32x4.add(v128.load(pb + o), g));
-      const gh = f32x4.mul(g, v128.load(gamma + o));
+      const xb = f32x4.mul(f32x4.sub(v128.load(x + o), mv), rv), dyv = v128.load(dy + o);
+      v128.store(pg + o, madd(dyv, xb, v128.load(pg + o)));
+      v128.store(pb + o, f32x4.add(v128.load(pb + o), dyv));
+      const gh = f32x4.mul(dyv, v128.load(gamma + o));
       sg = f32x4.add(sg, gh);
       sgx = madd(gh, xb, sgx);
     }
     let mg = hsum(sg), mgx = hsum(sgx);
     for (; c < D; c++) {
       const o = <usize>c << 2;
-      const xb = (load<f32>(x + o) - mu) * rs, g = load<f32>(gy + o);
-      store<f32>(pg + o, load<f32>(pg + o) + g * xb);
-      store<f32>(pb + o, load<f32>(pb + o) + g);
-      const gh = g * load<f32>(gamma + o);
+      const xb = (load<f32>(x + o) - mu) * rs, dyv = load<f32>(dy + o);
+      store<f32>(pg + o, load<f32>(pg + o) + dyv * xb);
+      store<f32>(pb + o, load<f32>(pb + o) + dyv);
+      const gh = dyv * load<f32>(gamma + o);
       mg += gh;
       mgx += gh * xb;
     }
-    if (gxBase == 0) continue;
+    if (dxBase == 0) continue;
     mg *= invD;
     mgx *= invD;
-    const gx = gxBase + <usize>r * rowBytes;
+    const dx = dxBase + <usize>r * rowBytes;
     const mgv = f32x4.splat(mg), mgxv = f32x4.splat(mgx);
     c = 0;
     for (; c + 4 <= D; c += 4) {
       const o = <usize>c << 2;
       const xb = f32x4.mul(f32x4.sub(v128.load(x + o), mv), rv);
-      const t = f32x4.sub(f32x4.sub(f32x4.mul(v128.load(gy + o), v128.load(gamma + o)), mgv), f32x4.mul(xb, mgxv));
-      v128.store(gx + o, madd(t, rv, v128.load(gx + o)));
+      const t = f32x4.sub(f32x4.sub(f32x4.mul(v128.load(dy + o), v128.load(gamma + o)), mgv), f32x4.mul(xb, mgxv));
+      v128.store(dx + o, madd(t, rv, v128.load(dx + o)));
     }
     for (; c < D; c++) {
       const o = <usize>c << 2;
       const xb = (load<f32>(x + o) - mu) * rs;
-      store<f32>(gx + o, load<f32>(gx + o) + rs * (load<f32>(gy + o) * load<f32>(gamma + o) - mg - xb * mgx));
+      store<f32>(dx + o, load<f32>(dx + o) + rs * (load<f32>(dy + o) * load<f32>(gamma + o) - mg - xb * mgx));
     }
   }
 }
 
-/** Task: adds the items' partial sums, in item order, into gγ (columns < D) and gβ (columns ≥ D)
+/** Task: adds the items' partial sums, in item order, into dγ (columns < D) and dβ (columns ≥ D)
  *  for one block of LN_COLS_PER_ITEM of the 2·D columns; a gradient that is not wanted is skipped. */
 export function layerNormReduceCols(desc: usize, item: i32, tid: i32): void {
   const D = word(desc, P.LN_D), items = word(desc, P.LN_ITEMS), per = word(desc, P.LN_COLS_PER_ITEM);
   const c0 = item * per, c1 = min(2 * D, c0 + per);
   const partials = addr(desc, P.LN_PARTIALS), stride = <usize>(2 * D) << 2;
-  const gg = addr(desc, P.LN_GGAMMA), gb = addr(desc, P.LN_GBETA);
+  const dGamma = addr(desc, P.LN_DGAMMA), dBeta = addr(desc, P.LN_DBETA);
   for (let c = c0; c < c1; c++) {
-    const base = c < D ? gg : gb;
+    const base = c < D ? dGamma : dBeta;
     if (base == 0) continue;
     const dst = base + (<usize>(c < D ? c : c - D) << 2);
     let s: f32 = 0;

@@ -65,19 +65,19 @@ export function geluForward(desc: usize, item: i32, tid: i32): void {
   }
 }
 
-/** Task: gx += gy·GELU′(x) over one block. */
+/** Task: dx += dy·GELU′(x) over one block. */
 export function geluBackward(desc: usize, item: i32, tid: i32): void {
-  const x = addr(desc, P.POINT_X), gy = addr(desc, P.POINT_GY), gx = addr(desc, P.POINT_OUT);
+  const x = addr(desc, P.POINT_X), dy = addr(desc, P.POINT_DY), dx = addr(desc, P.POINT_OUT);
   const end = blockEnd(desc, item);
   let i = blockStart(desc, item);
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
-    v128.store(gx + o, madd(v128.load(gy + o), geluGradV(v128.load(x + o)), v128.load(gx + o)));
+    v128.store(dx + o, madd(v128.load(dy + o), geluGradV(v128.load(x + o)), v128.load(dx + o)));
   }
   for (; i < end; i++) {
     const o = <usize>i << 2;
     const d = f32x4.extract_lane(geluGradV(f32x4.splat(load<f32>(x + o))), 0);
-    store<f32>(gx + o, f32x4.extract_lane(madd(f32x4.splat(load<f32>(gy + o)), f32x4.splat(d), f32x4.splat(load<f32>(gx + o))), 0));
+    store<f32>(dx + o, f32x4.extract_lane(madd(f32x4.splat(load<f32>(dy + o)), f32x4.splat(d), f32x4.splat(load<f32>(dx + o))), 0));
   }
 }
 
@@ -104,19 +104,19 @@ export function dropoutForward(desc: usize, item: i32, tid: i32): void {
   }
 }
 
-/** Task: gx += gy·scale where kept, over one block. */
+/** Task: dx += dy·scale where kept, over one block. */
 export function dropoutBackward(desc: usize, item: i32, tid: i32): void {
-  const gy = addr(desc, P.POINT_X), gx = addr(desc, P.POINT_OUT), mask = addr(desc, P.POINT_MASK);
+  const dy = addr(desc, P.POINT_X), dx = addr(desc, P.POINT_OUT), mask = addr(desc, P.POINT_MASK);
   const s = real(desc, P.POINT_SCALE_F32), sv = f32x4.splat(s);
   const end = blockEnd(desc, item);
   let i = blockStart(desc, item);
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
-    const g = v128.and(f32x4.mul(v128.load(gy + o), sv), keepLanes(mask + <usize>i));
-    v128.store(gx + o, f32x4.add(v128.load(gx + o), g));
+    const dxv = v128.and(f32x4.mul(v128.load(dy + o), sv), keepLanes(mask + <usize>i));
+    v128.store(dx + o, f32x4.add(v128.load(dx + o), dxv));
   }
   for (; i < end; i++) {
     const o = <usize>i << 2;
-    if (load<u8>(mask + <usize>i) != 0) store<f32>(gx + o, load<f32>(gx + o) + load<f32>(gy + o) * s);
+    if (load<u8>(mask + <usize>i) != 0) store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o) * s);
   }
 }
