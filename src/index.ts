@@ -4,14 +4,14 @@ export { Rng } from './tensor/rng.js';
 export type { Shape } from './tensor/shape.js';
 export type { Floats } from './tensor/floats.js';
 export type { Backend, FavorArgs, ExactArgs, FeatureMap } from './kernels/backend.js';
-export { featureCount } from './kernels/backend.js';
+export { featureCount, FEATURE_MAPS } from './kernels/backend.js';
 export { referenceBackend } from './kernels/reference/index.js';
 export { defaultBackend, useBackend } from './kernels/default.js';
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './kernels/wasm/index.js';
 export { useGradKernels, currentGradKernels } from './autograd/kernels.js';
 export { wasmGradKernels } from './autograd/kernels-wasm.js';
 export { drawProjection, type ProjectionOptions, type ProjectionKind, type NormScaling } from './favor/projection.js';
-export { FEATURE_MAPS, featureRow } from './favor/features.js';
+export { featureRow } from './kernels/reference/features.js';
 export { favorAttention, exactAttention, type FavorOptions, type ExactOptions } from './favor/attention.js';
 export { FavorRecurrentState, type RecurrentOptions } from './favor/recurrent.js';
 // Training: reverse-mode autodiff, modules and optimisers (namespaced; the differentiable attention

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, exactAttentionOp, favorAttentionOp, noGrad, Var } from '../src/autograd/index.js';
 import { tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
-import { FEATURE_MAPS } from '../src/favor/features.js';
+import { FEATURE_MAPS } from '../src/kernels/backend.js';
 import { drawProjection } from '../src/favor/projection.js';
 import { referenceBackend } from '../src/kernels/reference/index.js';
 import { featureCount } from '../src/kernels/backend.js';

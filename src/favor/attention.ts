@@ -1,9 +1,8 @@
 // Public attention entry points: validate, allocate the output, hand the work to a backend.
-import type { Backend, FeatureMap } from '../kernels/backend.js';
+import { isFeatureMap, type Backend, type FeatureMap } from '../kernels/backend.js';
 import { defaultBackend } from '../kernels/default.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { isFeatureMap } from './features.js';
 import { assertFinite, attentionDims } from './validate.js';
 
 export interface FavorOptions {

@@ -4,7 +4,8 @@
 import type { FeatureMap } from '../kernels/backend.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { featureCount, featureRow, isFeatureMap } from './features.js';
+import { featureCount, isFeatureMap } from '../kernels/backend.js';
+import { featureRow } from '../kernels/reference/features.js';
 import { assertFinite } from './validate.js';
 
 export interface RecurrentOptions {

@@ -1,7 +1,13 @@
 // The one interface every compute backend implements. Arrays are float32, row-major; see docs/MATH.md
 // for the exact math each entry point must compute.
 
+/** The FAVOR+ random feature maps φ (docs/MATH.md); `--kernel` on the command line. */
 export type FeatureMap = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
+export const FEATURE_MAPS: readonly FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
+
+export function isFeatureMap(name: string): name is FeatureMap {
+  return (FEATURE_MAPS as readonly string[]).includes(name);
+}
 
 /** FAVOR+ attention over B·H independent heads. Writes `out`. */
 export interface FavorArgs {

@@ -26,7 +26,7 @@
 //   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(df ⊙ 1[u > 0])
 // (for queries the x̂(df·f) terms vanish since df·ρ = 0 by homogeneity; keeping them is harmless).
 import { featureCount, type FeatureMap } from '../../kernels/backend.js';
-import { featureRow } from '../../favor/features.js';
+import { featureRow } from '../../kernels/reference/features.js';
 import { referenceFavor } from '../../kernels/reference/favor.js';
 import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
 import type { Floats } from '../../tensor/floats.js';

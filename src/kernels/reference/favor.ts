@@ -1,7 +1,7 @@
 // Plain-TypeScript FAVOR+ (docs/MATH.md), the readable reference every fast backend is tested
 // against. Inner sums run in float64.
 import { featureCount, type FavorArgs } from '../backend.js';
-import { featureRow } from '../../favor/features.js';
+import { featureRow } from './features.js';
 import type { Floats } from '../../tensor/floats.js';
 
 /** FavorArgs on float32 or float64 arrays (the autograd checks run this same code in float64). */

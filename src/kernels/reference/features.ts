@@ -1,14 +1,8 @@
 // Random feature maps, written in the stabilised form φ(x) = exp(s(x))·κ(x) of docs/MATH.md.
 // One function serves queries and keys, so both always see the same W and the same map.
-import { featureCount, type FeatureMap } from '../kernels/backend.js';
-import type { Floats } from '../tensor/floats.js';
+import type { FeatureMap } from '../backend.js';
+import type { Floats } from '../../tensor/floats.js';
 
-export { featureCount, type FeatureMap };
-export const FEATURE_MAPS: readonly FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
-
-export function isFeatureMap(name: string): name is FeatureMap {
-  return (FEATURE_MAPS as readonly string[]).includes(name);
-}
 
 /**
  * Writes κ(x) for one row x = src[srcOff .. srcOff+d) into dst[dstOff .. dstOff+m') and returns the
