@@ -6,6 +6,8 @@ import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { featureCount, isFeatureMap } from '../kernels/backend.js';
 import { featureRow } from '../kernels/reference/features.js';
+import { writeRow } from '../kernels/reference/favor.js';
+import { FavorState } from '../kernels/reference/state.js';
 import { assertFinite } from './validate.js';
 
 export interface RecurrentOptions {
@@ -25,11 +27,10 @@ export class FavorRecurrentState {
   readonly features: number; // m'
   private readonly w: Float32Array;
   private readonly m: number;
-  /** S [B·H, m', Dv], z [B·H, m'] in float64, stabilised by M [B·H]. */
-  private readonly S: Float64Array;
-  private readonly z: Float64Array;
-  private readonly M: Float64Array;
+  /** One carried state (S [m', Dv], z [m'], M) per batch·head. */
+  private readonly states: FavorState[];
   private readonly u: Float64Array;
+  private readonly num: Float64Array;
   private readonly kappa: Float32Array;
   private readonly rho: Float32Array;
   private steps = 0;
@@ -52,11 +53,9 @@ export class FavorRecurrentState {
     this.dim = projection.shape[1]!;
     this.w = projection.data;
     this.features = featureCount(featureMap, this.m);
-    const bh = batch * heads;
-    this.S = new Float64Array(bh * this.features * valueDim);
-    this.z = new Float64Array(bh * this.features);
-    this.M = new Float64Array(bh).fill(-Infinity);
+    this.states = Array.from({ length: batch * heads }, () => new FavorState(this.features, valueDim));
     this.u = new Float64Array(this.m);
+    this.num = new Float64Array(valueDim);
     this.kappa = new Float32Array(this.features);
     this.rho = new Float32Array(this.features);
   }
@@ -68,13 +67,11 @@ export class FavorRecurrentState {
 
   /** Bytes of state, independent of how many tokens have been consumed. */
   get stateBytes(): number {
-    return (this.S.length + this.z.length + this.M.length) * 8;
+    return this.states.length * (this.features * this.valueDim + this.features + 1) * 8; // S, z and M in float64
   }
 
   reset(): void {
-    this.S.fill(0);
-    this.z.fill(0);
-    this.M.fill(-Infinity);
+    for (const st of this.states) st.reset();
     this.steps = 0;
   }
 
@@ -83,7 +80,7 @@ export class FavorRecurrentState {
    * padding). Returns out [B, H, Dv] for this position, attending to every kept key so far.
    */
   step(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor): Tensor {
-    const { batch: B, heads: H, dim: d, valueDim: Dv, features: mf, m, featureMap, w } = this;
+    const { batch: B, heads: H, dim: d, valueDim: Dv, m, featureMap, w } = this;
     const want = (t: Tensor, name: string, last: number): void => {
       if (t.rank !== 3 || t.shape[0] !== B || t.shape[1] !== H || t.shape[2] !== last) {
         throw new Error(`${name} must have shape [${B}, ${H}, ${last}], got ${formatShape(t.shape)}`);
@@ -100,33 +97,10 @@ export class FavorRecurrentState {
       const kept = !keyMask || keyMask.data[b] !== 0;
       for (let h = 0; h < H; h++) {
         const bh = b * H + h;
-        const S = this.S.subarray(bh * mf * Dv, (bh + 1) * mf * Dv);
-        const z = this.z.subarray(bh * mf, (bh + 1) * mf);
-        if (kept) {
-          const s = featureRow(featureMap, w, m, d, k.data, bh * d, this.kappa, 0, this.u);
-          const Mold = this.M[bh]!;
-          if (s > Mold) {
-            const r = Mold === -Infinity ? 0 : Math.exp(Mold - s);
-            for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
-            for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
-            this.M[bh] = s;
-          }
-          const omega = Math.exp(s - this.M[bh]!);
-          for (let l = 0; l < mf; l++) {
-            const c = omega * this.kappa[l]!;
-            z[l] = z[l]! + c;
-            for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * v.data[bh * Dv + e]!;
-          }
-        }
+        const st = this.states[bh]!;
+        if (kept) st.addKey(this.kappa, featureRow(featureMap, w, m, d, k.data, bh * d, this.kappa, 0, this.u), v.data, bh * Dv);
         featureRow(featureMap, w, m, d, q.data, bh * d, this.rho, 0, this.u);
-        let den = 0;
-        for (let l = 0; l < mf; l++) den += this.rho[l]! * z[l]!;
-        const inv = den === 0 ? 0 : 1 / den;
-        for (let e = 0; e < Dv; e++) {
-          let num = 0;
-          for (let l = 0; l < mf; l++) num += this.rho[l]! * S[l * Dv + e]!;
-          out.data[bh * Dv + e] = num * inv;
-        }
+        writeRow(out.data, bh * Dv, this.num, st.readOut(this.rho, 0, 1, this.num));
       }
     }
     this.steps++;

@@ -27,7 +27,8 @@
 // (for queries the x̂(df·f) terms vanish since df·ρ = 0 by homogeneity; keeping them is harmless).
 import { featureCount, type FeatureMap } from '../../kernels/backend.js';
 import { featureRow } from '../../kernels/reference/features.js';
-import { referenceFavor } from '../../kernels/reference/favor.js';
+import { advanceState, bidirectionalState, chunkFeatures, featureRows, forEachHead, keyKept, referenceFavor, type Head } from '../../kernels/reference/favor.js';
+import { FavorState } from '../../kernels/reference/state.js';
 import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
 import type { Floats } from '../../tensor/floats.js';
 
@@ -75,92 +76,16 @@ export function featureGradRow(
   }
 }
 
-interface Head { qOff: number; kOff: number; vOff: number; oOff: number; maskOff: number }
-
-function heads(a: FavorFwdArgs, fn: (h: Head) => void): void {
-  const { B, H, Lq, Lk, d, Dv } = a;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const bh = b * H + h;
-      fn({ qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * Dv, oOff: bh * Lq * Dv, maskOff: b * Lk });
-    }
-  }
-}
-
-const kept = (a: FavorFwdArgs, h: Head, j: number): boolean => !a.keyMask || a.keyMask[h.maskOff + j] !== 0;
-
-/** Features are kept in the data's own precision (float64 in checks, float32 in training). */
-const feat = (a: FavorFwdArgs, n: number): Floats => (a.q instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
-
-// ---------------------------------------------------------------------------------------------
-// Forward, and the pieces of it that the backward recomputes
-
 /** The forward is the reference backend's, which also runs on float64 arrays. */
 export function tsFavorForward(a: FavorFwdArgs): void {
   referenceFavor(a);
 }
 
-function bidiState(a: FavorFwdArgs, h: Head, S: Float64Array, z: Float64Array, kappa: Floats, u: Float64Array): number {
-  const { Lk, d, Dv, m, featureMap, projection: w } = a;
-  const mf = featureCount(featureMap, m);
-  let M = -Infinity;
-  for (let j = 0; j < Lk; j++) {
-    if (!kept(a, h, j)) continue;
-    const s = featureRow(featureMap, w, m, d, a.k, h.kOff + j * d, kappa, 0, u);
-    if (s > M) {
-      const r = M === -Infinity ? 0 : Math.exp(M - s);
-      for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
-      for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
-      M = s;
-    }
-    const om = Math.exp(s - M);
-    const vRow = h.vOff + j * Dv;
-    for (let l = 0; l < mf; l++) {
-      const c = om * kappa[l]!;
-      z[l] = z[l]! + c;
-      for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
-    }
-  }
-  return M;
-}
-
-
-/** Recomputes κ, ρ, s (−∞ for masked keys) of one chunk. */
-function chunkFeatures(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Floats, rho: Floats, s: Float64Array, u: Float64Array): void {
-  const { d, m, featureMap, projection: w } = a;
-  const mf = featureCount(featureMap, m);
-  for (let j = 0; j < n; j++) {
-    s[j] = kept(a, h, c0 + j) ? featureRow(featureMap, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
-    featureRow(featureMap, w, m, d, a.q, h.qOff + (c0 + j) * d, rho, j * mf, u);
-  }
-}
-
-/** S ← e^{Mprev−Mnew} S + Σ_j e^{s_j−Mnew} κ_j v_jᵀ (and z), the carried causal state. */
-function causalUpdate(a: FavorFwdArgs, h: Head, c0: number, n: number, kappa: Floats, s: Float64Array,
-  S: Float64Array, z: Float64Array, Mprev: number, Mnew: number): void {
-  const { Dv, m, featureMap } = a;
-  const mf = featureCount(featureMap, m);
-  const r = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mnew);
-  for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
-  for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
-  for (let j = 0; j < n; j++) {
-    if (s[j] === -Infinity) continue;
-    const om = Math.exp(s[j]! - Mnew);
-    const vRow = h.vOff + (c0 + j) * Dv;
-    for (let l = 0; l < mf; l++) {
-      const c = om * kappa[j * mf + l]!;
-      z[l] = z[l]! + c;
-      for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
-    }
-  }
-}
-
-
 // ---------------------------------------------------------------------------------------------
 // Backward
 
 export function tsFavorBackward(a: FavorBwdArgs): void {
-  heads(a, (h) => (a.causal ? causalBackward(a, h) : bidiBackward(a, h)));
+  forEachHead(a, (_, h) => (a.causal ? causalBackward(a, h) : bidiBackward(a, h)));
 }
 
 /** g_i·out_i and g_i·v_j helpers. */
@@ -179,11 +104,12 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
   const { Lq, Lk, d, Dv, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m), tm = new Float64Array(m);
-  const S = new Float64Array(mf * Dv), z = new Float64Array(mf);
+  const st = new FavorState(mf, Dv), { S, z } = st;
   const T = new Float64Array(mf * Dv), t = new Float64Array(mf);
-  const f = feat(a, mf);
+  const f = featureRows(a, mf);
   const df = new Float64Array(mf);
-  const M = bidiState(a, h, S, z, f, u);
+  bidirectionalState(a, h, st, f, u);
+  const M = st.M;
   for (let i = 0; i < Lq; i++) {
     featureRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, u);
     let den = 0;
@@ -203,7 +129,7 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
     featureGradRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, df, a.dq, h.qOff + i * d, tm, u);
   }
   for (let j = 0; j < Lk; j++) {
-    if (!kept(a, h, j)) continue;
+    if (!keyKept(a, h, j)) continue;
     const s = featureRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, u);
     const om = Math.exp(s - M);
     const vRow = h.vOff + j * Dv;
@@ -238,22 +164,21 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
   const { Lq: L, d, Dv, m, featureMap, chunk, projection: w } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m), tm = new Float64Array(m);
-  const S = new Float64Array(mf * Dv), z = new Float64Array(mf);
-  const kappa = feat(a, chunk * mf), rho = feat(a, chunk * mf);
+  const st = new FavorState(mf, Dv), { S, z } = st;
+  const kappa = featureRows(a, chunk * mf), rho = featureRows(a, chunk * mf);
   const s = new Float64Array(chunk);
   const df = new Float64Array(mf), dvj = new Float64Array(Dv);
   const den = new Float64Array(L), Mrow = new Float64Array(L);
   const goRow = new Float64Array(L); // g_i·out_i
-  let Mprev = -Infinity;
-  // Forward sweep: den_i, M(i), dq.
+  // Forward sweep: den_i, M(i), dq, with the prefix state st (its M is the Mprev of the header).
   for (let c0 = 0; c0 < L; c0 += chunk) {
     const n = Math.min(chunk, L - c0);
     chunkFeatures(a, h, c0, n, kappa, rho, s, u);
-    let run = Mprev;
+    let run = st.M;
     for (let j = 0; j < n; j++) { run = Math.max(run, s[j]!); Mrow[c0 + j] = run; }
     for (let i = 0; i < n; i++) {
       const Mi = Mrow[c0 + i]!;
-      const alpha = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mi);
+      const alpha = st.M === -Infinity ? 0 : Math.exp(st.M - Mi);
       const gOff = h.oOff + (c0 + i) * Dv;
       const go = dot(a.dOut, gOff, a.out, gOff, Dv);
       goRow[c0 + i] = go;
@@ -280,10 +205,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
       for (let l = 0; l < mf; l++) df[l] = df[l]! * inv;
       featureGradRow(featureMap, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, df, a.dq, h.qOff + (c0 + i) * d, tm, u);
     }
-    const Mnew = Mrow[c0 + n - 1]!;
-    if (Mnew === -Infinity) continue;
-    causalUpdate(a, h, c0, n, kappa, s, S, z, Mprev, Mnew);
-    Mprev = Mnew;
+    advanceState(st, kappa, s, n, Mrow[c0 + n - 1]!, a.v, h.vOff + c0 * Dv);
   }
   // Reverse sweep: dk, dv with the suffix state (T, t) referenced to Mref.
   const T = S, t = z; // reuse the buffers

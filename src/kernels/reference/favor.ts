@@ -2,6 +2,7 @@
 // against. Inner sums run in float64.
 import { featureCount, type FavorArgs } from '../backend.js';
 import { featureRow } from './features.js';
+import { FavorState } from './state.js';
 import type { Floats } from '../../tensor/floats.js';
 
 /** FavorArgs on float32 or float64 arrays (the autograd checks run this same code in float64). */
@@ -9,103 +10,99 @@ export type AnyFavorArgs = Omit<FavorArgs, 'q' | 'k' | 'v' | 'out' | 'projection
   q: Floats; k: Floats; v: Floats; out: Floats; projection: Floats; keyMask?: Floats | undefined;
 };
 
-/** Feature rows are kept in the data's own precision. */
-function features(a: AnyFavorArgs, n: number): Floats {
+/** Feature rows are kept in the data's own precision (float64 in checks, float32 otherwise). */
+export function featureRows(a: AnyFavorArgs, n: number): Floats {
   return a.q instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
-interface Head {
+/** Offsets of one (batch, head) in q, k, v, out and the key mask. */
+export interface Head {
   qOff: number; kOff: number; vOff: number; oOff: number; maskOff: number;
 }
 
-export function referenceFavor(a: AnyFavorArgs): void {
+/** Runs fn for every (batch, head). */
+export function forEachHead(a: AnyFavorArgs, fn: (a: AnyFavorArgs, head: Head) => void): void {
   const { B, H, Lq, Lk, d, Dv } = a;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const head: Head = { qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * Dv, oOff: bh * Lq * Dv, maskOff: b * Lk };
-      if (a.causal) causalHead(a, head);
-      else bidirectionalHead(a, head);
+      fn(a, { qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * Dv, oOff: bh * Lq * Dv, maskOff: b * Lk });
     }
   }
 }
 
-function keep(a: AnyFavorArgs, head: Head, j: number): boolean {
+export function referenceFavor(a: AnyFavorArgs): void {
+  forEachHead(a, a.causal ? causalHead : bidirectionalHead);
+}
+
+export function keyKept(a: AnyFavorArgs, head: Head, j: number): boolean {
   return !a.keyMask || a.keyMask[head.maskOff + j] !== 0;
 }
 
-/** out_i = ρ_iᵀS / ρ_i·z with S = Σ ω_j κ_j v_jᵀ, z = Σ ω_j κ_j; M kept online over keys. */
+/** The state over every kept key: S = Σ ω_j κ_j v_jᵀ, z = Σ ω_j κ_j, ω_j = e^{s_j − M}, M kept online. */
+export function bidirectionalState(a: AnyFavorArgs, head: Head, st: FavorState, kappa: Floats, u: Float64Array): void {
+  const { Lk, d, m, featureMap, projection: w } = a;
+  for (let j = 0; j < Lk; j++) {
+    if (!keyKept(a, head, j)) continue;
+    const s = featureRow(featureMap, w, m, d, a.k, head.kOff + j * d, kappa, 0, u);
+    st.addKey(kappa, s, a.v, head.vOff + j * a.Dv);
+  }
+}
+
+/** out_i = ρ_iᵀS / ρ_i·z. */
 function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
-  const { Lq, Lk, d, Dv, m, featureMap, projection: w } = a;
+  const { Lq, d, Dv, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m);
-  const kappa = features(a, mf);
-  const S = new Float64Array(mf * Dv);
-  const z = new Float64Array(mf);
-  let M = -Infinity;
-  for (let j = 0; j < Lk; j++) {
-    if (!keep(a, head, j)) continue;
-    const s = featureRow(featureMap, w, m, d, a.k, head.kOff + j * d, kappa, 0, u);
-    if (s > M) {
-      const r = M === -Infinity ? 0 : Math.exp(M - s); // online rescale to the new maximum
-      for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
-      for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
-      M = s;
-    }
-    const omega = Math.exp(s - M);
-    const vRow = head.vOff + j * Dv;
-    for (let l = 0; l < mf; l++) {
-      const c = omega * kappa[l]!;
-      z[l] = z[l]! + c;
-      for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
-    }
-  }
-  const rho = features(a, mf);
+  const st = new FavorState(mf, Dv);
+  bidirectionalState(a, head, st, featureRows(a, mf), u);
+  const rho = featureRows(a, mf);
   const num = new Float64Array(Dv);
   for (let i = 0; i < Lq; i++) {
     featureRow(featureMap, w, m, d, a.q, head.qOff + i * d, rho, 0, u);
-    num.fill(0);
-    let den = 0;
-    for (let l = 0; l < mf; l++) {
-      const r = rho[l]!;
-      den += r * z[l]!;
-      for (let e = 0; e < Dv; e++) num[e] = num[e]! + r * S[l * Dv + e]!;
-    }
-    writeRow(a.out, head.oOff + i * Dv, num, den);
+    writeRow(a.out, head.oOff + i * Dv, num, st.readOut(rho, 0, 1, num));
   }
+}
+
+/** The features of chunk rows c0 .. c0+n: κ_j and s_j of the keys (s_j = −∞ when masked), ρ_i of the queries. */
+export function chunkFeatures(a: AnyFavorArgs, head: Head, c0: number, n: number, kappa: Floats, rho: Floats, s: Float64Array, u: Float64Array): void {
+  const { d, m, featureMap, projection: w } = a;
+  const mf = featureCount(featureMap, m);
+  for (let j = 0; j < n; j++) {
+    s[j] = keyKept(a, head, c0 + j) ? featureRow(featureMap, w, m, d, a.k, head.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
+    featureRow(featureMap, w, m, d, a.q, head.qOff + (c0 + j) * d, rho, j * mf, u);
+  }
+}
+
+/** Carries the state past a chunk: re-referenced to the chunk's running maximum Mnew, plus its keys. */
+export function advanceState(st: FavorState, kappa: Floats, s: Float64Array, n: number, Mnew: number, v: Floats, vOff: number): void {
+  if (Mnew === -Infinity) return; // every key so far is masked: the state stays zero
+  st.rescale(Mnew);
+  st.addKeys(kappa, s, n, v, vOff);
 }
 
 /** Chunked causal FAVOR+ with the strictly causal running maximum M(i) of docs/MATH.md. */
 function causalHead(a: AnyFavorArgs, head: Head): void {
-  const { Lq: L, d, Dv, m, featureMap, projection: w, chunk } = a;
+  const { Lq: L, Dv, m, featureMap, chunk } = a;
   const mf = featureCount(featureMap, m);
   const u = new Float64Array(m);
-  const S = new Float64Array(mf * Dv);
-  const z = new Float64Array(mf);
-  const kappa = features(a, chunk * mf);
-  const rho = features(a, chunk * mf);
+  const st = new FavorState(mf, Dv);
+  const kappa = featureRows(a, chunk * mf);
+  const rho = featureRows(a, chunk * mf);
   const s = new Float64Array(chunk);
   const Mi = new Float64Array(chunk);
   const num = new Float64Array(Dv);
-  let Mprev = -Infinity;
   for (let c0 = 0; c0 < L; c0 += chunk) {
     const n = Math.min(chunk, L - c0);
-    let run = Mprev;
+    chunkFeatures(a, head, c0, n, kappa, rho, s, u);
+    let run = st.M;
     for (let j = 0; j < n; j++) {
-      s[j] = keep(a, head, c0 + j) ? featureRow(featureMap, w, m, d, a.k, head.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
-      featureRow(featureMap, w, m, d, a.q, head.qOff + (c0 + j) * d, rho, j * mf, u);
       run = Math.max(run, s[j]!);
       Mi[j] = run;
     }
     for (let i = 0; i < n; i++) {
-      const alpha = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mi[i]!);
-      num.fill(0);
-      let den = 0;
-      for (let l = 0; l < mf; l++) {
-        const r = alpha * rho[i * mf + l]!;
-        den += r * z[l]!;
-        for (let e = 0; e < Dv; e++) num[e] = num[e]! + r * S[l * Dv + e]!;
-      }
+      const alpha = st.M === -Infinity ? 0 : Math.exp(st.M - Mi[i]!);
+      let den = st.readOut(rho, i * mf, alpha, num);
       for (let j = 0; j <= i; j++) {
         if (s[j] === -Infinity) continue;
         let p = 0;
@@ -117,22 +114,7 @@ function causalHead(a: AnyFavorArgs, head: Head): void {
       }
       writeRow(a.out, head.oOff + (c0 + i) * Dv, num, den);
     }
-    const Mnew = Mi[n - 1]!;
-    if (Mnew === -Infinity) continue; // every key so far is masked: the state stays zero
-    const r = Mprev === -Infinity ? 0 : Math.exp(Mprev - Mnew);
-    for (let x = 0; x < S.length; x++) S[x] = S[x]! * r;
-    for (let x = 0; x < mf; x++) z[x] = z[x]! * r;
-    for (let j = 0; j < n; j++) {
-      if (s[j] === -Infinity) continue;
-      const omega = Math.exp(s[j]! - Mnew);
-      const vRow = head.vOff + (c0 + j) * Dv;
-      for (let l = 0; l < mf; l++) {
-        const c = omega * kappa[j * mf + l]!;
-        z[l] = z[l]! + c;
-        for (let e = 0; e < Dv; e++) S[l * Dv + e] = S[l * Dv + e]! + c * a.v[vRow + e]!;
-      }
-    }
-    Mprev = Mnew;
+    advanceState(st, kappa, s, n, Mi[n - 1]!, a.v, head.vOff + c0 * Dv);
   }
 }
 
