@@ -9,6 +9,7 @@
 // row of the Q/K/V projections, i.e. [1, H, dh]) with rotary already applied, and write out [H·dh].
 import type { Floats } from '../tensor/floats.js';
 import { FavorRecurrentState } from '../favor/recurrent.js';
+import { expScores, scoreRow, weightedValues } from '../kernels/reference/exact.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { MultiHeadAttention } from './attention.js';
 
@@ -132,26 +133,11 @@ export class ExactKVCache implements LayerCache {
     const { width: D, headDim: dh, keys: K, values: V, scores, num } = this;
     const t = this.t++;
     for (let c = 0; c < D; c++) { K[t * D + c] = k[c]!; V[t * D + c] = v[c]!; }
-    const scale = 1 / Math.sqrt(dh);
     for (let h = 0; h < this.heads; h++) {
       const ho = h * dh;
-      let max = -Infinity;
-      for (let j = 0; j <= t; j++) {
-        const ko = j * D + ho;
-        let dot = 0;
-        for (let c = 0; c < dh; c++) dot += q[ho + c]! * K[ko + c]!;
-        const s = dot * scale;
-        scores[j] = s;
-        if (s > max) max = s;
-      }
-      num.fill(0);
-      let den = 0;
-      for (let j = 0; j <= t; j++) {
-        const p = Math.exp(scores[j]! - max);
-        den += p;
-        const vo = j * D + ho;
-        for (let c = 0; c < dh; c++) num[c] = num[c]! + p * V[vo + c]!;
-      }
+      const max = scoreRow(q, ho, K, ho, D, dh, t, scores);
+      const den = expScores(scores, t, max);
+      weightedValues(scores, t, V, ho, D, num);
       for (let c = 0; c < dh; c++) out[outOff + ho + c] = num[c]! / den;
     }
   }

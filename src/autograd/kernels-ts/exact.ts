@@ -3,31 +3,21 @@
 // Backward (g_i = dL/dout_i, go_i = g_i·out_i):
 //   dv_j += p_ij g_i;  dsc_ij = p_ij (g_i·v_j − go_i);  dq_i += Σ_j dsc_ij k_j/√d;  dk_j += dsc_ij q_i/√d.
 // A row with no visible key outputs 0 and has no gradient.
+import { expScores, scoreRow, weightedValues } from '../../kernels/reference/exact.js';
 import type { ExactBwdArgs, ExactFwdArgs } from '../kernels.js';
 
-function rowScores(a: ExactFwdArgs, b: number, qOff: number, kOff: number, i: number, p: Float64Array): number {
+/** Row i's attention weights p_ij (normalised) in p over j = 0 .. last; returns last, or −1 when row i sees no key. */
+function rowWeights(a: ExactFwdArgs, b: number, qOff: number, kOff: number, i: number, p: Float64Array): number {
   const { Lk, d, causal } = a;
-  const scale = 1 / Math.sqrt(d);
   const last = causal ? Math.min(i, Lk - 1) : Lk - 1;
-  let max = -Infinity;
-  for (let j = 0; j <= last; j++) {
-    if (a.keyMask && a.keyMask[b * Lk + j] === 0) { p[j] = -Infinity; continue; }
-    let dot = 0;
-    for (let c = 0; c < d; c++) dot += a.q[qOff + i * d + c]! * a.k[kOff + j * d + c]!;
-    p[j] = dot * scale;
-    if (p[j]! > max) max = p[j]!;
-  }
+  const max = scoreRow(a.q, qOff + i * d, a.k, kOff, d, d, last, p, a.keyMask, b * Lk);
   if (max === -Infinity) return -1;
-  let den = 0;
-  for (let j = 0; j <= last; j++) {
-    const e = Math.exp(p[j]! - max);
-    p[j] = e;
-    den += e;
-  }
+  const den = expScores(p, last, max);
   for (let j = 0; j <= last; j++) p[j] = p[j]! / den;
   return last;
 }
 
+/** out_i = Σ_j p_ij v_j. */
 export function tsExactForward(a: ExactFwdArgs): void {
   const { B, H, Lq, Lk, d, Dv } = a;
   const p = new Float64Array(Lk), num = new Float64Array(Dv);
@@ -35,13 +25,8 @@ export function tsExactForward(a: ExactFwdArgs): void {
     const bh = b * H + h;
     const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * Dv, oOff = bh * Lq * Dv;
     for (let i = 0; i < Lq; i++) {
-      const last = rowScores(a, b, qOff, kOff, i, p);
-      num.fill(0);
-      for (let j = 0; j <= last; j++) {
-        const pj = p[j]!;
-        if (pj === 0) continue;
-        for (let e = 0; e < Dv; e++) num[e] = num[e]! + pj * a.v[vOff + j * Dv + e]!;
-      }
+      const last = rowWeights(a, b, qOff, kOff, i, p);
+      weightedValues(p, last, a.v, vOff, Dv, num);
       for (let e = 0; e < Dv; e++) a.out[oOff + i * Dv + e] = num[e]!;
     }
   }
@@ -55,7 +40,7 @@ export function tsExactBackward(a: ExactBwdArgs): void {
     const bh = b * H + h;
     const qOff = bh * Lq * d, kOff = bh * Lk * d, vOff = bh * Lk * Dv, oOff = bh * Lq * Dv;
     for (let i = 0; i < Lq; i++) {
-      const last = rowScores(a, b, qOff, kOff, i, p);
+      const last = rowWeights(a, b, qOff, kOff, i, p);
       if (last < 0) continue;
       const gOff = oOff + i * Dv;
       let go = 0;
