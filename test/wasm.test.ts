@@ -338,7 +338,7 @@ describe('FAVOR+ against the reference backend', () => {
     const args = favorArgs('softmax', false, 1, 1, 8, 8, 4, 4, 8, 4, 60);
     assert.throws(() => relaxed1.favor({ ...args, q: new Float32Array(3) }), /q has 3 elements/);
     assert.throws(() => relaxed1.favor({ ...args, causal: true, Lq: 4, q: new Float32Array(16), out: new Float32Array(16) }),
-      /causal attention requires Lq === Lk/);
+      /wasm favor: causal attention needs Lq = Lk, got Lq=4, Lk=8/);
     assert.throws(() => relaxed1.favor({ ...args, chunk: 0 }), /chunk must be a positive integer/);
   });
 });

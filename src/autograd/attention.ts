@@ -2,25 +2,17 @@
 // Gradients flow to q, k and v; the FAVOR+ projection W is a constant (a buffer, never a parameter).
 // The math of the backward passes is in ./kernels-ts/favor.ts and ./kernels-ts/exact.ts.
 import type { FeatureMap } from '../kernels/backend.js';
-import { formatShape } from '../tensor/shape.js';
+import { attentionDims, attentionSizes, checkSize, type AttentionDims } from '../kernels/attention-shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kernelsFor } from './kernels.js';
 import { record, recording } from './tape.js';
 import type { Floats } from '../tensor/floats.js';
 import { alloc, Var } from './var.js';
 
-export interface AttentionDims { B: number; H: number; Lq: number; Lk: number; d: number; Dv: number }
-
 function dims(q: Var, k: Var, v: Var, keyMask: ArrayLike<number> | undefined, causal: boolean): AttentionDims {
-  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new Error(`attention needs rank-4 q, k, v; got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
-  const [B, H, Lq, d] = q.shape as [number, number, number, number];
-  const [kB, kH, Lk, kd] = k.shape as [number, number, number, number];
-  const [vB, vH, vL, Dv] = v.shape as [number, number, number, number];
-  if (kB !== B || kH !== H || kd !== d) throw new Error(`k ${formatShape(k.shape)} does not match q ${formatShape(q.shape)}`);
-  if (vB !== B || vH !== H || vL !== Lk) throw new Error(`v ${formatShape(v.shape)} does not match k ${formatShape(k.shape)}`);
-  if (causal && Lq !== Lk) throw new Error(`causal attention needs Lq = Lk, got ${Lq} and ${Lk}`);
-  if (keyMask && keyMask.length !== B * Lk) throw new Error(`key mask needs [B, Lk] = ${B * Lk} values, got ${keyMask.length}`);
-  return { B, H, Lq, Lk, d, Dv };
+  const dm = attentionDims(q.shape, k.shape, v.shape, causal);
+  if (keyMask) checkSize('key mask [B, Lk]', keyMask.length, attentionSizes(dm).keyMask);
+  return dm;
 }
 
 function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Floats | undefined {

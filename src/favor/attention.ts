@@ -3,7 +3,7 @@ import { isFeatureMap, type Backend, type FeatureMap } from '../kernels/backend.
 import { defaultBackend } from '../kernels/default.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertFinite, attentionDims } from './validate.js';
+import { assertFinite, attentionTensorDims } from './validate.js';
 
 export interface FavorOptions {
   projection: Tensor; // W [m, d], e.g. from drawProjection
@@ -25,7 +25,7 @@ export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptio
   const { projection, featureMap = 'softmax', causal = false, keyMask, chunk = 64 } = opts;
   if (!isFeatureMap(featureMap)) throw new Error(`unknown feature map '${featureMap}' (softmax|softmax-hyp|trig|relu)`);
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`chunk must be a positive integer, got ${chunk}`);
-  const dims = attentionDims(q, k, v, keyMask, causal);
+  const dims = attentionTensorDims(q, k, v, keyMask, causal);
   if (projection.rank !== 2 || projection.shape[1] !== dims.d || projection.shape[0]! < 1) {
     throw new Error(`projection must have shape [m, d] with d=${dims.d}, got ${formatShape(projection.shape)}`);
   }
@@ -41,7 +41,7 @@ export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptio
 /** Exact softmax attention with scores q·k/√d; the baseline FAVOR+ approximates. */
 export function exactAttention(q: Tensor, k: Tensor, v: Tensor, opts: ExactOptions = {}): Tensor {
   const { causal = false, keyMask } = opts;
-  const dims = attentionDims(q, k, v, keyMask, causal);
+  const dims = attentionTensorDims(q, k, v, keyMask, causal);
   const out = new Tensor([dims.B, dims.H, dims.Lq, dims.Dv]);
   (opts.backend ?? defaultBackend()).exact({
     q: q.data, k: k.data, v: v.data, out: out.data, keyMask: keyMask?.data, ...dims, causal,

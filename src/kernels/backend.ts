@@ -9,25 +9,29 @@ export function isFeatureMap(name: string): name is FeatureMap {
   return (FEATURE_MAPS as readonly string[]).includes(name);
 }
 
+/** The sizes of attention (docs/MATH.md): batch B, heads H, Lq queries and Lk keys, q·k width d, value width Dv. */
+export interface AttentionDims {
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number;
+}
+
 /** FAVOR+ attention over B·H independent heads. Writes `out`. */
-export interface FavorArgs {
+export interface FavorArgs extends AttentionDims {
   q: Float32Array; // [B, H, Lq, d]
   k: Float32Array; // [B, H, Lk, d]
   v: Float32Array; // [B, H, Lk, Dv]
   out: Float32Array; // [B, H, Lq, Dv]
   projection: Float32Array; // W [m, d], shared by queries and keys
   keyMask?: Float32Array; // [B, Lk], 0 = pad
-  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number;
+  m: number; // random projections (rows of W)
   featureMap: FeatureMap;
   causal: boolean; // requires Lq === Lk
   chunk: number; // positions per chunk (causal path; key/query streaming)
 }
 
 /** Exact softmax attention, scores q·k/√d. Writes `out`. */
-export interface ExactArgs {
+export interface ExactArgs extends AttentionDims {
   q: Float32Array; k: Float32Array; v: Float32Array; out: Float32Array;
   keyMask?: Float32Array;
-  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number;
   causal: boolean;
 }
 
