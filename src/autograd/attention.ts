@@ -23,6 +23,27 @@ function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Floats | unde
   return m;
 }
 
+/**
+ * out [B, H, Lq, Dv] = forward(args(out)); on the tape, backward ADDS dL/dq, dL/dk, dL/dv into the
+ * gradients given dOut = dL/dout. The op saves only its output.
+ */
+function attentionOp<A>(
+  q: Var, k: Var, v: Var, dm: AttentionDims, args: (out: Floats) => A,
+  forward: (a: A) => void, backward: (a: A & { dOut: Floats; dq: Floats; dk: Floats; dv: Floats }) => void,
+): Var {
+  const out = new Var([dm.B, dm.H, dm.Lq, dm.Dv], alloc(q.data, attentionSizes(dm).out), recording(q, k, v));
+  const a = args(out.data);
+  forward(a);
+  if (out.requiresGrad) {
+    record(() => {
+      const dOut = out.grad;
+      if (!dOut) return;
+      backward({ ...a, dOut, dq: q.gradBuf(), dk: k.gradBuf(), dv: v.gradBuf() });
+    });
+  }
+  return out;
+}
+
 export interface FavorAttentionOpOptions {
   projection: Tensor | Floats; // W [m, d]
   featureMap?: FeatureMap;
@@ -39,19 +60,9 @@ export function favorAttentionOp(q: Var, k: Var, v: Var, opts: FavorAttentionOpO
   const W = opts.projection instanceof Tensor ? opts.projection.data : opts.projection;
   const m = W.length / dm.d;
   if (!Number.isInteger(m) || m < 1) throw new Error(`projection of ${W.length} values is not [m, ${dm.d}]`);
-  const keyMask = maskLike(q, opts.keyMask);
-  const out = new Var([dm.B, dm.H, dm.Lq, dm.Dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.Dv), recording(q, k, v));
   const kern = kernelsFor(q.data);
-  const args = { q: q.data, k: k.data, v: v.data, out: out.data, projection: W, keyMask, ...dm, m, featureMap, causal, chunk };
-  kern.favorForward(args);
-  if (out.requiresGrad) {
-    record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      kern.favorBackward({ ...args, dOut: dOut, dq: q.gradBuf(), dk: k.gradBuf(), dv: v.gradBuf() });
-    });
-  }
-  return out;
+  return attentionOp(q, k, v, dm, (out) => ({ q: q.data, k: k.data, v: v.data, out, projection: W, keyMask: maskLike(q, opts.keyMask), ...dm, m, featureMap, causal, chunk }),
+    (a) => kern.favorForward(a), (a) => kern.favorBackward(a));
 }
 
 export interface ExactAttentionOpOptions {
@@ -63,17 +74,7 @@ export interface ExactAttentionOpOptions {
 export function exactAttentionOp(q: Var, k: Var, v: Var, opts: ExactAttentionOpOptions = {}): Var {
   const { causal = false } = opts;
   const dm = dims(q, k, v, opts.keyMask, causal);
-  const keyMask = maskLike(q, opts.keyMask);
-  const out = new Var([dm.B, dm.H, dm.Lq, dm.Dv], alloc(q.data, dm.B * dm.H * dm.Lq * dm.Dv), recording(q, k, v));
   const kern = kernelsFor(q.data);
-  const args = { q: q.data, k: k.data, v: v.data, out: out.data, keyMask, ...dm, causal };
-  kern.exactForward(args);
-  if (out.requiresGrad) {
-    record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      kern.exactBackward({ ...args, dOut: dOut, dq: q.gradBuf(), dk: k.gradBuf(), dv: v.gradBuf() });
-    });
-  }
-  return out;
+  return attentionOp(q, k, v, dm, (out) => ({ q: q.data, k: k.data, v: v.data, out, keyMask: maskLike(q, opts.keyMask), ...dm, causal }),
+    (a) => kern.exactForward(a), (a) => kern.exactBackward(a));
 }

@@ -27,7 +27,9 @@
 // (for queries the x̂(df·f) terms vanish since df·ρ = 0 by homogeneity; keeping them is harmless).
 import { featureCount, type FeatureMap } from '../../kernels/backend.js';
 import { featureRow } from '../../kernels/reference/features.js';
-import { advanceState, bidirectionalState, chunkFeatures, featureRows, forEachHead, keyKept, referenceFavor, type Head } from '../../kernels/reference/favor.js';
+import {
+  advanceState, bidirectionalState, chunkFeatures, featureRows, forEachHead, keyKept, referenceFavor, runningMax, type Head,
+} from '../../kernels/reference/favor.js';
 import { FavorState } from '../../kernels/reference/state.js';
 import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
 import type { Floats } from '../../tensor/floats.js';
@@ -174,8 +176,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
   for (let c0 = 0; c0 < L; c0 += chunk) {
     const n = Math.min(chunk, L - c0);
     chunkFeatures(a, h, c0, n, kappa, rho, s, u);
-    let run = st.M;
-    for (let j = 0; j < n; j++) { run = Math.max(run, s[j]!); Mrow[c0 + j] = run; }
+    runningMax(st.M, s, n, Mrow, c0);
     for (let i = 0; i < n; i++) {
       const Mi = Mrow[c0 + i]!;
       const alpha = st.M === -Infinity ? 0 : Math.exp(st.M - Mi);

@@ -74,6 +74,15 @@ export function chunkFeatures(a: AnyFavorArgs, head: Head, c0: number, n: number
   }
 }
 
+/** M(i) = max(M, s_0 .. s_i) for the rows of a chunk into out[off ..): the strictly causal running maximum. */
+export function runningMax(M: number, s: Float64Array, n: number, out: Float64Array, off: number): void {
+  let run = M;
+  for (let j = 0; j < n; j++) {
+    run = Math.max(run, s[j]!);
+    out[off + j] = run;
+  }
+}
+
 /** Carries the state past a chunk: re-referenced to the chunk's running maximum Mnew, plus its keys. */
 export function advanceState(st: FavorState, kappa: Floats, s: Float64Array, n: number, Mnew: number, v: Floats, vOff: number): void {
   if (Mnew === -Infinity) return; // every key so far is masked: the state stays zero
@@ -95,11 +104,7 @@ function causalHead(a: AnyFavorArgs, head: Head): void {
   for (let c0 = 0; c0 < L; c0 += chunk) {
     const n = Math.min(chunk, L - c0);
     chunkFeatures(a, head, c0, n, kappa, rho, s, u);
-    let run = st.M;
-    for (let j = 0; j < n; j++) {
-      run = Math.max(run, s[j]!);
-      Mi[j] = run;
-    }
+    runningMax(st.M, s, n, Mi, 0);
     for (let i = 0; i < n; i++) {
       const alpha = st.M === -Infinity ? 0 : Math.exp(st.M - Mi[i]!);
       let den = st.readOut(rho, i * mf, alpha, num);
