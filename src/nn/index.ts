@@ -9,4 +9,5 @@ export {
   createDecoder, generate, timingSummary, SAMPLING_STREAM, type Decoder, type GenerateOptions, type GenerateResult,
 } from './generate.js';
 export { sample, samplingDistribution, argmax, validateSampling, type SamplingOptions } from './sampling.js';
+export { AttentionState, BlockState, ModelState, ShiftState } from './step-state.js';
 export { layerCache, FavorLayerCache, ExactKVCache, type LayerCache } from './kv-cache.js';
