@@ -6,10 +6,11 @@ import { alloc, Var } from '../autograd/var.js';
 import type { FeatureMap } from '../kernels/backend.js';
 import type { Floats } from '../tensor/floats.js';
 import { drawProjection, type ProjectionKind } from '../favor/projection.js';
+import { fnv1a } from '../tensor/rng.js';
 import { formatShape } from '../tensor/shape.js';
 import { layerCache } from './kv-cache.js';
 import { Linear } from './layers.js';
-import { allocArr, fnv1a, Module, type DType } from './module.js';
+import { allocArr, Module, type DType } from './module.js';
 import { AttentionState } from './step-state.js';
 
 export interface AttentionOptions {

@@ -1,5 +1,6 @@
 // Neural-network modules on top of src/autograd.
-export { Module, ModuleList, initParameters, fnv1a, type DType, type ParamKind, type Init, type ParamInfo } from './module.js';
+export { Module, ModuleList, initParameters, type DType } from './module.js';
+export type { ParamKind, Init, ParamInfo } from '../autograd/param.js';
 export { Embedding, Linear, LayerNorm, FeedForward } from './layers.js';
 export { MultiHeadAttention, defaultFeatures, type AttentionOptions } from './attention.js';
 export {

@@ -6,6 +6,7 @@ import { tokenShift } from '../autograd/token-shift.js';
 import type { Var } from '../autograd/var.js';
 import type { FeatureMap } from '../kernels/backend.js';
 import type { ProjectionKind } from '../favor/projection.js';
+import { IGNORE_INDEX } from '../data/ignore-index.js';
 import { Rng } from '../tensor/rng.js';
 import { MultiHeadAttention } from './attention.js';
 import { Embedding, FeedForward, LayerNorm, Linear } from './layers.js';
@@ -227,7 +228,7 @@ export class PerformerLM extends Trunk {
   }
 
   /** Mean cross-entropy of logits(ids) against targets [B·L] (ignoreIndex rows skipped). */
-  loss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, ignoreIndex = -100): Var {
+  loss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, ignoreIndex = IGNORE_INDEX): Var {
     return crossEntropy(this.forward(ids, B, L), targets, ignoreIndex);
   }
 }
@@ -256,7 +257,7 @@ export class PerformerEncoder extends Trunk {
   }
 
   /** Masked-LM loss: targets [B·L] hold the original token at masked positions, ignoreIndex elsewhere. */
-  mlmLoss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, keyMask?: ArrayLike<number>, ignoreIndex = -100): Var {
+  mlmLoss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, keyMask?: ArrayLike<number>, ignoreIndex = IGNORE_INDEX): Var {
     return crossEntropy(this.mlmLogits(this.hidden(ids, B, L, keyMask)), targets, ignoreIndex);
   }
 
