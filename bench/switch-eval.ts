@@ -9,7 +9,7 @@
 // it (Trainer.create with initFrom: the checkpoint's weights, fresh projections of seed --seed), so
 // its first evaluation line is the "step 0" of that fine-tune.
 import { initEngine, describeEngine } from '../src/cli/engine.js';
-import { loadCorpusFile, resolveFileFormat } from '../src/io/datasets-node.js';
+import { loadCorpusFile, resolveFileFormat } from '../src/data/read-node.js';
 import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { Trainer } from '../src/train/trainer.js';

@@ -7,8 +7,8 @@
 // then --steps timed steps. Prints one JSON line: tokens/s at the median timed step (the machine is
 // shared, so the median, not the mean), ms per step (each), peak RSS (process.resourceUsage().maxRSS).
 import { describeEngine, initEngine } from '../src/cli/engine.js';
-import { loadCorpusFile } from '../src/io/datasets-node.js';
-import { createTokenizer } from '../src/io/tokenizer.js';
+import { loadCorpusFile } from '../src/data/read-node.js';
+import { createTokenizer } from '../src/data/tokenizer.js';
 import { makeModelSpec, makeTrainHyper } from '../src/train/config.js';
 import { Trainer } from '../src/train/trainer.js';
 

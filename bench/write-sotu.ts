@@ -2,7 +2,7 @@
 // `performer showcase` trains on) to a file, for `performer train --data`, and prints its sha256.
 //   node --import tsx bench/write-sotu.ts OUT.txt
 import { writeFile } from 'node:fs/promises';
-import { loadCorpusText } from '../src/io/corpus.js';
+import { loadCorpusText } from '../src/data/sotu-node.js';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: write-sotu.ts OUT.txt');

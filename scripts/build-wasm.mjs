@@ -3,11 +3,13 @@
 // that tsx, tsc and browser bundles all see them without fs access:
 //   relaxed | plain   relaxed-SIMD FMA (f32x4.relaxed_madd) or plain SIMD mul+add;
 //   shared  | unshared  imports a shared memory (threads) or an ordinary one (no SharedArrayBuffer).
-// Plus a tiny relaxed-SIMD probe module for feature detection.
+// Plus a tiny relaxed-SIMD probe module for feature detection. First it writes the descriptor
+// layout (generated/layout.ts, from scripts/wasm-layout.mjs), which the kernels import too.
 // `node scripts/build-wasm.mjs --names` keeps function names (for profiling with node --cpu-prof).
 import asc from 'assemblyscript/asc';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { renderLayout } from './wasm-layout.mjs';
 
 const root = new URL('../src/kernels/wasm/', import.meta.url);
 const outFile = new URL('generated/binaries.ts', root);
@@ -34,6 +36,9 @@ function kernelFlags(relaxed, shared) {
     ...(shared ? ['--sharedMemory'] : []), '--enable', features.join(',')];
 }
 
+await mkdir(new URL('generated/', root), { recursive: true });
+await writeFile(new URL('generated/layout.ts', root), renderLayout());
+
 const builds = {};
 for (const simd of ['relaxed', 'plain']) {
   for (const memory of ['shared', 'unshared']) {
@@ -54,7 +59,6 @@ const lines = [
   `export const relaxedProbe = '${probe}';`,
   '',
 ];
-await mkdir(new URL('generated/', root), { recursive: true });
 await writeFile(outFile, lines.join('\n'));
 const sizes = Object.entries(builds).map(([n, b]) => `${n} ${Math.round((b.length * 3) / 4)} B`).join(', ');
 console.log(`build-wasm: wrote ${fileURLToPath(outFile)} (${sizes})`);

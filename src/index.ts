@@ -22,7 +22,14 @@ export * as optim from './optim/index.js';
 export { Var } from './autograd/index.js';
 export { PerformerLM, PerformerEncoder, type PerformerConfig, type EncoderConfig } from './nn/index.js';
 export { AdamW, clipGradNorm, learningRate } from './optim/index.js';
-// Data: tokenizers, corpora, batches (browser-safe; Node file readers live in src/io/*-node.ts).
-export { createTokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerName } from './io/tokenizer.js';
-export { corpusFromText, corpusFromChunks, splitCorpus, LmBatcher, evalBatches, maskTokens, IGNORE_INDEX, type TokenCorpus } from './io/datasets.js';
+// Data: tokenizers, corpora, batches (browser-safe; Node file readers live in src/data/*-node.ts).
+export { createTokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerName } from './data/tokenizer.js';
+export { DataError, type TokenCorpus, type DataFormat } from './data/corpus.js';
+export { corpusFromText, corpusFromChunks } from './data/read.js';
+export { gunzipChunks } from './data/gzip.js';
+export { splitCorpus, type CorpusSplit, type SplitOptions } from './data/split.js';
+export { LmBatcher, type BatcherOptions, type LmBatch, type MlmBatch } from './data/batches.js';
+export { evalBatches, type EvalBatch, type EvalOptions } from './data/eval-windows.js';
+export { maskTokens, type MlmOptions } from './data/masking.js';
+export { IGNORE_INDEX } from './data/ignore-index.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { IGNORE_INDEX } from '../src/data/ignore-index.js';
 import assert from 'node:assert/strict';
 import {
   add, backward, clearTape, crossEntropy, dropout, embedding, gelu, layerNorm, matmul, meanPool, mergeHeads, mul,
@@ -103,7 +104,7 @@ test('dropout: seeded, deterministic, inverted scaling, gradient through the mas
 
 test('crossEntropy with ignore index (mean over counted rows)', () => {
   const z = randVar([2, 3, 5], rng, 2);
-  const t = [0, 4, -100, 2, -100, 1];
+  const t = [0, 4, IGNORE_INDEX, 2, IGNORE_INDEX, 1];
   gradCheck(() => crossEntropy(z, t), [z]);
   const loss = noGrad(() => crossEntropy(z, t)).item();
   let ref = 0;

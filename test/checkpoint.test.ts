@@ -21,7 +21,7 @@ import {
   type CheckpointInput,
 } from '../src/io/checkpoint.js';
 import { readSafetensorsHeaderFile } from '../src/io/safetensors-node.js';
-import { ByteTokenizer, tokenizerFromJSON } from '../src/io/tokenizer.js';
+import { ByteTokenizer, tokenizerFromJSON } from '../src/data/tokenizer.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 

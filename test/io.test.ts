@@ -12,7 +12,7 @@ import {
   SafetensorsError,
 } from '../src/io/safetensors.js';
 import { readSafetensorsFile, readSafetensorsHeaderFile, writeSafetensorsFile } from '../src/io/safetensors-node.js';
-import { formatTick, renderPlot } from '../src/io/svg-plot.js';
+import { formatTick, renderPlot } from '../src/cli/svg-plot.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
 let dir: string;

@@ -1,5 +1,6 @@
 // Tiny models must be able to fit tiny data: the whole stack (ops, modules, AdamW) working together.
 import { test } from 'node:test';
+import { IGNORE_INDEX } from '../src/data/ignore-index.js';
 import assert from 'node:assert/strict';
 import { backward } from '../src/autograd/index.js';
 import { PerformerEncoder, PerformerLM, type PerformerConfig } from '../src/nn/index.js';
@@ -56,7 +57,7 @@ test('tiny PerformerEncoder learns masked-LM (recover a token from its unmasked 
   const losses: number[] = [];
   const steps = 60;
   for (let step = 0; step < steps; step++) {
-    const x = new Int32Array(B * L), t = new Int32Array(B * L).fill(-100);
+    const x = new Int32Array(B * L), t = new Int32Array(B * L).fill(IGNORE_INDEX);
     for (let b = 0; b < B; b++) {
       const a = rng.uint32() % 10;
       for (let i = 0; i < L; i++) {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { IGNORE_INDEX } from '../src/data/ignore-index.js';
 import assert from 'node:assert/strict';
 import { clearTape, noGrad, Var } from '../src/autograd/index.js';
 import { PerformerEncoder, PerformerLM, type PerformerConfig } from '../src/nn/index.js';
@@ -57,7 +58,7 @@ function checkModelGrads(model: { namedParameters(): [string, Var, unknown][] },
 test('PerformerLM end-to-end gradients (float64): FAVOR+ causal with rotary and untied head; exact with learned positions', () => {
   const B = 2, L = 6;
   const x = ids(B * L, 11, 1), y = ids(B * L, 11, 2);
-  y[3] = -100;
+  y[3] = IGNORE_INDEX;
   for (const cfg of [
     { ...tiny, dtype: 'float64' as const, positions: 'rotary' as const, tiedEmbeddings: false, featureMap: 'softmax-hyp' as const, chunk: 4 },
     { ...tiny, dtype: 'float64' as const, attention: 'exact' as const },
@@ -74,7 +75,7 @@ test('PerformerEncoder end-to-end gradients (float64): MLM and classification wi
   const enc = new PerformerEncoder({ ...tiny, dtype: 'float64', numClasses: 3, featureMap: 'trig' });
   const x = ids(B * L, 11, 3);
   const mask = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0];
-  const t = [-100, 4, -100, -100, 7, 2, -100, -100, -100, -100];
+  const t = [IGNORE_INDEX, 4, IGNORE_INDEX, IGNORE_INDEX, 7, 2, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX];
   checkModelGrads(enc, () => enc.mlmLoss(x, t, B, L, mask));
   checkModelGrads(enc, () => enc.classificationLoss(x, [2, 0], B, L, mask));
   const shifted = new PerformerEncoder({ ...tiny, dtype: 'float64', numClasses: 3, tokenShift: true });

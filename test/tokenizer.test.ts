@@ -10,7 +10,7 @@ import {
   tokenizerFromJSON,
   TokenizerError,
   type Tokenizer,
-} from '../src/io/tokenizer.js';
+} from '../src/data/tokenizer.js';
 
 function specialsOf(t: Tokenizer): number[] {
   return [t.pad, t.unk, t.bos, t.eos, t.mask];

@@ -6,8 +6,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad } from '../src/autograd/tape.js';
-import { corpusFromText, type TokenCorpus } from '../src/io/datasets.js';
-import { createTokenizer } from '../src/io/tokenizer.js';
+import type { TokenCorpus } from '../src/data/corpus.js';
+import { corpusFromText } from '../src/data/read.js';
+import { createTokenizer } from '../src/data/tokenizer.js';
 import { PerformerEncoder, PerformerLM } from '../src/nn/models.js';
 import {
   configFromSpec, evaluateLM, evaluateMLM, loadTrainedModel, specFromConfig, makeModelSpec, makeTrainHyper, MLM_EVAL_GROUPS, runTraining, scheduledLearningRate,

@@ -3,6 +3,7 @@
 // columns, one row and many, several task items), add into their gradients, and give the same
 // result on 1 and 3 threads (bit-identical) and in the plain-SIMD build (within rounding).
 import { test, after } from 'node:test';
+import { IGNORE_INDEX } from '../src/data/ignore-index.js';
 import assert from 'node:assert/strict';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { tsDropoutBackward, tsDropoutForward, tsGeluBackward, tsGeluForward } from '../src/autograd/kernels-ts/pointwise.js';
@@ -181,10 +182,10 @@ test('cross-entropy forward and backward against float64: ignored rows, large lo
       const logits = randn(rows * V, rows + V, 4);
       if (rows > 1) for (let c = 0; c < V; c++) logits[c] = logits[c]! + 60; // row 0 far from 0
       const r = new TestRandom(rows * V);
-      const targets = Int32Array.from({ length: rows }, (_, i) => (i % 5 === 3 ? -100 : r.uint32() % V));
+      const targets = Int32Array.from({ length: rows }, (_, i) => (i % 5 === 3 ? IGNORE_INDEX : r.uint32() % V));
       const dLoss = 0.75; // f = dLoss/n per row is ~1e-3: the gradients start at that scale too
       const wantLse = new Float64Array(rows), wantG = f64(randn(rows * V, 3, 1e-3));
-      const args = { targets, rows, V, ignoreIndex: -100 };
+      const args = { targets, rows, V, ignoreIndex: IGNORE_INDEX };
       const wantLoss = tsCrossEntropyForward({ ...args, logits: f64(logits), lse: wantLse });
       tsCrossEntropyBackward({ ...args, logits: f64(logits), lse: wantLse, dLoss, dLogits: wantG });
       const losses: number[] = [];
@@ -195,7 +196,7 @@ test('cross-entropy forward and backward against float64: ignored rows, large lo
       const where = `V=${V} rows=${rows}`;
       assert.equal(losses[1], losses[0], `${where}: the loss on 3 threads`);
       for (const l of losses) assert.ok(Math.abs(l - wantLoss) <= 1e-6 * Math.abs(wantLoss) + 1e-7, `${where}: loss ${l} vs ${wantLoss}`);
-      for (let i = 0; i < rows; i++) if (targets[i] !== -100) assert.ok(Math.abs(lse![i]! - wantLse[i]!) <= 1e-6 * (Math.abs(wantLse[i]!) + 1), `${where}: lse`);
+      for (let i = 0; i < rows; i++) if (targets[i] !== IGNORE_INDEX) assert.ok(Math.abs(lse![i]! - wantLse[i]!) <= 1e-6 * (Math.abs(wantLse[i]!) + 1), `${where}: lse`);
       // V = 1: softmax − onehot is exactly 0; what is left is the rounding of g + f − f, f ≤ 0.75.
       if (V === 1) g!.forEach((v, i) => assert.ok(Math.abs(v - wantG[i]!) <= 1e-7, `${where}: dLogits`));
       else assert.ok(relErr(g!, wantG, randn(rows * V, 3, 1e-3)) <= 1e-5, `${where}: dLogits`);
@@ -216,14 +217,14 @@ test('out-of-range ids and targets throw instead of touching other memory', () =
   const table = new Float32Array(4 * 2);
   assert.throws(() => one.embeddingForward({ table, ids: Int32Array.from([0, 4]), out: new Float32Array(4), D: 2 }), /id 4 at 1 is out of range \[0, 4\)/);
   assert.throws(() => one.embeddingBackward({ dOut: new Float32Array(2), ids: Int32Array.from([-1]), dTable: table, D: 2 }), /out of range/);
-  assert.throws(() => one.crossEntropyForward({ logits: new Float32Array(6), targets: Int32Array.from([1, 3]), lse: new Float32Array(2), rows: 2, V: 3, ignoreIndex: -100 }), /target 3 at row 1/);
+  assert.throws(() => one.crossEntropyForward({ logits: new Float32Array(6), targets: Int32Array.from([1, 3]), lse: new Float32Array(2), rows: 2, V: 3, ignoreIndex: IGNORE_INDEX }), /target 3 at row 1/);
 });
 
 test('with wasmGradKernels installed, the float32 ops (on wasm at these sizes, except the gather) match float64', () => {
   const [n, V, D] = [300, 50, 96];
   const table = randn(V * D, 1), gamma = randn(D, 2), beta = randn(D, 3);
   const ids = Int32Array.from({ length: n }, (_, i) => (i * 7) % V), targets = Int32Array.from({ length: n }, (_, i) => (i * 13) % D);
-  targets[5] = -100;
+  targets[5] = IGNORE_INDEX;
   const run = (f64Data: boolean): { loss: number; grads: Float64Array[] } => {
     const params = [Var.from([V, D], table, { f64: f64Data, requiresGrad: true }), Var.from([D], gamma, { f64: f64Data, requiresGrad: true }),
       Var.from([D], beta, { f64: f64Data, requiresGrad: true })];

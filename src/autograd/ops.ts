@@ -1,6 +1,7 @@
 // Differentiable ops. Each op computes its output, then (when recording) pushes its backward right
 // here beside it: the closure reads out.grad and ADDS into the inputs' grads. Outputs have the
 // element type of the inputs (float32, or float64 for checks).
+import { IGNORE_INDEX } from '../data/ignore-index.js';
 import { formatShape, sameShape, sizeOf, type Shape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 import { kernelsFor } from './kernels.js';
@@ -331,7 +332,7 @@ export function dropout(a: Var, p: number, rng: Rng): Var {
  * (0 when none). Backward: dz = (softmax(z) − onehot(target))·dOut/n on counted rows. Saves the
  * log-sum-exp of each row (the softmax is recomputed from it).
  */
-export function crossEntropy(logits: Var, targets: Int32Array | readonly number[], ignoreIndex = -100): Var {
+export function crossEntropy(logits: Var, targets: Int32Array | readonly number[], ignoreIndex = IGNORE_INDEX): Var {
   const V = logits.shape[logits.rank - 1]!;
   const rows = logits.size / V;
   if (targets.length !== rows) throw new Error(`crossEntropy: ${targets.length} targets for ${rows} rows of ${formatShape(logits.shape)}`);

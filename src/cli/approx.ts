@@ -6,8 +6,8 @@ import { drawProjection, type ProjectionKind } from '../favor/projection.js';
 import type { FeatureMap } from '../kernels/backend.js';
 import { referenceBackend } from '../kernels/reference/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { renderPlot, PALETTE, type PlotSeries } from '../io/svg-plot.js';
-import { Rng } from '../tensor/rng.js';
+import { renderPlot, PALETTE, type PlotSeries } from './svg-plot.js';
+import { hash32, Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
@@ -37,14 +37,6 @@ export interface ApproxRow {
   mse: number;
   /** Sample standard deviation (n − 1) of the per-sample MSE over samples; 0 for one sample. */
   std: number;
-}
-
-/** A 32-bit mix of the seed, so projection seeds of different runs do not line up. */
-function hash32(x: number): number {
-  let h = (x >>> 0) ^ Math.imul(Math.floor(x / 0x100000000) >>> 0, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function mse(a: Float32Array, b: Float32Array): number {

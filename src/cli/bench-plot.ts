@@ -1,5 +1,5 @@
 // The `performer bench --plot` figure: time and peak memory against L, log-log, side by side.
-import { renderPlot, type PlotSeries } from '../io/svg-plot.js';
+import { renderPlot, type PlotSeries } from './svg-plot.js';
 import type { BenchRow } from './bench.js';
 
 function series(rows: readonly BenchRow[], y: (r: BenchRow) => number): PlotSeries[] {

@@ -1,7 +1,7 @@
 // `performer eval`: loss of a trained checkpoint on a whole file, every token predicted once.
 
-import type { DataFormat } from '../io/datasets.js';
-import { loadCorpusFile, resolveFileFormat } from '../io/datasets-node.js';
+import type { DataFormat } from '../data/corpus.js';
+import { loadCorpusFile, resolveFileFormat } from '../data/read-node.js';
 import { loadTrainedModel } from '../train/checkpoint.js';
 import { evaluateModel } from '../train/evaluate.js';
 import { parseTrainingState } from '../train/checkpoint.js';

@@ -5,9 +5,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadCorpusText } from '../io/corpus.js';
-import { corpusFromChunks } from '../io/datasets.js';
-import { createTokenizer } from '../io/tokenizer.js';
+import { loadCorpusText } from '../data/sotu-node.js';
+import { corpusFromChunks } from '../data/read.js';
+import { createTokenizer } from '../data/tokenizer.js';
 import { createDecoder, generate, timingSummary } from '../nn/generate.js';
 import { PerformerLM } from '../nn/models.js';
 import { describeModel, formatCount, makeModelSpec, makeTrainHyper } from '../train/config.js';

@@ -4,9 +4,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, MANIFEST_FILE, readCheckpointManifest } from '../io/checkpoint.js';
-import type { DataFormat, TokenCorpus } from '../io/datasets.js';
-import { loadCorpusFile, resolveFileFormat } from '../io/datasets-node.js';
-import { createTokenizer, tokenizerFromJSON, type Tokenizer } from '../io/tokenizer.js';
+import type { DataFormat, TokenCorpus } from '../data/corpus.js';
+import { loadCorpusFile, resolveFileFormat } from '../data/read-node.js';
+import { createTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import {
   describeModel, formatCount, makeModelSpec, makeTrainHyper, TRAIN_DEFAULTS, type ModelKind, type ModelSpec, type TrainHyper,
 } from '../train/config.js';

@@ -1,11 +1,17 @@
 // Multi-head attention with FAVOR+ (or exact softmax) attention, optional rotary embeddings.
 import { exactAttentionOp, favorAttentionOp } from '../autograd/attention.js';
-import { mergeHeads, rope, splitHeads } from '../autograd/ops.js';
-import { Var } from '../autograd/var.js';
+import { mergeHeads, reshape, rope, splitHeads } from '../autograd/ops.js';
+import { noGrad } from '../autograd/tape.js';
+import { alloc, Var } from '../autograd/var.js';
 import type { FeatureMap } from '../kernels/backend.js';
+import type { Floats } from '../tensor/floats.js';
 import { drawProjection, type ProjectionKind } from '../favor/projection.js';
+import { fnv1a } from '../tensor/rng.js';
+import { formatShape } from '../tensor/shape.js';
+import { layerCache } from './kv-cache.js';
 import { Linear } from './layers.js';
-import { allocArr, fnv1a, Module, type DType } from './module.js';
+import { allocArr, Module, type DType } from './module.js';
+import { AttentionState } from './step-state.js';
 
 export interface AttentionOptions {
   attention?: 'favor' | 'exact'; // default 'favor'
@@ -15,7 +21,7 @@ export interface AttentionOptions {
   /** Training steps between feature redraws (0 = never). Eval mode never redraws. */
   redrawInterval?: number;
   causal?: boolean;
-  rotary?: boolean; // RoPE on q and k (interleaved pairs, base 10000) before the feature map
+  rotary?: boolean; // RoPE on q and k (interleaved pairs, the `rope` op's base) before the feature map
   chunk?: number; // causal FAVOR+ chunk length, default 64
 }
 
@@ -75,16 +81,62 @@ export class MultiHeadAttention extends Module {
     this.redraw(step / n);
   }
 
+  /** q, k, v [B, H, L, dh] of x [B, L, D] whose first row is at position `offset` (for rotary). */
+  private project(x: Var, offset: number): [Var, Var, Var] {
+    const [B, L] = x.shape as [number, number];
+    // [B, 1, H·dh] is [B, H, 1, dh] already: one decoded position needs no transpose
+    const split = (y: Var): Var => (L === 1 ? reshape(y, [B, this.heads, 1, this.headDim]) : splitHeads(y, this.heads));
+    let q = split(this.wq.forward(x));
+    let k = split(this.wk.forward(x));
+    const v = split(this.wv.forward(x));
+    if (this.opts.rotary) { q = rope(q, { offset }); k = rope(k, { offset }); }
+    return [q, k, v];
+  }
+
   /** x [B, L, D] → [B, L, D]. keyMask [B, L] (0 = pad). */
   forward(x: Var, keyMask?: ArrayLike<number>): Var {
-    let q = splitHeads(this.wq.forward(x), this.heads);
-    let k = splitHeads(this.wk.forward(x), this.heads);
-    const v = splitHeads(this.wv.forward(x), this.heads);
-    if (this.opts.rotary) { q = rope(q); k = rope(k); }
+    const [q, k, v] = this.project(x, 0);
     const { causal } = this.opts;
     const o = this.projection
       ? favorAttentionOp(q, k, v, { projection: this.projection.data, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
       : exactAttentionOp(q, k, v, { causal, keyMask });
     return this.wo.forward(mergeHeads(o));
   }
+
+  /** A fresh decoding state for `step` (causal layers only; see ./step-state.ts). */
+  startDecoding(): AttentionState {
+    if (!this.opts.causal) throw new Error('a bidirectional attention layer cannot decode step by step (every position sees the ones after it)');
+    return new AttentionState(layerCache(this));
+  }
+
+  /**
+   * x [1, R, D], the R positions after those `state` holds → the rows of `forward` at those positions
+   * (evaluation mode; outside the tape). Attention runs one position at a time through the state:
+   * the FAVOR+ recurrence of docs/MATH.md, "Recurrent", or the exact KV cache.
+   */
+  step(x: Var, state: AttentionState): Var {
+    if (x.rank !== 3 || x.shape[0] !== 1) throw new Error(`attention step takes x [1, R, D] (batch 1), got ${formatShape(x.shape)}`);
+    state.check();
+    return noGrad(() => {
+      const [q, k, v] = this.project(x, state.position); // [1, H, R, dh]
+      const H = this.heads, dh = this.headDim, R = x.shape[1]!;
+      const o = new Var(q.shape, alloc(q.data, q.size));
+      if (R === 1) state.cache.step(q.data, k.data, v.data, o.data, 0); // [1, H, 1, dh] is one row [H·dh]
+      else {
+        const [qr, kr, vr, or] = [0, 1, 2, 3].map(() => alloc(q.data, H * dh)) as [Floats, Floats, Floats, Floats];
+        for (let r = 0; r < R; r++) {
+          gatherRow(q.data, qr, H, R, dh, r); gatherRow(k.data, kr, H, R, dh, r); gatherRow(v.data, vr, H, R, dh, r);
+          state.cache.step(qr, kr, vr, or, 0);
+          for (let h = 0; h < H; h++) o.data.set(or.subarray(h * dh, (h + 1) * dh), (h * R + r) * dh);
+        }
+      }
+      state.position += R;
+      return this.wo.forward(R === 1 ? reshape(o, x.shape) : mergeHeads(o));
+    });
+  }
+}
+
+/** Position r of src [H, R, dh] → dst [H·dh]. */
+function gatherRow(src: Floats, dst: Floats, H: number, R: number, dh: number, r: number): void {
+  for (let h = 0; h < H; h++) dst.set(src.subarray((h * R + r) * dh, (h * R + r + 1) * dh), h * dh);
 }

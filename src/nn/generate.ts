@@ -1,22 +1,17 @@
 // Incremental decoding and text generation for PerformerLM.
 //
-// The decoder runs the model one position at a time (or a few at once for a prompt), outside the
-// autograd tape, and keeps per-layer attention state (./kv-cache.ts): FAVOR+ layers carry the
-// O(1)-memory recurrent state, exact layers a KV cache. Everything else (embeddings, LayerNorm,
-// projections, FFN, output head) reuses the model's own modules on the new rows only, so the logits
-// equal those of the full causal forward at every position (up to float32 rounding in attention).
-// Decoding always has evaluation semantics: no dropout and no feature redraws, whatever model.training.
-import { add, matmul, ropeApply } from '../autograd/ops.js';
+// The decoder runs the model through its `step` methods (./step-state.ts), one position at a time
+// or a few at once for a prompt. FAVOR+ layers carry the O(1)-memory recurrent state, exact layers a
+// KV cache, token-shifted blocks the previous row's shifted features; every other part is the
+// model's own forward on the new rows, so the logits equal those of the full causal forward at
+// every position (up to float32 rounding in attention). Decoding always has evaluation semantics:
+// no dropout and no feature redraws, whatever model.training.
 import { noGrad } from '../autograd/tape.js';
-import type { Floats } from '../tensor/floats.js';
-import { alloc, Var } from '../autograd/var.js';
+import { Var } from '../autograd/var.js';
 import { Rng } from '../tensor/rng.js';
-import { layerCache, type LayerCache } from './kv-cache.js';
 import type { PerformerLM } from './models.js';
 import { sample, validateSampling, type SamplingOptions } from './sampling.js';
-
-/** RoPE base of MultiHeadAttention (the `rope` op's default). */
-const ROPE_BASE = 10000;
+import type { ModelState } from './step-state.js';
 
 export interface Decoder {
   readonly model: PerformerLM;
@@ -37,56 +32,23 @@ export interface Decoder {
   reset(): void;
 }
 
-/**
- * Token shift across decoder calls: the shifted features of the last row seen, per layer, for the
- * attention input and the FFN input (Block.forward shifts both).
- */
-class ShiftCarry {
-  readonly attn: Float32Array;
-  readonly ff: Float32Array;
-  constructor(readonly channels: number) {
-    this.attn = new Float32Array(channels);
-    this.ff = new Float32Array(channels);
-  }
-
-  /** h [R, D] in place: rows take the previous row's last `channels` features, row 0 the carry's. */
-  shift(h: Floats, R: number, D: number, carry: Float32Array): void {
-    const s = this.channels, keep = D - s;
-    if (s === 0) return;
-    const last = h.slice((R - 1) * D + keep, R * D);
-    for (let r = R - 1; r > 0; r--) h.copyWithin(r * D + keep, (r - 1) * D + keep, r * D);
-    h.set(carry, keep);
-    carry.set(last);
-  }
-
-  reset(): void {
-    this.attn.fill(0);
-    this.ff.fill(0);
-  }
-}
-
 class LMDecoder implements Decoder {
-  private readonly caches: LayerCache[];
-  private readonly shifts: ShiftCarry[];
-  private pos = 0;
+  private readonly state: ModelState;
 
   constructor(readonly model: PerformerLM) {
-    this.caches = model.blocks.map((b) => layerCache(b.attn));
-    this.shifts = model.blocks.map((b) => new ShiftCarry(b.shiftedChannels));
+    this.state = model.startDecoding();
   }
 
   get length(): number {
-    return this.pos;
+    return this.state.position;
   }
 
   get stateBytes(): number {
-    return this.caches.reduce((n, c) => n + c.stateBytes, 0) + this.shifts.reduce((n, s) => n + 8 * s.channels, 0);
+    return this.state.bytes;
   }
 
   reset(): void {
-    for (const c of this.caches) c.reset();
-    for (const s of this.shifts) s.reset();
-    this.pos = 0;
+    this.state.reset();
   }
 
   feed(tokenId: number): Float32Array {
@@ -94,50 +56,9 @@ class LMDecoder implements Decoder {
   }
 
   feedMany(tokenIds: ArrayLike<number>): Float32Array {
-    const model = this.model, cfg = model.cfg;
-    const R = tokenIds.length;
-    if (R === 0) throw new Error('feedMany needs at least one token');
-    for (let r = 0; r < R; r++) {
-      const id = tokenIds[r]!;
-      if (!Number.isInteger(id) || id < 0 || id >= cfg.vocabSize) throw new Error(`token id ${id} is out of range [0, ${cfg.vocabSize})`);
-    }
-    const start = this.pos;
-    if (model.pos && start + R > cfg.maxLen) {
-      throw new Error(
-        `position ${start + R - 1} is beyond the learned position table (maxLen ${cfg.maxLen}); ` +
-        `models with rotary or no positions have no such limit`,
-      );
-    }
-    for (const c of this.caches) c.check();
-    const ids = Array.from(tokenIds);
-    const logits = noGrad(() => {
-      const D = cfg.dim;
-      let x = model.tok.forward(ids, [1, R]);
-      if (model.pos) x = add(x, model.pos.forward(ids.map((_, r) => start + r), [R]));
-      for (let li = 0; li < model.blocks.length; li++) {
-        const b = model.blocks[li]!, attn = b.attn, cache = this.caches[li]!, shift = this.shifts[li]!;
-        const h = b.ln1.forward(x);
-        shift.shift(h.data, R, D, shift.attn);
-        const q = attn.wq.forward(h), k = attn.wk.forward(h), v = attn.wv.forward(h); // [1, R, H·dh]
-        const o = new Var([1, R, D], alloc(q.data, R * D));
-        for (let r = 0; r < R; r++) {
-          const qr = q.data.subarray(r * D, (r + 1) * D), kr = k.data.subarray(r * D, (r + 1) * D);
-          if (attn.opts.rotary) { // [H, dh] rows, all at absolute position start + r
-            ropeApply(qr, qr, 1, attn.headDim, start + r, ROPE_BASE, 1);
-            ropeApply(kr, kr, 1, attn.headDim, start + r, ROPE_BASE, 1);
-          }
-          cache.step(qr, kr, v.data.subarray(r * D, (r + 1) * D), o.data, r * D);
-        }
-        x = add(x, attn.wo.forward(o));
-        const h2 = b.ln2.forward(x);
-        shift.shift(h2.data, R, D, shift.ff);
-        x = add(x, b.ff.forward(h2));
-      }
-      const last = new Var([1, 1, D], x.data.slice((R - 1) * D, R * D));
-      const hf = model.lnF.forward(last);
-      return (model.head ? model.head.forward(hf) : matmul(hf, model.tok.weight, { transB: true })).data;
-    });
-    this.pos += R;
+    const h = this.model.step(Array.from(tokenIds), this.state); // [1, R, D]
+    const D = this.model.cfg.dim, R = h.size / D;
+    const logits = noGrad(() => this.model.logits(new Var([1, 1, D], h.data.slice((R - 1) * D))).data);
     return logits instanceof Float32Array ? logits : Float32Array.from(logits);
   }
 }

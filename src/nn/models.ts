@@ -1,14 +1,17 @@
 // Pre-LN Transformer blocks and the two models: PerformerLM (causal LM) and PerformerEncoder
 // (bidirectional, with masked-LM and sequence-classification heads).
 import { add, crossEntropy, dropout, gelu, matmul, meanPool } from '../autograd/ops.js';
+import { noGrad } from '../autograd/tape.js';
 import { tokenShift } from '../autograd/token-shift.js';
 import type { Var } from '../autograd/var.js';
 import type { FeatureMap } from '../kernels/backend.js';
 import type { ProjectionKind } from '../favor/projection.js';
+import { IGNORE_INDEX } from '../data/ignore-index.js';
 import { Rng } from '../tensor/rng.js';
 import { MultiHeadAttention } from './attention.js';
 import { Embedding, FeedForward, LayerNorm, Linear } from './layers.js';
 import { initParameters, Module, ModuleList, type DType } from './module.js';
+import { BlockState, ModelState, ShiftState } from './step-state.js';
 
 /** Per-forward context: the dropout generator (training) and the key mask. */
 export interface ForwardContext {
@@ -67,14 +70,40 @@ export class Block extends Module {
     return this.cfg.tokenShift ? Math.floor(this.cfg.dim / 2) : 0;
   }
 
-  /** x + drop(attn(shift(ln1 x))), then + drop(ff(shift(ln2 x))); shift is the identity unless cfg.tokenShift. */
+  /**
+   * The block, written once for `forward` and `step`: x + drop(attn(shift(ln1 x))), then
+   * + drop(ff(shift(ln2 x))). `mix` supplies the parts that see other positions (attention, token
+   * shift; shift is the identity unless cfg.tokenShift) and dropout.
+   */
+  private apply(x: Var, mix: { attend(h: Var): Var; shift(h: Var, input: 'attn' | 'ff'): Var; drop(y: Var): Var }): Var {
+    x = add(x, mix.drop(mix.attend(mix.shift(this.ln1.forward(x), 'attn'))));
+    return add(x, mix.drop(this.ff.forward(mix.shift(this.ln2.forward(x), 'ff'))));
+  }
+
   forward(x: Var, ctx: ForwardContext): Var {
     const p = this.training ? this.cfg.dropout ?? 0 : 0;
-    const drop = (y: Var): Var => (p > 0 && ctx.rng ? dropout(y, p, ctx.rng) : y);
     const s = this.shiftedChannels;
-    const shift = (h: Var): Var => (s > 0 ? tokenShift(h, s, ctx.keyMask) : h);
-    x = add(x, drop(this.attn.forward(shift(this.ln1.forward(x)), ctx.keyMask)));
-    return add(x, drop(this.ff.forward(shift(this.ln2.forward(x)))));
+    return this.apply(x, {
+      attend: (h) => this.attn.forward(h, ctx.keyMask),
+      shift: (h) => (s > 0 ? tokenShift(h, s, ctx.keyMask) : h),
+      drop: (y) => (p > 0 && ctx.rng ? dropout(y, p, ctx.rng) : y),
+    });
+  }
+
+  /** A fresh decoding state for `step` (./step-state.ts). */
+  startDecoding(): BlockState {
+    const s = this.shiftedChannels;
+    return new BlockState(this.attn.startDecoding(), { attn: new ShiftState(s), ff: new ShiftState(s) });
+  }
+
+  /** x [1, R, D], the R positions after those `state` holds → forward's rows there (eval mode, outside the tape). */
+  step(x: Var, state: BlockState): Var {
+    state.check();
+    return noGrad(() => this.apply(x, {
+      attend: (h) => this.attn.step(h, state.attn),
+      shift: (h, input) => state.shift[input].apply(h),
+      drop: (y) => y,
+    }));
   }
 }
 
@@ -126,21 +155,57 @@ abstract class Trunk extends Module {
     for (const b of this.blocks) b.attn.maybeRedraw(step);
   }
 
+  /** Token embeddings of ids [B·L] plus learned positions start … start + L − 1 (if any): [B, L, dim]. */
+  private embed(ids: Int32Array | readonly number[], B: number, L: number, start: number): Var {
+    const x = this.tok.forward(ids, [B, L]);
+    if (!this.pos) return x;
+    const posIds = new Int32Array(L);
+    for (let i = 0; i < L; i++) posIds[i] = start + i;
+    return add(x, this.pos.forward(posIds, [L]));
+  }
+
   /** ids [B·L] (row-major [B, L]) → hidden [B, L, dim] after the final LayerNorm. */
   hidden(ids: Int32Array | readonly number[], B: number, L: number, keyMask?: ArrayLike<number>): Var {
     if (ids.length !== B * L) throw new Error(`expected ${B}×${L} = ${B * L} ids, got ${ids.length}`);
     if (L > this.cfg.maxLen && this.pos) throw new Error(`sequence length ${L} exceeds maxLen ${this.cfg.maxLen}`);
-    let x = this.tok.forward(ids, [B, L]);
-    if (this.pos) {
-      const posIds = new Int32Array(L);
-      for (let i = 0; i < L; i++) posIds[i] = i;
-      x = add(x, this.pos.forward(posIds, [L]));
-    }
+    let x = this.embed(ids, B, L, 0);
     const ctx: ForwardContext = { rng: this.rng, keyMask };
     const p = this.training ? this.cfg.dropout ?? 0 : 0;
     if (p > 0) x = dropout(x, p, this.rng);
     for (const b of this.blocks) x = b.forward(x, ctx);
     return this.lnF.forward(x);
+  }
+
+  /** A fresh decoding state for `step` (causal models only; ./step-state.ts). */
+  startDecoding(): ModelState {
+    return new ModelState(this.blocks.map((b) => b.startDecoding()));
+  }
+
+  /**
+   * The next R token ids (batch 1) after those `state` holds → hidden [1, R, dim], the rows `hidden`
+   * gives those positions of the whole sequence (eval mode, outside the tape). On bad ids, positions
+   * past the learned table or a stale state it throws and changes nothing.
+   */
+  step(ids: readonly number[] | Int32Array, state: ModelState): Var {
+    const R = ids.length, V = this.cfg.vocabSize, start = state.position;
+    if (R === 0) throw new Error('step needs at least one token');
+    for (let r = 0; r < R; r++) {
+      const id = ids[r]!;
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`token id ${id} is out of range [0, ${V})`);
+    }
+    if (this.pos && start + R > this.cfg.maxLen) {
+      throw new Error(
+        `position ${start + R - 1} is beyond the learned position table (maxLen ${this.cfg.maxLen}); ` +
+        `models with rotary or no positions have no such limit`,
+      );
+    }
+    state.check();
+    return noGrad(() => {
+      let x = this.embed(ids, 1, R, start);
+      this.blocks.forEach((b, i) => { x = b.step(x, state.blocks[i]!); });
+      state.position += R;
+      return this.lnF.forward(x);
+    });
   }
 }
 
@@ -154,12 +219,16 @@ export class PerformerLM extends Trunk {
   }
 
   forward(ids: Int32Array | readonly number[], B: number, L: number): Var {
-    const h = this.hidden(ids, B, L);
+    return this.logits(this.hidden(ids, B, L));
+  }
+
+  /** Output head: hidden [..., dim] → logits [..., V] (tied: h · tokᵀ). */
+  logits(h: Var): Var {
     return this.head ? this.head.forward(h) : matmul(h, this.tok.weight, { transB: true });
   }
 
   /** Mean cross-entropy of logits(ids) against targets [B·L] (ignoreIndex rows skipped). */
-  loss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, ignoreIndex = -100): Var {
+  loss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, ignoreIndex = IGNORE_INDEX): Var {
     return crossEntropy(this.forward(ids, B, L), targets, ignoreIndex);
   }
 }
@@ -188,7 +257,7 @@ export class PerformerEncoder extends Trunk {
   }
 
   /** Masked-LM loss: targets [B·L] hold the original token at masked positions, ignoreIndex elsewhere. */
-  mlmLoss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, keyMask?: ArrayLike<number>, ignoreIndex = -100): Var {
+  mlmLoss(ids: Int32Array | readonly number[], targets: Int32Array | readonly number[], B: number, L: number, keyMask?: ArrayLike<number>, ignoreIndex = IGNORE_INDEX): Var {
     return crossEntropy(this.mlmLogits(this.hidden(ids, B, L, keyMask)), targets, ignoreIndex);
   }
 

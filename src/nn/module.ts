@@ -2,18 +2,12 @@
 // safetensors checkpoint). Parameters get gradients and optimiser updates; buffers (e.g. the FAVOR+
 // projection W) are state that is saved but never trained.
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
-import { Rng } from '../tensor/rng.js';
+import { fnv1a, Rng } from '../tensor/rng.js';
 import type { Floats } from '../tensor/floats.js';
+import type { Init, ParamInfo, ParamKind } from '../autograd/param.js';
 import { Var } from '../autograd/var.js';
 
 export type DType = 'float32' | 'float64';
-
-/** What a parameter is, for optimiser policies (weight decay applies to 'weight' by default). */
-export type ParamKind = 'weight' | 'bias' | 'norm' | 'embedding';
-
-export type Init = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
-
-export interface ParamInfo { kind: ParamKind; init: Init }
 
 export function allocArr(dtype: DType, n: number): Floats {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
@@ -120,16 +114,6 @@ export class Module {
       for (let i = 0; i < v.size; i++) v.data[i] = s.data[i]!;
     }
   }
-}
-
-/** 32-bit FNV-1a of a string, used as the Rng stream of each named parameter. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
 }
 
 /**

@@ -5,7 +5,7 @@
 // (Linear matrices): biases, LayerNorm gains/shifts and embeddings are not decayed unless listed
 // (add 'embedding' to decay the token/position tables, which the tied LM head shares).
 import type { Var } from '../autograd/var.js';
-import type { ParamInfo, ParamKind } from '../nn/module.js';
+import type { ParamInfo, ParamKind } from '../autograd/param.js';
 
 export interface AdamWOptions {
   lr?: number; // default 1e-3 (a schedule may pass its own value to step())

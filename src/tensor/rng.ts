@@ -1,6 +1,7 @@
 // A counter-based RNG: Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
 // SC 2011). Output block n is a pure function of (seed, stream, n), so any draw can be reproduced
-// or skipped to without replaying the sequence, and streams never overlap.
+// or skipped to without replaying the sequence, and streams never overlap. Below it, the hashes
+// that turn names and seeds into Rng keys and streams.
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -86,6 +87,11 @@ export class Rng {
     return Math.min((a * 67108864 + b + 0.5) / 9007199254740992, 1 - 2 ** -53); // 2^53 − 0.5 rounds up to 2^53
   }
 
+  /** Uniform integer in [0, n). */
+  below(n: number): number {
+    return Math.min(n - 1, Math.floor(this.uniform() * n));
+  }
+
   /** Standard normal by Box–Muller; the second value of each pair is kept for the next call. */
   normal(): number {
     if (this.spareNormal !== undefined) {
@@ -106,4 +112,77 @@ export class Rng {
   fillUniform(a: Float32Array | Float64Array, lo = 0, hi = 1): void {
     for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * this.uniform();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeds from names. Three hashes turn a name or a seed into Rng keys and streams. Each one fixes
+// values that must not change, so none replaces another:
+//   fnv1a        parameter init streams (Rng(seed, fnv1a(name))) and FAVOR+ projection redraws:
+//                changing it changes every model's initial weights and the W of a resumed run.
+//   murmur3      (seededHash, deriveSeed) the document split and the batch, window and mask streams
+//                of training: changing it moves records between train and validation and breaks
+//                the exact resume of existing checkpoints.
+//   hash32       the per-run base of `performer approx`'s projection seeds: changing it changes the
+//                published approximation figures (docs/APPROX.md).
+
+/** 32-bit FNV-1a of a string. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** A 32-bit mix of a seed (up to 2^53; lowbias32 finaliser on the two halves). */
+export function hash32(x: number): number {
+  let h = (x >>> 0) ^ Math.imul(Math.floor(x / 0x100000000) >>> 0, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** MurmurHash3 (x86, 32-bit) of bytes with a 32-bit seed. */
+export function murmur3(bytes: Uint8Array, seed = 0): number {
+  let h = seed >>> 0;
+  const n = bytes.length;
+  const c1 = 0xcc9e2d51, c2 = 0x1b873593;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    k = Math.imul(k, c1); k = (k << 15) | (k >>> 17); k = Math.imul(k, c2);
+    h ^= k; h = (h << 13) | (h >>> 19); h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rest = n & 3;
+  if (rest > 0) {
+    let k = bytes[i]!;
+    if (rest > 1) k ^= bytes[i + 1]! << 8;
+    if (rest > 2) k ^= bytes[i + 2]! << 16;
+    k = Math.imul(k, c1); k = (k << 15) | (k >>> 17); k = Math.imul(k, c2);
+    h ^= k;
+  }
+  h ^= n;
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const utf8 = new TextEncoder();
+
+/** 32-bit hash of a string under a seed (any safe non-negative integer). */
+export function seededHash(seed: number, s: string): number {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+  const lo = seed >>> 0, hi = Math.floor(seed / 0x100000000) >>> 0;
+  return murmur3(utf8.encode(s), murmur3(utf8.encode(String(hi)), lo));
+}
+
+/**
+ * An independent seed for one purpose (e.g. 'lm-batches', 'mlm-masks') derived from the run's seed,
+ * so that different consumers of `new Rng(seed, stream)` never share a sequence.
+ */
+export function deriveSeed(seed: number, tag: string): number {
+  const a = seededHash(seed, `performer:${tag}:a`), b = seededHash(seed, `performer:${tag}:b`);
+  return (a & 0x1fffff) * 0x100000000 + b; // 53 bits
 }

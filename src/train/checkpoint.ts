@@ -13,8 +13,8 @@
 
 import { join } from 'node:path';
 import { CheckpointError, loadCheckpoint, MANIFEST_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint.js';
-import { DATA_FORMATS, type DataFormat } from '../io/datasets.js';
-import { tokenizerFromJSON, type Tokenizer } from '../io/tokenizer.js';
+import { DATA_FORMATS, type DataFormat } from '../data/corpus.js';
+import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { FEATURE_MAPS, isFeatureMap } from '../kernels/backend.js';
 import type { PerformerConfig, RuntimeState } from '../nn/models.js';
 import { buildModel, validateModelSpec, validateTrainHyper, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';

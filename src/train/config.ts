@@ -6,7 +6,7 @@
 
 import { PerformerEncoder, PerformerLM, type PerformerConfig, type PositionKind } from '../nn/models.js';
 import type { FeatureMap } from '../kernels/backend.js';
-import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../io/tokenizer.js';
+import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../data/tokenizer.js';
 
 /** 'lm': causal language model (PerformerLM); 'mlm': bidirectional encoder trained by masked-LM. */
 export type ModelKind = 'lm' | 'mlm';

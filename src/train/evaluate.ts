@@ -15,7 +15,8 @@
 // 0x80–0xBF), so bitsPerCharacter = total bits / characters is exact for any text.
 
 import { noGrad } from '../autograd/tape.js';
-import { countEvalWindows, evalBatches, numDocuments, type TokenCorpus } from '../io/datasets.js';
+import { numDocuments, type TokenCorpus } from '../data/corpus.js';
+import { countEvalWindows, evalBatches } from '../data/eval-windows.js';
 import { PerformerEncoder, type PerformerLM } from '../nn/models.js';
 import type { Floats } from '../tensor/floats.js';
 import type { TrainModel } from './config.js';

@@ -1,10 +1,13 @@
-// What the JS drivers (favor.ts, exact.ts, matmul.ts) share: the heap, the main thread's kernel
-// instance, the thread runner, one descriptor block and a per-thread scratch area kept between calls.
+// What the JS drivers (favor.ts, exact.ts, matmul.ts, …) share: the heap, the main thread's kernel
+// instance, the thread runner, one descriptor block and a per-thread scratch area kept between
+// calls; and the one way a driver runs a kernel call (`call`, `threadScratch`, `run`).
+import * as L from './generated/layout.js';
 import type { WasmHeap } from './heap.js';
 import type { KernelExports, TaskName } from './kernels.js';
 import type { Runner } from './pool.js';
+import { Staging } from './staging.js';
 
-const DESC_WORDS = 64;
+const DESC_WORDS = L.DESCRIPTOR_WORDS;
 
 export class Context {
   /** The descriptor block every job reads (one job runs at a time). */
@@ -35,6 +38,33 @@ export class Context {
       this.scratchBytes = bytes;
     }
     return this.scratchAddr;
+  }
+
+  /**
+   * One kernel call: `body` stages the arrays (inputs, outputs, temporaries), writes the descriptor
+   * and runs the tasks; the outputs are copied back when it returns, the temporaries freed on every
+   * path. Returns what `body` returns.
+   */
+  call<T>(body: (staging: Staging) => T): T {
+    const staging = new Staging(this.heap);
+    try {
+      const result = body(staging);
+      staging.commit();
+      return result;
+    } finally {
+      staging.release();
+    }
+  }
+
+  /**
+   * Gives every thread `bytes` of scratch (the kernel's *ScratchBytes for the descriptor written so
+   * far) and writes its base and stride into the descriptor's SCRATCH head (assembly/scratch.ts).
+   * The heap may grow: take fresh descriptor views after this.
+   */
+  threadScratch(bytes: number): void {
+    const base = this.scratch(bytes * this.threads);
+    const { u32 } = this.descriptor();
+    u32[L.SCRATCH] = base; u32[L.SCRATCH_STRIDE] = bytes;
   }
 
   /** Runs a task's items over all threads, or all on the calling thread when !parallel. */

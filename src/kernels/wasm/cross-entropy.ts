@@ -1,9 +1,8 @@
 // JS driver of softmax cross-entropy (assembly/cross-entropy.ts): one task item per block of rows.
 // The forward's per-row losses are added here in row order (float64), so the mean loss does not
 // depend on the thread count.
-import * as P from './layout-rows.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
-import { Staging } from './staging.js';
 import { checkDims, checkLength } from './check.js';
 
 /** About this many logits per item. */
@@ -46,30 +45,26 @@ function rowsPerItem(V: number): number {
 /** The descriptor fields both directions share (call after staging: it may have grown the heap). */
 function describe(ctx: Context, a: CrossEntropyArgs, logits: number, targets: number, lse: number): ReturnType<Context['descriptor']> {
   const desc = ctx.descriptor(), u32 = desc.u32;
-  u32.fill(0, 0, P.CE_WORDS);
-  u32[P.CE_LOGITS] = logits; u32[P.CE_TARGETS] = targets; u32[P.CE_LSE] = lse;
-  u32[P.CE_ROWS] = a.rows; u32[P.CE_V] = a.V; u32[P.CE_IGNORE] = a.ignoreIndex >>> 0;
-  u32[P.CE_ROWS_PER_ITEM] = rowsPerItem(a.V);
+  u32.fill(0, 0, L.CE_WORDS);
+  u32[L.CE_LOGITS] = logits; u32[L.CE_TARGETS] = targets; u32[L.CE_LSE] = lse;
+  u32[L.CE_ROWS] = a.rows; u32[L.CE_V] = a.V; u32[L.CE_IGNORE] = a.ignoreIndex >>> 0;
+  u32[L.CE_ROWS_PER_ITEM] = rowsPerItem(a.V);
   return desc;
 }
 
 export function runCrossEntropyForward(ctx: Context, a: CrossEntropyArgs): number {
   const count = check('wasm cross-entropy', a);
   if (count === 0) return 0;
-  const staging = new Staging(ctx.heap);
-  try {
+  return ctx.call((staging) => {
     const logits = staging.input(a.logits), targets = staging.input(a.targets), lse = staging.output(a.lse);
     const loss = staging.temp(a.rows * 4);
-    describe(ctx, a, logits, targets, lse).u32[P.CE_LOSS] = loss;
+    describe(ctx, a, logits, targets, lse).u32[L.CE_LOSS] = loss;
     ctx.run('crossEntropyForwardRows', Math.ceil(a.rows / rowsPerItem(a.V)), a.logits.length >= PARALLEL_MIN_ELEMENTS);
-    staging.commit();
     const losses = new Float32Array(ctx.heap.buffer(), loss, a.rows);
     let total = 0;
     for (let r = 0; r < a.rows; r++) total += losses[r]!; // ignored rows hold 0
     return total / count;
-  } finally {
-    staging.release();
-  }
+  });
 }
 
 export function runCrossEntropyBackward(ctx: Context, a: CrossEntropyBackwardArgs): void {
@@ -77,16 +72,12 @@ export function runCrossEntropyBackward(ctx: Context, a: CrossEntropyBackwardArg
   const count = check(what, a);
   checkLength(what, 'dLogits', a.dLogits, a.rows * a.V);
   if (count === 0) return;
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const logits = staging.input(a.logits), targets = staging.input(a.targets), lse = staging.input(a.lse);
     const grad = staging.output(a.dLogits, true);
     const { u32, f32 } = describe(ctx, a, logits, targets, lse);
-    u32[P.CE_DLOGITS] = grad;
-    f32[P.CE_SCALE_F32] = a.dLoss / count;
+    u32[L.CE_DLOGITS] = grad;
+    f32[L.CE_SCALE_F32] = a.dLoss / count;
     ctx.run('crossEntropyBackwardRows', Math.ceil(a.rows / rowsPerItem(a.V)), a.logits.length >= PARALLEL_MIN_ELEMENTS);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }

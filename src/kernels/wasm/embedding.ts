@@ -1,10 +1,10 @@
 // JS driver of the embedding kernels (assembly/embedding.ts): gather rows of the table (items =
 // blocks of tokens) and scatter-add gradient rows into the table gradient (items = blocks of
 // columns, tokens in order: race-free, and the same result for any thread count).
-import * as P from './layout-rows.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
+import type { Staging } from './staging.js';
 import type { TaskName } from './kernels.js';
-import { Staging } from './staging.js';
 import { checkDims, checkLength } from './check.js';
 
 /** Forward: about this many elements per item. */
@@ -33,17 +33,13 @@ function checkIds(what: string, ids: Int32Array, table: Float32Array, tableName:
 
 function run(ctx: Context, task: TaskName, items: number, parallel: boolean, n: number, D: number, perItem: number,
   stage: (s: Staging) => { table: number; ids: number; rows: number }): void {
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const a = stage(staging);
     const { u32 } = ctx.descriptor(); // after staging: it may have grown the heap
-    u32[P.EMB_TABLE] = a.table; u32[P.EMB_IDS] = a.ids; u32[P.EMB_ROWS] = a.rows;
-    u32[P.EMB_N] = n; u32[P.EMB_D] = D; u32[P.EMB_PER_ITEM] = perItem;
+    u32[L.EMB_TABLE] = a.table; u32[L.EMB_IDS] = a.ids; u32[L.EMB_ROWS] = a.rows;
+    u32[L.EMB_N] = n; u32[L.EMB_D] = D; u32[L.EMB_PER_ITEM] = perItem;
     ctx.run(task, items, parallel);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }
 
 export function runEmbeddingForward(ctx: Context, a: EmbeddingArgs): void {

@@ -2,9 +2,8 @@
 // fills the descriptor and runs one task item per (batch, head) over the thread pool. Gradients
 // are ADDED into dq, dk, dv (they are staged as read-write outputs).
 import type { ExactArgs } from '../backend.js';
-import * as E from './layout-exact-backward.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
-import { Staging } from './staging.js';
 import { checkAttention, checkAttentionGrads } from './check.js';
 
 export interface ExactBackwardArgs extends ExactArgs {
@@ -18,27 +17,20 @@ export function runExactBackward(ctx: Context, a: ExactBackwardArgs): void {
   const heads = a.B * a.H;
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
 
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
     const out = staging.input(a.out), dOut = staging.input(a.dOut);
     const mask = a.keyMask ? staging.input(a.keyMask) : 0;
     const dq = staging.output(a.dq, true), dk = staging.output(a.dk, true), dv = staging.output(a.dv, true);
 
     const { u32, f32 } = ctx.descriptor();
-    u32.fill(0, 0, E.EBWD_WORDS);
-    u32[E.EBWD_Q] = q; u32[E.EBWD_K] = keys; u32[E.EBWD_V] = v; u32[E.EBWD_OUT] = out; u32[E.EBWD_DOUT] = dOut;
-    u32[E.EBWD_DQ] = dq; u32[E.EBWD_DK] = dk; u32[E.EBWD_DV] = dv; u32[E.EBWD_MASK] = mask; u32[E.EBWD_H] = a.H;
-    u32[E.EBWD_LQ] = a.Lq; u32[E.EBWD_LK] = a.Lk; u32[E.EBWD_D] = a.d; u32[E.EBWD_VALUE_DIM] = a.Dv;
-    u32[E.EBWD_CAUSAL] = a.causal ? 1 : 0;
-    f32[E.EBWD_SCALE_F32] = 1 / Math.sqrt(a.d);
-    const stride = ctx.kernels.exactBwdScratchBytes(ctx.desc);
-    const scratch = ctx.scratch(stride * ctx.threads);
-    const desc = ctx.descriptor().u32; // the heap may have grown: fresh view
-    desc[E.EBWD_SCRATCH] = scratch; desc[E.EBWD_SCRATCH_STRIDE] = stride;
+    u32.fill(0, 0, L.EBWD_WORDS);
+    u32[L.EBWD_Q] = q; u32[L.EBWD_K] = keys; u32[L.EBWD_V] = v; u32[L.EBWD_OUT] = out; u32[L.EBWD_DOUT] = dOut;
+    u32[L.EBWD_DQ] = dq; u32[L.EBWD_DK] = dk; u32[L.EBWD_DV] = dv; u32[L.EBWD_MASK] = mask; u32[L.EBWD_H] = a.H;
+    u32[L.EBWD_LQ] = a.Lq; u32[L.EBWD_LK] = a.Lk; u32[L.EBWD_D] = a.d; u32[L.EBWD_VALUE_DIM] = a.Dv;
+    u32[L.EBWD_CAUSAL] = a.causal ? 1 : 0;
+    f32[L.EBWD_SCALE_F32] = 1 / Math.sqrt(a.d);
+    ctx.threadScratch(ctx.kernels.exactBwdScratchBytes(ctx.desc));
     ctx.run('exactBwdHead', heads);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }

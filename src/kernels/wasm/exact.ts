@@ -1,8 +1,7 @@
 // JS driver of exact (softmax) attention: one task item per block of query rows of a head.
 import type { ExactArgs } from '../backend.js';
-import * as L from './layout.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
-import { Staging } from './staging.js';
 import { checkAttention } from './check.js';
 
 export function runExact(ctx: Context, a: ExactArgs): void {
@@ -12,8 +11,7 @@ export function runExact(ctx: Context, a: ExactArgs): void {
 
   const k = ctx.kernels;
   const blocks = Math.ceil(a.Lq / k.exactRowsPerItem());
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
     const mask = a.keyMask ? staging.input(a.keyMask) : 0;
     const out = staging.output(a.out);
@@ -23,13 +21,7 @@ export function runExact(ctx: Context, a: ExactArgs): void {
     u32[L.EXACT_D] = a.d; u32[L.EXACT_VALUE_DIM] = a.Dv; u32[L.EXACT_CAUSAL] = a.causal ? 1 : 0;
     u32[L.EXACT_BLOCKS] = blocks;
     f32[L.EXACT_SCALE_F32] = 1 / Math.sqrt(a.d);
-    const stride = k.exactScratchBytes(ctx.desc);
-    const scratch = ctx.scratch(stride * ctx.threads);
-    const desc = ctx.descriptor().u32; // the heap may have grown: fresh view
-    desc[L.EXACT_SCRATCH] = scratch; desc[L.EXACT_SCRATCH_STRIDE] = stride;
+    ctx.threadScratch(k.exactScratchBytes(ctx.desc));
     ctx.run('exactBlock', heads * blocks);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }

@@ -2,9 +2,8 @@
 // fills the descriptor and runs one task item per (batch, head) over the thread pool. Gradients
 // are ADDED into dq, dk, dv (they are staged as read-write outputs).
 import type { FeatureMap } from '../backend.js';
-import * as B from './layout-backward.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
-import { Staging } from './staging.js';
 import { checkAttentionGrads, checkFavor } from './check.js';
 import { FEATURE_MAP_IDS } from './favor.js';
 
@@ -29,8 +28,7 @@ export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
 
   const chunk = Math.min(a.chunk, a.causal ? MAX_CHUNK_CAUSAL : MAX_CHUNK_BIDIRECTIONAL);
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
     const out = staging.input(a.out), dOut = staging.input(a.dOut);
     const w = staging.input(a.projection);
@@ -39,23 +37,17 @@ export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
 
     const hyp = a.featureMap === 'softmax-hyp';
     const { u32, f32 } = ctx.descriptor();
-    u32.fill(0, 0, B.FBWD_WORDS);
-    u32[B.FBWD_Q] = q; u32[B.FBWD_K] = keys; u32[B.FBWD_V] = v; u32[B.FBWD_OUT] = out; u32[B.FBWD_DOUT] = dOut;
-    u32[B.FBWD_DQ] = dq; u32[B.FBWD_DK] = dk; u32[B.FBWD_DV] = dv;
-    u32[B.FBWD_W] = w; u32[B.FBWD_MASK] = mask; u32[B.FBWD_H] = a.H;
-    u32[B.FBWD_LQ] = a.Lq; u32[B.FBWD_LK] = a.Lk; u32[B.FBWD_D] = a.d; u32[B.FBWD_VALUE_DIM] = a.Dv;
-    u32[B.FBWD_M] = a.m; u32[B.FBWD_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[B.FBWD_CHUNK] = chunk;
-    u32[B.FBWD_CAUSAL] = a.causal ? 1 : 0;
-    f32[B.FBWD_ALPHA_F32] = a.d ** -0.25;
-    f32[B.FBWD_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m);
-    f32[B.FBWD_INV_SQRT_M_F32] = 1 / Math.sqrt(a.m);
-    const stride = ctx.kernels.favorBwdScratchBytes(ctx.desc);
-    const scratch = ctx.scratch(stride * ctx.threads);
-    const desc = ctx.descriptor().u32; // the heap may have grown: fresh view
-    desc[B.FBWD_SCRATCH] = scratch; desc[B.FBWD_SCRATCH_STRIDE] = stride;
+    u32.fill(0, 0, L.FBWD_WORDS);
+    u32[L.FBWD_Q] = q; u32[L.FBWD_K] = keys; u32[L.FBWD_V] = v; u32[L.FBWD_OUT] = out; u32[L.FBWD_DOUT] = dOut;
+    u32[L.FBWD_DQ] = dq; u32[L.FBWD_DK] = dk; u32[L.FBWD_DV] = dv;
+    u32[L.FBWD_W] = w; u32[L.FBWD_MASK] = mask; u32[L.FBWD_H] = a.H;
+    u32[L.FBWD_LQ] = a.Lq; u32[L.FBWD_LK] = a.Lk; u32[L.FBWD_D] = a.d; u32[L.FBWD_VALUE_DIM] = a.Dv;
+    u32[L.FBWD_M] = a.m; u32[L.FBWD_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[L.FBWD_CHUNK] = chunk;
+    u32[L.FBWD_CAUSAL] = a.causal ? 1 : 0;
+    f32[L.FBWD_ALPHA_F32] = a.d ** -0.25;
+    f32[L.FBWD_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m);
+    f32[L.FBWD_INV_SQRT_M_F32] = 1 / Math.sqrt(a.m);
+    ctx.threadScratch(ctx.kernels.favorBwdScratchBytes(ctx.desc));
     ctx.run(a.causal ? 'favorBwdCausalHead' : 'favorBwdBidirHead', heads);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }

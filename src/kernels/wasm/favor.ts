@@ -1,9 +1,8 @@
 // JS driver of the fused FAVOR+ kernels: stages the arguments, fills the descriptor, and splits
 // the B·H heads (and, when there are fewer heads than threads, the sequence) into task items.
 import type { FavorArgs, FeatureMap } from '../backend.js';
-import * as L from './layout.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
-import { Staging } from './staging.js';
 import { checkFavor, checkLength } from './check.js';
 
 /** Descriptor id of each FAVOR+ feature map (the forward and backward drivers share it). */
@@ -38,8 +37,7 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
   const parts = a.causal
     ? causalParts(heads, ctx.threads, a.Lq)
     : bidirectionalParts(heads, ctx.threads, Math.min(a.Lq, a.Lk));
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const q = staging.input(a.q), keys = staging.input(a.k), v = staging.input(a.v);
     const w = staging.input(a.projection);
     const mask = a.keyMask ? staging.input(a.keyMask) : 0;
@@ -57,8 +55,7 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
     f32[L.FAVOR_ALPHA_F32] = a.d ** -0.25; // x̂ = x·d^(-1/4)
     f32[L.FAVOR_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m); // 1/√m or 1/√(2m) as a log
     f32[L.FAVOR_INV_SQRT_M_F32] = 1 / Math.sqrt(a.m);
-    const stride = k.favorScratchBytes(ctx.desc);
-    const scratch = ctx.scratch(stride * ctx.threads);
+    ctx.threadScratch(k.favorScratchBytes(ctx.desc));
     let states = 0, carries = 0;
     if (parts > 1) {
       const records = heads * parts * k.favorStateBytes(ctx.desc);
@@ -66,7 +63,6 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
       if (a.causal) carries = staging.temp(records);
     }
     const desc = ctx.descriptor().u32; // the heap may have grown: fresh view
-    desc[L.FAVOR_SCRATCH] = scratch; desc[L.FAVOR_SCRATCH_STRIDE] = stride;
     desc[L.FAVOR_STATES] = states; desc[L.FAVOR_CARRIES] = carries;
 
     if (a.causal && parts === 1) {
@@ -83,10 +79,7 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
       ctx.run('favorReduce', heads);
       ctx.run('favorQueryPart', heads * parts);
     }
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }
 
 /** Sequence parts per head for the bidirectional path: 1 when whole heads balance over the

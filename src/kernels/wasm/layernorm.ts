@@ -1,9 +1,8 @@
 // JS driver of LayerNorm (assembly/layernorm.ts): one task item per block of rows; the backward
 // then adds the per-item partial sums of dγ and dβ in a second, column-split task. Rows per item
 // depend on D only (never on the thread count), so every result is the same for any thread count.
-import * as P from './layout-rows.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
-import { Staging } from './staging.js';
 import { checkDims, checkLength } from './check.js';
 
 /** About this many elements per row item. */
@@ -49,20 +48,16 @@ export function runLayerNormForward(ctx: Context, a: LayerNormArgs): void {
   if (!(a.eps >= 0)) throw new RangeError(`${what}: eps must be ≥ 0, got ${a.eps}`);
   if (a.rows === 0 || a.D === 0) return;
   const per = rowsPerItem(a.D);
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const x = staging.input(a.x), gamma = staging.input(a.gamma), beta = staging.input(a.beta);
     const y = staging.output(a.y), mean = staging.output(a.mean), rstd = staging.output(a.rstd);
     const { u32, f32 } = ctx.descriptor();
-    u32.fill(0, 0, P.LN_WORDS);
-    u32[P.LN_X] = x; u32[P.LN_GAMMA] = gamma; u32[P.LN_BETA] = beta; u32[P.LN_Y] = y;
-    u32[P.LN_MEAN] = mean; u32[P.LN_RSTD] = rstd; u32[P.LN_ROWS] = a.rows; u32[P.LN_D] = a.D;
-    u32[P.LN_ROWS_PER_ITEM] = per; f32[P.LN_EPS_F32] = a.eps;
+    u32.fill(0, 0, L.LN_WORDS);
+    u32[L.LN_X] = x; u32[L.LN_GAMMA] = gamma; u32[L.LN_BETA] = beta; u32[L.LN_Y] = y;
+    u32[L.LN_MEAN] = mean; u32[L.LN_RSTD] = rstd; u32[L.LN_ROWS] = a.rows; u32[L.LN_D] = a.D;
+    u32[L.LN_ROWS_PER_ITEM] = per; f32[L.LN_EPS_F32] = a.eps;
     ctx.run('layerNormForwardRows', Math.ceil(a.rows / per), a.rows * a.D >= PARALLEL_MIN_ELEMENTS);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }
 
 export function runLayerNormBackward(ctx: Context, a: LayerNormBackwardArgs): void {
@@ -75,23 +70,19 @@ export function runLayerNormBackward(ctx: Context, a: LayerNormBackwardArgs): vo
   if (a.dBeta) checkLength(what, 'dBeta', a.dBeta, a.D);
   if (n === 0 || (!a.dx && !a.dGamma && !a.dBeta)) return;
   const per = rowsPerItem(a.D), items = Math.ceil(a.rows / per);
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const x = staging.input(a.x), gamma = staging.input(a.gamma), dy = staging.input(a.dy);
     const mean = staging.input(a.mean), rstd = staging.input(a.rstd);
     const dx = a.dx ? staging.output(a.dx, true) : 0;
     const dGamma = a.dGamma ? staging.output(a.dGamma, true) : 0, dBeta = a.dBeta ? staging.output(a.dBeta, true) : 0;
     const partials = ctx.scratch(items * 2 * a.D * 4);
     const { u32 } = ctx.descriptor();
-    u32.fill(0, 0, P.LN_WORDS);
-    u32[P.LN_X] = x; u32[P.LN_GAMMA] = gamma; u32[P.LN_DY] = dy; u32[P.LN_MEAN] = mean; u32[P.LN_RSTD] = rstd;
-    u32[P.LN_DX] = dx; u32[P.LN_DGAMMA] = dGamma; u32[P.LN_DBETA] = dBeta; u32[P.LN_PARTIALS] = partials;
-    u32[P.LN_ROWS] = a.rows; u32[P.LN_D] = a.D; u32[P.LN_ROWS_PER_ITEM] = per; u32[P.LN_ITEMS] = items;
-    u32[P.LN_COLS_PER_ITEM] = REDUCE_COLS;
+    u32.fill(0, 0, L.LN_WORDS);
+    u32[L.LN_X] = x; u32[L.LN_GAMMA] = gamma; u32[L.LN_DY] = dy; u32[L.LN_MEAN] = mean; u32[L.LN_RSTD] = rstd;
+    u32[L.LN_DX] = dx; u32[L.LN_DGAMMA] = dGamma; u32[L.LN_DBETA] = dBeta; u32[L.LN_PARTIALS] = partials;
+    u32[L.LN_ROWS] = a.rows; u32[L.LN_D] = a.D; u32[L.LN_ROWS_PER_ITEM] = per; u32[L.LN_ITEMS] = items;
+    u32[L.LN_COLS_PER_ITEM] = REDUCE_COLS;
     ctx.run('layerNormBackwardRows', items, n >= PARALLEL_MIN_ELEMENTS);
     if (dGamma || dBeta) ctx.run('layerNormReduceCols', Math.ceil((2 * a.D) / REDUCE_COLS), 2 * a.D * items >= PARALLEL_MIN_ELEMENTS);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }

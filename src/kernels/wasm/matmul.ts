@@ -1,7 +1,6 @@
 // JS driver of the packed SIMD matmul: C = alpha·op(A)·op(B) + beta·C over tiles of C.
-import * as L from './layout.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
-import { Staging } from './staging.js';
 import { checkDims, checkLength } from './check.js';
 
 /** batch × (C = alpha·op(A)·op(B) + beta·C). Dense row-major operands: op(A) is M×K and op(B) is
@@ -42,26 +41,20 @@ export function runMatmul(ctx: Context, a: MatmulArgs): void {
   const parallel = batch * M * N * K >= PARALLEL_MIN_MACS;
   const tiles = tiling(M, N, parallel ? Math.ceil((4 * ctx.threads) / Math.max(batch, 1)) : 1);
 
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     // C is read when accumulating, and when a copy must keep the gaps between strided matrices.
     const pa = staging.input(a.a), pb = staging.input(a.b), pc = staging.output(a.c, beta !== 0 || strideC > M * N);
-    const stride = ctx.kernels.matmulScratchBytes();
-    const scratch = ctx.scratch(stride * ctx.threads);
-    const { u32, f32 } = ctx.descriptor();
+    ctx.threadScratch(ctx.kernels.matmulScratchBytes());
+    const { u32, f32 } = ctx.descriptor(); // after the scratch: it may have grown the heap
     u32[L.MATMUL_A] = pa; u32[L.MATMUL_B] = pb; u32[L.MATMUL_C] = pc;
     u32[L.MATMUL_M] = M; u32[L.MATMUL_N] = N; u32[L.MATMUL_K] = K;
     u32[L.MATMUL_TRANS_A] = a.transA ? 1 : 0; u32[L.MATMUL_TRANS_B] = a.transB ? 1 : 0;
     u32[L.MATMUL_TILE_M] = tiles.rows; u32[L.MATMUL_TILE_N] = tiles.cols;
     u32[L.MATMUL_TILES_N] = tiles.tilesN; u32[L.MATMUL_TILES] = tiles.count;
     u32[L.MATMUL_STRIDE_A] = strideA; u32[L.MATMUL_STRIDE_B] = strideB; u32[L.MATMUL_STRIDE_C] = strideC;
-    u32[L.MATMUL_SCRATCH] = scratch; u32[L.MATMUL_SCRATCH_STRIDE] = stride;
     f32[L.MATMUL_ALPHA_F32] = alpha; f32[L.MATMUL_BETA_F32] = beta;
     ctx.run('matmulTile', batch * tiles.count, parallel);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }
 
 /** About `want` tiles of one C matrix: split along M in multiples of 4 rows while M allows, then

@@ -1,10 +1,10 @@
 // JS drivers of the elementwise kernels (assembly/pointwise.ts): GELU and dropout, forward and
 // backward, one task item per block of elements over the thread pool. Backward gradients are ADDED
 // into dx (staged as a read-write output).
-import * as P from './layout-rows.js';
+import * as L from './generated/layout.js';
 import type { Context } from './context.js';
+import type { Staging } from './staging.js';
 import type { TaskName } from './kernels.js';
-import { Staging } from './staging.js';
 import { checkLength } from './check.js';
 
 /** Elements per task item: 32 KiB per float array, enough work per item to pay for handing it out. */
@@ -25,17 +25,13 @@ interface Staged { x: number; dy?: number; out: number; mask?: number }
 
 function run(ctx: Context, task: TaskName, n: number, parallelMin: number, scale: number, stage: (s: Staging) => Staged): void {
   if (n === 0) return;
-  const staging = new Staging(ctx.heap);
-  try {
+  ctx.call((staging) => {
     const a = stage(staging);
     const { u32, f32 } = ctx.descriptor(); // after staging: it may have grown the heap
-    u32[P.POINT_X] = a.x; u32[P.POINT_DY] = a.dy ?? 0; u32[P.POINT_OUT] = a.out; u32[P.POINT_MASK] = a.mask ?? 0;
-    u32[P.POINT_N] = n; u32[P.POINT_BLOCK] = BLOCK; f32[P.POINT_SCALE_F32] = scale;
+    u32[L.POINT_X] = a.x; u32[L.POINT_DY] = a.dy ?? 0; u32[L.POINT_OUT] = a.out; u32[L.POINT_MASK] = a.mask ?? 0;
+    u32[L.POINT_N] = n; u32[L.POINT_BLOCK] = BLOCK; f32[L.POINT_SCALE_F32] = scale;
     ctx.run(task, Math.ceil(n / BLOCK), n >= parallelMin);
-    staging.commit();
-  } finally {
-    staging.release();
-  }
+  });
 }
 
 function checkMask(what: string, mask: Uint8Array, n: number, scale: number): void {

@@ -2,7 +2,7 @@
 // equations), one task item per block of CE_ROWS_PER_ITEM rows. Rows whose target is CE_IGNORE are
 // skipped. The forward leaves each row's loss in CE_LOSS and the JS driver adds them up in row
 // order, so the mean does not depend on the thread count.
-import * as P from '../layout-rows';
+import * as L from '../generated/layout';
 import { word, addr, real } from './desc';
 import { madd, hsum, maxOf } from './simd';
 import { expBounded, expf } from './exp';
@@ -23,16 +23,16 @@ function sumExp(z: usize, V: i32, shift: f32): f32 {
 
 /** Task: lse = max + ln Σ exp(z − max) and loss = lse − z_target for one block of rows. */
 export function crossEntropyForwardRows(desc: usize, item: i32, tid: i32): void {
-  const V = word(desc, P.CE_V), per = word(desc, P.CE_ROWS_PER_ITEM), ignore = word(desc, P.CE_IGNORE);
-  const r0 = item * per, r1 = min(word(desc, P.CE_ROWS), r0 + per);
-  const targets = addr(desc, P.CE_TARGETS), lse = addr(desc, P.CE_LSE), loss = addr(desc, P.CE_LOSS);
+  const V = word(desc, L.CE_V), per = word(desc, L.CE_ROWS_PER_ITEM), ignore = word(desc, L.CE_IGNORE);
+  const r0 = item * per, r1 = min(word(desc, L.CE_ROWS), r0 + per);
+  const targets = addr(desc, L.CE_TARGETS), lse = addr(desc, L.CE_LSE), loss = addr(desc, L.CE_LOSS);
   for (let r = r0; r < r1; r++) {
     const t = load<i32>(targets + (<usize>r << 2));
     if (t == ignore) {
       store<f32>(loss + (<usize>r << 2), 0);
       continue;
     }
-    const z = addr(desc, P.CE_LOGITS) + (<usize>r * <usize>V << 2);
+    const z = addr(desc, L.CE_LOGITS) + (<usize>r * <usize>V << 2);
     const mx = maxOf(z, V);
     const logSum = Math.log(<f64>sumExp(z, V, mx));
     store<f32>(lse + (<usize>r << 2), <f32>(<f64>mx + logSum));
@@ -43,14 +43,14 @@ export function crossEntropyForwardRows(desc: usize, item: i32, tid: i32): void 
 
 /** Task: dz += (exp(z − lse) − onehot(target))·scale for one block of rows. */
 export function crossEntropyBackwardRows(desc: usize, item: i32, tid: i32): void {
-  const V = word(desc, P.CE_V), per = word(desc, P.CE_ROWS_PER_ITEM), ignore = word(desc, P.CE_IGNORE);
-  const r0 = item * per, r1 = min(word(desc, P.CE_ROWS), r0 + per);
-  const targets = addr(desc, P.CE_TARGETS), lse = addr(desc, P.CE_LSE);
-  const f = real(desc, P.CE_SCALE_F32), fv = f32x4.splat(f);
+  const V = word(desc, L.CE_V), per = word(desc, L.CE_ROWS_PER_ITEM), ignore = word(desc, L.CE_IGNORE);
+  const r0 = item * per, r1 = min(word(desc, L.CE_ROWS), r0 + per);
+  const targets = addr(desc, L.CE_TARGETS), lse = addr(desc, L.CE_LSE);
+  const f = real(desc, L.CE_SCALE_F32), fv = f32x4.splat(f);
   for (let r = r0; r < r1; r++) {
     const t = load<i32>(targets + (<usize>r << 2));
     if (t == ignore) continue;
-    const z = addr(desc, P.CE_LOGITS) + (<usize>r * <usize>V << 2), dz = addr(desc, P.CE_DLOGITS) + (<usize>r * <usize>V << 2);
+    const z = addr(desc, L.CE_LOGITS) + (<usize>r * <usize>V << 2), dz = addr(desc, L.CE_DLOGITS) + (<usize>r * <usize>V << 2);
     const l = load<f32>(lse + (<usize>r << 2)), lv = f32x4.splat(l);
     let c = 0;
     for (; c + 4 <= V; c += 4) {

@@ -2,14 +2,14 @@
 // backward adds gradient rows into the table gradient, one item per block of columns, walking the
 // tokens in order, so no two threads ever write the same entry and every entry receives its
 // additions in token order whatever the thread count (bit-identical to a serial loop).
-import * as P from '../layout-rows';
+import * as L from '../generated/layout';
 import { word, addr } from './desc';
 
 /** Task: out[i, :] = table[ids[i], :] for one block of tokens. */
 export function embeddingGatherRows(desc: usize, item: i32, tid: i32): void {
-  const D = word(desc, P.EMB_D), per = word(desc, P.EMB_PER_ITEM);
-  const i0 = item * per, i1 = min(word(desc, P.EMB_N), i0 + per);
-  const table = addr(desc, P.EMB_TABLE), ids = addr(desc, P.EMB_IDS), out = addr(desc, P.EMB_ROWS);
+  const D = word(desc, L.EMB_D), per = word(desc, L.EMB_PER_ITEM);
+  const i0 = item * per, i1 = min(word(desc, L.EMB_N), i0 + per);
+  const table = addr(desc, L.EMB_TABLE), ids = addr(desc, L.EMB_IDS), out = addr(desc, L.EMB_ROWS);
   const rowBytes = <usize>D << 2;
   for (let i = i0; i < i1; i++) {
     memory.copy(out + <usize>i * rowBytes, table + <usize>load<i32>(ids + (<usize>i << 2)) * rowBytes, rowBytes);
@@ -18,9 +18,9 @@ export function embeddingGatherRows(desc: usize, item: i32, tid: i32): void {
 
 /** Task: dTable[ids[i], c0:c1] += dOut[i, c0:c1] over all tokens i, for one block of columns. */
 export function embeddingScatterCols(desc: usize, item: i32, tid: i32): void {
-  const D = word(desc, P.EMB_D), n = word(desc, P.EMB_N), per = word(desc, P.EMB_PER_ITEM);
+  const D = word(desc, L.EMB_D), n = word(desc, L.EMB_N), per = word(desc, L.EMB_PER_ITEM);
   const c0 = item * per, c1 = min(D, c0 + per);
-  const dTable = addr(desc, P.EMB_TABLE), ids = addr(desc, P.EMB_IDS), dOut = addr(desc, P.EMB_ROWS);
+  const dTable = addr(desc, L.EMB_TABLE), ids = addr(desc, L.EMB_IDS), dOut = addr(desc, L.EMB_ROWS);
   const rowBytes = <usize>D << 2;
   for (let i = 0; i < n; i++) {
     const dst = dTable + <usize>load<i32>(ids + (<usize>i << 2)) * rowBytes, src = dOut + <usize>i * rowBytes;

@@ -7,8 +7,9 @@
 // into an R×Lk panel and turns it into P row by row (max, exp, 1/sum; the forward's softmax, so
 // nothing from the forward besides O is needed); pass 2 streams key blocks of C through the packed
 // gemm. Nothing of size L×L: scratch O(R·(Lk + d + Dv) + C·(d + Dv)) per thread.
-import * as E from '../layout-exact-backward';
-import { word, addr, real, align64, roundUp8 } from './desc';
+import * as L from '../generated/layout';
+import { word, addr, real, roundUp8 } from './desc';
+import { scratchBytes, scratchRegion } from './scratch';
 import { PANELS_SCRATCH_BYTES, gemmPanels, packB } from './gemm';
 import { dot, maxOf, scale, sumOf } from './simd';
 import { expRow } from './exp';
@@ -36,7 +37,7 @@ function panelStride(lk: i32): i32 {
 }
 
 function regionBytes(desc: usize, r: i32): usize {
-  const lk = word(desc, E.EBWD_LK), d = <usize>word(desc, E.EBWD_D), Dv = <usize>word(desc, E.EBWD_VALUE_DIM);
+  const lk = word(desc, L.EBWD_LK), d = <usize>word(desc, L.EBWD_D), Dv = <usize>word(desc, L.EBWD_VALUE_DIM);
   switch (r) {
     case R_P: return <usize>R * <usize>panelStride(lk) << 2;
     case R_DS: return <usize>(R * C) << 2;
@@ -44,7 +45,7 @@ function regionBytes(desc: usize, r: i32): usize {
     case R_VT: return <usize>C * <usize>roundUp8(<i32>Dv) << 2;
     case R_Q: return <usize>R * <usize>roundUp8(<i32>d) << 2;
     case R_DOUT: return <usize>R * <usize>roundUp8(<i32>Dv) << 2;
-    case R_BIAS: return addr(desc, E.EBWD_MASK) != 0 ? <usize>lk << 2 : 0;
+    case R_BIAS: return addr(desc, L.EBWD_MASK) != 0 ? <usize>lk << 2 : 0;
     case R_D: return <usize>R << 2;
     default: return PANELS_SCRATCH_BYTES;
   }
@@ -52,15 +53,11 @@ function regionBytes(desc: usize, r: i32): usize {
 
 /** Bytes of one thread's scratch. */
 export function exactBwdScratchBytes(desc: usize): usize {
-  let total: usize = 0;
-  for (let i = 0; i < R_END; i++) total += align64(regionBytes(desc, i));
-  return total;
+  return scratchBytes(desc, R_END, regionBytes);
 }
 
 function region(desc: usize, tid: i32, r: i32): usize {
-  let at = addr(desc, E.EBWD_SCRATCH) + <usize>tid * addr(desc, E.EBWD_SCRATCH_STRIDE);
-  for (let i = 0; i < r; i++) at += align64(regionBytes(desc, i));
-  return at;
+  return scratchRegion(desc, tid, r, regionBytes);
 }
 
 // @ts-ignore: decorator
@@ -104,28 +101,28 @@ function softmaxRows(P: usize, ldp: i32, nr: i32, i0: i32, keyEnd: i32, causal: 
 
 /** Task: the backward of one (batch, head). */
 export function exactBwdHead(desc: usize, head: i32, tid: i32): void {
-  const lq = word(desc, E.EBWD_LQ), lk = word(desc, E.EBWD_LK);
-  const d = word(desc, E.EBWD_D), Dv = word(desc, E.EBWD_VALUE_DIM);
-  const causal = word(desc, E.EBWD_CAUSAL) != 0, sc = real(desc, E.EBWD_SCALE_F32);
+  const lq = word(desc, L.EBWD_LQ), lk = word(desc, L.EBWD_LK);
+  const d = word(desc, L.EBWD_D), Dv = word(desc, L.EBWD_VALUE_DIM);
+  const causal = word(desc, L.EBWD_CAUSAL) != 0, sc = real(desc, L.EBWD_SCALE_F32);
   const h = <usize>head;
-  const q = addr(desc, E.EBWD_Q) + (h * <usize>lq * <usize>d << 2);
-  const k = addr(desc, E.EBWD_K) + (h * <usize>lk * <usize>d << 2);
-  const v = addr(desc, E.EBWD_V) + (h * <usize>lk * <usize>Dv << 2);
-  const o = addr(desc, E.EBWD_OUT) + (h * <usize>lq * <usize>Dv << 2);
-  const dOut = addr(desc, E.EBWD_DOUT) + (h * <usize>lq * <usize>Dv << 2);
-  const dq = addr(desc, E.EBWD_DQ) + (h * <usize>lq * <usize>d << 2);
-  const dk = addr(desc, E.EBWD_DK) + (h * <usize>lk * <usize>d << 2);
-  const dv = addr(desc, E.EBWD_DV) + (h * <usize>lk * <usize>Dv << 2);
+  const q = addr(desc, L.EBWD_Q) + (h * <usize>lq * <usize>d << 2);
+  const k = addr(desc, L.EBWD_K) + (h * <usize>lk * <usize>d << 2);
+  const v = addr(desc, L.EBWD_V) + (h * <usize>lk * <usize>Dv << 2);
+  const o = addr(desc, L.EBWD_OUT) + (h * <usize>lq * <usize>Dv << 2);
+  const dOut = addr(desc, L.EBWD_DOUT) + (h * <usize>lq * <usize>Dv << 2);
+  const dq = addr(desc, L.EBWD_DQ) + (h * <usize>lq * <usize>d << 2);
+  const dk = addr(desc, L.EBWD_DK) + (h * <usize>lk * <usize>d << 2);
+  const dv = addr(desc, L.EBWD_DV) + (h * <usize>lk * <usize>Dv << 2);
 
   const P = region(desc, tid, R_P), dS = region(desc, tid, R_DS), ktPack = region(desc, tid, R_KT);
   const vtPack = region(desc, tid, R_VT), kPack = region(desc, tid, R_K), qPack = region(desc, tid, R_Q);
   const dOutPack = region(desc, tid, R_DOUT), Drow = region(desc, tid, R_D), work = region(desc, tid, R_WORK);
   const ldp = panelStride(lk);
 
-  const maskBase = addr(desc, E.EBWD_MASK);
+  const maskBase = addr(desc, L.EBWD_MASK);
   let bias: usize = 0;
   if (maskBase != 0) {
-    const mask = maskBase + (<usize>((head / word(desc, E.EBWD_H)) * lk) << 2);
+    const mask = maskBase + (<usize>((head / word(desc, L.EBWD_H)) * lk) << 2);
     bias = region(desc, tid, R_BIAS);
     for (let j = 0; j < lk; j++) {
       store<f32>(bias + (<usize>j << 2), load<f32>(mask + (<usize>j << 2)) == 0 ? -Infinity : 0);

@@ -1,8 +1,9 @@
 // Exact softmax attention, FlashAttention-style (docs/MATH.md "Exact attention"): per block of
 // query rows, stream key blocks, keep the running row max and row sum (online softmax), and
 // accumulate into the output rows. Scratch O(block²) per thread; nothing of size L×L.
-import * as L from '../layout';
-import { word, addr, real, align64, roundUp8 } from './desc';
+import * as L from '../generated/layout';
+import { word, addr, real, roundUp8 } from './desc';
+import { scratchBytes, scratchRegion } from './scratch';
 import { PANELS_SCRATCH_BYTES, gemmPanels, packB } from './gemm';
 import { maxOf, scale, sumOf } from './simd';
 import { expf, expRow } from './exp';
@@ -15,19 +16,28 @@ export function exactRowsPerItem(): i32 {
   return ROWS;
 }
 
-// Per-thread scratch: packed Kᵀ block, packed V block, scores, row max and row sum, gemmPanels scratch.
-function kpackBytes(desc: usize): usize {
-  return align64(<usize>COLS * <usize>word(desc, L.EXACT_D) << 2);
+// Per-thread scratch regions, in order.
+const R_KPACK = 0; // packed Kᵀ block
+const R_VPACK = 1; // packed V block
+const R_SCORES = 2; // [ROWS, COLS]
+const R_MAX = 3; // running row max [ROWS]
+const R_SUM = 4; // running row sum [ROWS]
+const R_WORK = 5; // gemmPanels scratch
+const R_END = 6;
+
+function regionBytes(desc: usize, r: i32): usize {
+  switch (r) {
+    case R_KPACK: return <usize>COLS * <usize>word(desc, L.EXACT_D) << 2;
+    case R_VPACK: return <usize>COLS * <usize>roundUp8(word(desc, L.EXACT_VALUE_DIM)) << 2;
+    case R_SCORES: return <usize>(ROWS * COLS) << 2;
+    case R_MAX: case R_SUM: return <usize>ROWS << 2;
+    default: return PANELS_SCRATCH_BYTES;
+  }
 }
-function vpackBytes(desc: usize): usize {
-  return align64(<usize>COLS * <usize>roundUp8(word(desc, L.EXACT_VALUE_DIM)) << 2);
-}
-const SCORE_BYTES: usize = <usize>(ROWS * COLS) << 2;
-const ROW_BYTES: usize = <usize>ROWS << 2;
 
 /** Bytes of scratch one thread needs for this descriptor. */
 export function exactScratchBytes(desc: usize): usize {
-  return kpackBytes(desc) + vpackBytes(desc) + SCORE_BYTES + 2 * ROW_BYTES + PANELS_SCRATCH_BYTES;
+  return scratchBytes(desc, R_END, regionBytes);
 }
 
 /** Task: item = head·blocks + block of ROWS query rows. */
@@ -44,10 +54,9 @@ export function exactBlock(desc: usize, item: i32, tid: i32): void {
   const maskBase = addr(desc, L.EXACT_MASK);
   const mask: usize = maskBase == 0 ? 0 : maskBase + (<usize>((head / word(desc, L.EXACT_H)) * lk) << 2);
 
-  const kpack = addr(desc, L.EXACT_SCRATCH) + <usize>tid * addr(desc, L.EXACT_SCRATCH_STRIDE);
-  const vpack = kpack + kpackBytes(desc);
-  const sc = vpack + vpackBytes(desc);
-  const rowMax = sc + SCORE_BYTES, rowSum = rowMax + ROW_BYTES, work = rowSum + ROW_BYTES;
+  const kpack = scratchRegion(desc, tid, R_KPACK, regionBytes), vpack = scratchRegion(desc, tid, R_VPACK, regionBytes);
+  const sc = scratchRegion(desc, tid, R_SCORES, regionBytes), work = scratchRegion(desc, tid, R_WORK, regionBytes);
+  const rowMax = scratchRegion(desc, tid, R_MAX, regionBytes), rowSum = scratchRegion(desc, tid, R_SUM, regionBytes);
   const outRow = <usize>Dv << 2, scRow = <usize>COLS << 2;
 
   memory.fill(o, 0, <usize>nr * outRow);

@@ -7,9 +7,9 @@
 // refers to the same f (only df⊙f enters dx). Queries use ρ_i (shift = own s), bidirectional
 // keys e^{s_j−M}κ_j (final M), causal keys e^{s_j−M(j)}κ_j with M(j) their own running max, so
 // every in-chunk weight e^{M(j)−M(i)} (j ≤ i) and every carried factor is ≤ 1.
-import * as L from '../layout';
-import * as B from '../layout-backward';
-import { word, addr, real, align64 } from './desc';
+import * as L from '../generated/layout';
+import { word, addr, real } from './desc';
+import { scratchBytes, scratchRegion } from './scratch';
 import { GEMM_SCRATCH_BYTES, gemm } from './gemm';
 import { axpy, dot, scale } from './simd';
 import { expf } from './exp';
@@ -34,10 +34,10 @@ const R_GEMM = 15;
 const R_END = 16;
 
 function regionBytes(desc: usize, r: i32): usize {
-  const C = <usize>word(desc, B.FBWD_CHUNK), m = <usize>word(desc, B.FBWD_M);
-  const mp = <usize>featureCount(word(desc, B.FBWD_FEATURE_MAP), word(desc, B.FBWD_M));
-  const Dv = <usize>word(desc, B.FBWD_VALUE_DIM);
-  const causal = word(desc, B.FBWD_CAUSAL) != 0;
+  const C = <usize>word(desc, L.FBWD_CHUNK), m = <usize>word(desc, L.FBWD_M);
+  const mp = <usize>featureCount(word(desc, L.FBWD_FEATURE_MAP), word(desc, L.FBWD_M));
+  const Dv = <usize>word(desc, L.FBWD_VALUE_DIM);
+  const causal = word(desc, L.FBWD_CAUSAL) != 0;
   switch (r) {
     case R_UK: case R_UQ: case R_TM: return C * m << 2;
     case R_FK: case R_FQ: case R_DF: return C * mp << 2;
@@ -46,22 +46,18 @@ function regionBytes(desc: usize, r: i32): usize {
     case R_P: case R_GV: return causal ? C * C << 2 : 0;
     case R_OB: return C * Dv << 2;
     case R_ROWS: return 6 * C << 2;
-    case R_LROWS: return causal ? <usize>(3 * word(desc, B.FBWD_LQ)) << 2 : 0;
+    case R_LROWS: return causal ? <usize>(3 * word(desc, L.FBWD_LQ)) << 2 : 0;
     default: return GEMM_SCRATCH_BYTES;
   }
 }
 
 /** Bytes of one thread's scratch. */
 export function favorBwdScratchBytes(desc: usize): usize {
-  let total: usize = 0;
-  for (let i = 0; i < R_END; i++) total += align64(regionBytes(desc, i));
-  return total;
+  return scratchBytes(desc, R_END, regionBytes);
 }
 
 function region(desc: usize, tid: i32, r: i32): usize {
-  let at = addr(desc, B.FBWD_SCRATCH) + <usize>tid * addr(desc, B.FBWD_SCRATCH_STRIDE);
-  for (let i = 0; i < r; i++) at += align64(regionBytes(desc, i));
-  return at;
+  return scratchRegion(desc, tid, r, regionBytes);
 }
 
 // Per-call constants: module globals are per instance, i.e. per thread.
@@ -73,10 +69,10 @@ let rS: usize = 0, rZ: usize = 0, rT: usize = 0, rTZ: usize = 0, rP: usize = 0, 
 let rRows: usize = 0, rLRows: usize = 0;
 
 function setup(desc: usize, tid: i32): void {
-  gC = word(desc, B.FBWD_CHUNK); gD = word(desc, B.FBWD_D); gDv = word(desc, B.FBWD_VALUE_DIM);
-  gM = word(desc, B.FBWD_M); gFeatureMap = word(desc, B.FBWD_FEATURE_MAP); gMP = featureCount(gFeatureMap, gM);
-  gAlpha = real(desc, B.FBWD_ALPHA_F32); gLogNorm = real(desc, B.FBWD_LOG_NORM_F32);
-  gInvSqrtM = real(desc, B.FBWD_INV_SQRT_M_F32); gW = addr(desc, B.FBWD_W);
+  gC = word(desc, L.FBWD_CHUNK); gD = word(desc, L.FBWD_D); gDv = word(desc, L.FBWD_VALUE_DIM);
+  gM = word(desc, L.FBWD_M); gFeatureMap = word(desc, L.FBWD_FEATURE_MAP); gMP = featureCount(gFeatureMap, gM);
+  gAlpha = real(desc, L.FBWD_ALPHA_F32); gLogNorm = real(desc, L.FBWD_LOG_NORM_F32);
+  gInvSqrtM = real(desc, L.FBWD_INV_SQRT_M_F32); gW = addr(desc, L.FBWD_W);
   rUK = region(desc, tid, R_UK); rFK = region(desc, tid, R_FK); rUQ = region(desc, tid, R_UQ);
   rFQ = region(desc, tid, R_FQ); rDF = region(desc, tid, R_DF); rTM = region(desc, tid, R_TM);
   rS = region(desc, tid, R_S); rZ = region(desc, tid, R_Z); rT = region(desc, tid, R_T); rTZ = region(desc, tid, R_TZ);
@@ -92,10 +88,10 @@ function setup(desc: usize, tid: i32): void {
 @inline function rowOf(base: usize, i: i32, width: i32): usize { return base + (<usize>i * <usize>width << 2); }
 
 function maskRow(desc: usize, head: i32): usize {
-  const mask = addr(desc, B.FBWD_MASK);
+  const mask = addr(desc, L.FBWD_MASK);
   if (mask == 0) return 0;
-  const lk = word(desc, B.FBWD_LK);
-  return mask + (<usize>((head / word(desc, B.FBWD_H)) * lk) << 2);
+  const lk = word(desc, L.FBWD_LK);
+  return mask + (<usize>((head / word(desc, L.FBWD_H)) * lk) << 2);
 }
 
 /** U = α·x·Wᵀ [n, m] and hs[i] = α²‖x_i‖²/2. */
@@ -182,15 +178,15 @@ function featureGrad(x: usize, n: i32, F: usize, DF: usize, U: usize, dX: usize)
 export function favorBwdBidirHead(desc: usize, head: i32, tid: i32): void {
   setup(desc, tid);
   const C = gC, d = gD, Dv = gDv, mp = gMP;
-  const lq = word(desc, B.FBWD_LQ), lk = word(desc, B.FBWD_LK);
-  const q = addr(desc, B.FBWD_Q) + (<usize>head * <usize>lq * <usize>d << 2);
-  const k = addr(desc, B.FBWD_K) + (<usize>head * <usize>lk * <usize>d << 2);
-  const v = addr(desc, B.FBWD_V) + (<usize>head * <usize>lk * <usize>Dv << 2);
-  const o = addr(desc, B.FBWD_OUT) + (<usize>head * <usize>lq * <usize>Dv << 2);
-  const dOut = addr(desc, B.FBWD_DOUT) + (<usize>head * <usize>lq * <usize>Dv << 2);
-  const dq = addr(desc, B.FBWD_DQ) + (<usize>head * <usize>lq * <usize>d << 2);
-  const dk = addr(desc, B.FBWD_DK) + (<usize>head * <usize>lk * <usize>d << 2);
-  const dv = addr(desc, B.FBWD_DV) + (<usize>head * <usize>lk * <usize>Dv << 2);
+  const lq = word(desc, L.FBWD_LQ), lk = word(desc, L.FBWD_LK);
+  const q = addr(desc, L.FBWD_Q) + (<usize>head * <usize>lq * <usize>d << 2);
+  const k = addr(desc, L.FBWD_K) + (<usize>head * <usize>lk * <usize>d << 2);
+  const v = addr(desc, L.FBWD_V) + (<usize>head * <usize>lk * <usize>Dv << 2);
+  const o = addr(desc, L.FBWD_OUT) + (<usize>head * <usize>lq * <usize>Dv << 2);
+  const dOut = addr(desc, L.FBWD_DOUT) + (<usize>head * <usize>lq * <usize>Dv << 2);
+  const dq = addr(desc, L.FBWD_DQ) + (<usize>head * <usize>lq * <usize>d << 2);
+  const dk = addr(desc, L.FBWD_DK) + (<usize>head * <usize>lk * <usize>d << 2);
+  const dv = addr(desc, L.FBWD_DV) + (<usize>head * <usize>lk * <usize>Dv << 2);
   const mask = maskRow(desc, head);
   const hs = rRows, ss = rRows + (<usize>C << 2), inv = rRows + (<usize>(2 * C) << 2), gos = rRows + (<usize>(3 * C) << 2);
   const S = rS, z = rZ, T = rT, t = rTZ;
@@ -265,15 +261,15 @@ export function favorBwdBidirHead(desc: usize, head: i32, tid: i32): void {
 export function favorBwdCausalHead(desc: usize, head: i32, tid: i32): void {
   setup(desc, tid);
   const C = gC, d = gD, Dv = gDv, mp = gMP;
-  const len = word(desc, B.FBWD_LQ);
-  const q = addr(desc, B.FBWD_Q) + (<usize>head * <usize>len * <usize>d << 2);
-  const k = addr(desc, B.FBWD_K) + (<usize>head * <usize>len * <usize>d << 2);
-  const v = addr(desc, B.FBWD_V) + (<usize>head * <usize>len * <usize>Dv << 2);
-  const o = addr(desc, B.FBWD_OUT) + (<usize>head * <usize>len * <usize>Dv << 2);
-  const dOut = addr(desc, B.FBWD_DOUT) + (<usize>head * <usize>len * <usize>Dv << 2);
-  const dq = addr(desc, B.FBWD_DQ) + (<usize>head * <usize>len * <usize>d << 2);
-  const dk = addr(desc, B.FBWD_DK) + (<usize>head * <usize>len * <usize>d << 2);
-  const dv = addr(desc, B.FBWD_DV) + (<usize>head * <usize>len * <usize>Dv << 2);
+  const len = word(desc, L.FBWD_LQ);
+  const q = addr(desc, L.FBWD_Q) + (<usize>head * <usize>len * <usize>d << 2);
+  const k = addr(desc, L.FBWD_K) + (<usize>head * <usize>len * <usize>d << 2);
+  const v = addr(desc, L.FBWD_V) + (<usize>head * <usize>len * <usize>Dv << 2);
+  const o = addr(desc, L.FBWD_OUT) + (<usize>head * <usize>len * <usize>Dv << 2);
+  const dOut = addr(desc, L.FBWD_DOUT) + (<usize>head * <usize>len * <usize>Dv << 2);
+  const dq = addr(desc, L.FBWD_DQ) + (<usize>head * <usize>len * <usize>d << 2);
+  const dk = addr(desc, L.FBWD_DK) + (<usize>head * <usize>len * <usize>d << 2);
+  const dv = addr(desc, L.FBWD_DV) + (<usize>head * <usize>len * <usize>Dv << 2);
   const mask = maskRow(desc, head);
   const hs = rRows, ss = rRows + (<usize>C << 2), al = rRows + (<usize>(2 * C) << 2);
   const Ms = rLRows, dens = rLRows + (<usize>len << 2), gos = rLRows + (<usize>(2 * len) << 2);

@@ -1,7 +1,8 @@
 // Fused FAVOR+ (docs/MATH.md): features exist one chunk at a time, keys are folded into the
 // carried state (S, z, M), queries read it. Task entry points take (descriptor, item, thread).
-import * as L from '../layout';
-import { word, addr, real, align64, roundUp8 } from './desc';
+import * as L from '../generated/layout';
+import { word, addr, real, roundUp8 } from './desc';
+import { scratchBytes, scratchRegion } from './scratch';
 import { GEMM_SCRATCH_BYTES, gemm, gemmPanels, packB } from './gemm';
 import { axpy, dot, scale } from './simd';
 import { expf, expBounded } from './exp';
@@ -43,16 +44,12 @@ function regionBytes(desc: usize, r: i32): usize {
 }
 
 function region(desc: usize, tid: i32, r: i32): usize {
-  let at = addr(desc, L.FAVOR_SCRATCH) + <usize>tid * addr(desc, L.FAVOR_SCRATCH_STRIDE);
-  for (let i = 0; i < r; i++) at += align64(regionBytes(desc, i));
-  return at;
+  return scratchRegion(desc, tid, r, regionBytes);
 }
 
 /** Bytes of scratch one thread needs for this descriptor (the JS side allocates threads × this). */
 export function favorScratchBytes(desc: usize): usize {
-  let total: usize = 0;
-  for (let i = 0; i < R_END; i++) total += align64(regionBytes(desc, i));
-  return total;
+  return scratchBytes(desc, R_END, regionBytes);
 }
 
 /** Bytes of one state record (S, z, M) for this descriptor. */

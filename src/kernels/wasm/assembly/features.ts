@@ -1,6 +1,6 @@
 // Feature maps in the stabilised form of docs/MATH.md: φ(x) = exp(s(x))·κ(x), computed in place
 // on a projected row u = W·x̂ (first m floats of a row with room for m' floats).
-import { FEATURE_MAP_SOFTMAX, FEATURE_MAP_SOFTMAX_HYP, FEATURE_MAP_TRIG } from '../layout';
+import { FEATURE_MAP_SOFTMAX, FEATURE_MAP_SOFTMAX_HYP, FEATURE_MAP_TRIG } from '../generated/layout';
 import { maxOf, maxAbsOf, madd, axpy } from './simd';
 import { expf, expRow, expBounded } from './exp';
 import { sinCosRow } from './trig';

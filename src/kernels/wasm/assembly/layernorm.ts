@@ -2,7 +2,7 @@
 // per block of LN_ROWS_PER_ITEM rows; the row reductions are SIMD with float32 accumulators.
 // dγ and dβ are sums over all rows: each item writes its own partial sums, and layerNormReduceCols
 // adds them up in item order, so the result does not depend on which thread ran which item.
-import * as P from '../layout-rows';
+import * as L from '../generated/layout';
 import { word, addr, real } from './desc';
 import { madd, hsum, sumOf } from './simd';
 
@@ -26,13 +26,13 @@ function squaredDeviations(x: usize, D: i32, mu: f32): f32 {
 
 /** Task: y = (x − μ)·r⊙γ + β for one block of rows, saving μ and r. */
 export function layerNormForwardRows(desc: usize, item: i32, tid: i32): void {
-  const D = word(desc, P.LN_D), per = word(desc, P.LN_ROWS_PER_ITEM);
-  const r0 = item * per, r1 = min(word(desc, P.LN_ROWS), r0 + per);
-  const gamma = addr(desc, P.LN_GAMMA), beta = addr(desc, P.LN_BETA);
-  const mean = addr(desc, P.LN_MEAN), rstd = addr(desc, P.LN_RSTD);
-  const eps = real(desc, P.LN_EPS_F32), rowBytes = <usize>D << 2;
+  const D = word(desc, L.LN_D), per = word(desc, L.LN_ROWS_PER_ITEM);
+  const r0 = item * per, r1 = min(word(desc, L.LN_ROWS), r0 + per);
+  const gamma = addr(desc, L.LN_GAMMA), beta = addr(desc, L.LN_BETA);
+  const mean = addr(desc, L.LN_MEAN), rstd = addr(desc, L.LN_RSTD);
+  const eps = real(desc, L.LN_EPS_F32), rowBytes = <usize>D << 2;
   for (let r = r0; r < r1; r++) {
-    const x = addr(desc, P.LN_X) + <usize>r * rowBytes, y = addr(desc, P.LN_Y) + <usize>r * rowBytes;
+    const x = addr(desc, L.LN_X) + <usize>r * rowBytes, y = addr(desc, L.LN_Y) + <usize>r * rowBytes;
     const mu = sumOf(x, D) / <f32>D;
     const rs = <f32>1 / Mathf.sqrt(squaredDeviations(x, D, mu) / <f32>D + eps);
     store<f32>(mean + (<usize>r << 2), mu);
@@ -53,15 +53,15 @@ export function layerNormForwardRows(desc: usize, item: i32, tid: i32): void {
 /** Task: for one block of rows, dx += r·(ĝ − mean(ĝ) − x̄·mean(ĝ⊙x̄)) (when wanted), and this
  *  item's partial sums Σ dy⊙x̄ and Σ dy into its slot of LN_PARTIALS. */
 export function layerNormBackwardRows(desc: usize, item: i32, tid: i32): void {
-  const D = word(desc, P.LN_D), per = word(desc, P.LN_ROWS_PER_ITEM);
-  const r0 = item * per, r1 = min(word(desc, P.LN_ROWS), r0 + per);
-  const gamma = addr(desc, P.LN_GAMMA), mean = addr(desc, P.LN_MEAN), rstd = addr(desc, P.LN_RSTD);
-  const dxBase = addr(desc, P.LN_DX), rowBytes = <usize>D << 2;
-  const pg = addr(desc, P.LN_PARTIALS) + <usize>item * (rowBytes << 1), pb = pg + rowBytes;
+  const D = word(desc, L.LN_D), per = word(desc, L.LN_ROWS_PER_ITEM);
+  const r0 = item * per, r1 = min(word(desc, L.LN_ROWS), r0 + per);
+  const gamma = addr(desc, L.LN_GAMMA), mean = addr(desc, L.LN_MEAN), rstd = addr(desc, L.LN_RSTD);
+  const dxBase = addr(desc, L.LN_DX), rowBytes = <usize>D << 2;
+  const pg = addr(desc, L.LN_PARTIALS) + <usize>item * (rowBytes << 1), pb = pg + rowBytes;
   memory.fill(pg, 0, rowBytes << 1);
   const invD = <f32>1 / <f32>D;
   for (let r = r0; r < r1; r++) {
-    const x = addr(desc, P.LN_X) + <usize>r * rowBytes, dy = addr(desc, P.LN_DY) + <usize>r * rowBytes;
+    const x = addr(desc, L.LN_X) + <usize>r * rowBytes, dy = addr(desc, L.LN_DY) + <usize>r * rowBytes;
     const mu = load<f32>(mean + (<usize>r << 2)), rs = load<f32>(rstd + (<usize>r << 2));
     const mv = f32x4.splat(mu), rv = f32x4.splat(rs);
     let sg = f32x4.splat(0), sgx = sg;
@@ -108,10 +108,10 @@ export function layerNormBackwardRows(desc: usize, item: i32, tid: i32): void {
 /** Task: adds the items' partial sums, in item order, into dγ (columns < D) and dβ (columns ≥ D)
  *  for one block of LN_COLS_PER_ITEM of the 2·D columns; a gradient that is not wanted is skipped. */
 export function layerNormReduceCols(desc: usize, item: i32, tid: i32): void {
-  const D = word(desc, P.LN_D), items = word(desc, P.LN_ITEMS), per = word(desc, P.LN_COLS_PER_ITEM);
+  const D = word(desc, L.LN_D), items = word(desc, L.LN_ITEMS), per = word(desc, L.LN_COLS_PER_ITEM);
   const c0 = item * per, c1 = min(2 * D, c0 + per);
-  const partials = addr(desc, P.LN_PARTIALS), stride = <usize>(2 * D) << 2;
-  const dGamma = addr(desc, P.LN_DGAMMA), dBeta = addr(desc, P.LN_DBETA);
+  const partials = addr(desc, L.LN_PARTIALS), stride = <usize>(2 * D) << 2;
+  const dGamma = addr(desc, L.LN_DGAMMA), dBeta = addr(desc, L.LN_DBETA);
   for (let c = c0; c < c1; c++) {
     const base = c < D ? dGamma : dBeta;
     if (base == 0) continue;

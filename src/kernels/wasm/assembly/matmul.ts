@@ -1,7 +1,8 @@
 // The user-facing matmul as a task over tiles of C (each tile is an independent gemm).
-import * as L from '../layout';
+import * as L from '../generated/layout';
 import { word, addr, real } from './desc';
 import { GEMM_SCRATCH_BYTES, gemm } from './gemm';
+import { threadScratch } from './scratch';
 
 /** Bytes of scratch one thread needs for matmulTile. */
 export function matmulScratchBytes(): usize {
@@ -21,7 +22,7 @@ export function matmulTile(desc: usize, item: i32, tid: i32): void {
   const a = addr(desc, L.MATMUL_A) + (matrix * addr(desc, L.MATMUL_STRIDE_A) + <usize>(transA ? m0 : m0 * K) << 2);
   const b = addr(desc, L.MATMUL_B) + (matrix * addr(desc, L.MATMUL_STRIDE_B) + <usize>(transB ? n0 * K : n0) << 2);
   const c = addr(desc, L.MATMUL_C) + (matrix * addr(desc, L.MATMUL_STRIDE_C) + <usize>m0 * <usize>N + <usize>n0 << 2);
-  const scratch = addr(desc, L.MATMUL_SCRATCH) + <usize>tid * addr(desc, L.MATMUL_SCRATCH_STRIDE);
+  const scratch = threadScratch(desc, tid);
   gemm(transA, transB, min(tm, M - m0), min(tn, N - n0), K, real(desc, L.MATMUL_ALPHA_F32),
     a, transA ? M : K, b, transB ? K : N, real(desc, L.MATMUL_BETA_F32), c, N, scratch);
 }

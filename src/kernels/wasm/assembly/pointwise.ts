@@ -7,7 +7,7 @@
 // (x ≪ 0), which the tanh form would lose entirely in float32.
 // dy/dx = σ + x·σ(1 − σ)·2c(1 + 3·0.044715x²), σ = σ(2u), with 1 − σ = σ·e^(−2u) where e^(−2u) < 1
 // (x > 0: 1 − σ itself would cancel) and 1 − σ directly elsewhere (e^(−2u) may be +∞ there).
-import * as P from '../layout-rows';
+import * as L from '../generated/layout';
 import { word, addr, real } from './desc';
 import { madd } from './simd';
 import { expv } from './exp';
@@ -42,17 +42,17 @@ const X2_CAP: f32 = 1e30;
 /** The item's element range [start, end) (start is a multiple of 4). */
 // @ts-ignore: decorator
 @inline function blockStart(desc: usize, item: i32): i32 {
-  return item * word(desc, P.POINT_BLOCK);
+  return item * word(desc, L.POINT_BLOCK);
 }
 
 // @ts-ignore: decorator
 @inline function blockEnd(desc: usize, item: i32): i32 {
-  return min(word(desc, P.POINT_N), (item + 1) * word(desc, P.POINT_BLOCK));
+  return min(word(desc, L.POINT_N), (item + 1) * word(desc, L.POINT_BLOCK));
 }
 
 /** Task: y = GELU(x) over one block. */
 export function geluForward(desc: usize, item: i32, tid: i32): void {
-  const x = addr(desc, P.POINT_X), y = addr(desc, P.POINT_OUT);
+  const x = addr(desc, L.POINT_X), y = addr(desc, L.POINT_OUT);
   const end = blockEnd(desc, item);
   let i = blockStart(desc, item);
   for (; i + 4 <= end; i += 4) {
@@ -67,7 +67,7 @@ export function geluForward(desc: usize, item: i32, tid: i32): void {
 
 /** Task: dx += dy·GELU′(x) over one block. */
 export function geluBackward(desc: usize, item: i32, tid: i32): void {
-  const x = addr(desc, P.POINT_X), dy = addr(desc, P.POINT_DY), dx = addr(desc, P.POINT_OUT);
+  const x = addr(desc, L.POINT_X), dy = addr(desc, L.POINT_DY), dx = addr(desc, L.POINT_OUT);
   const end = blockEnd(desc, item);
   let i = blockStart(desc, item);
   for (; i + 4 <= end; i += 4) {
@@ -90,8 +90,8 @@ export function geluBackward(desc: usize, item: i32, tid: i32): void {
 
 /** Task: y = x·scale where kept, +0 where dropped, over one block. */
 export function dropoutForward(desc: usize, item: i32, tid: i32): void {
-  const x = addr(desc, P.POINT_X), y = addr(desc, P.POINT_OUT), mask = addr(desc, P.POINT_MASK);
-  const s = real(desc, P.POINT_SCALE_F32), sv = f32x4.splat(s);
+  const x = addr(desc, L.POINT_X), y = addr(desc, L.POINT_OUT), mask = addr(desc, L.POINT_MASK);
+  const s = real(desc, L.POINT_SCALE_F32), sv = f32x4.splat(s);
   const end = blockEnd(desc, item);
   let i = blockStart(desc, item);
   for (; i + 4 <= end; i += 4) {
@@ -106,8 +106,8 @@ export function dropoutForward(desc: usize, item: i32, tid: i32): void {
 
 /** Task: dx += dy·scale where kept, over one block. */
 export function dropoutBackward(desc: usize, item: i32, tid: i32): void {
-  const dy = addr(desc, P.POINT_X), dx = addr(desc, P.POINT_OUT), mask = addr(desc, P.POINT_MASK);
-  const s = real(desc, P.POINT_SCALE_F32), sv = f32x4.splat(s);
+  const dy = addr(desc, L.POINT_X), dx = addr(desc, L.POINT_OUT), mask = addr(desc, L.POINT_MASK);
+  const s = real(desc, L.POINT_SCALE_F32), sv = f32x4.splat(s);
   const end = blockEnd(desc, item);
   let i = blockStart(desc, item);
   for (; i + 4 <= end; i += 4) {

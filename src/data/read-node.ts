@@ -1,4 +1,4 @@
-// Node file readers for ./datasets.ts: stream a file (through zlib when it is gzip) chunk by chunk
+// Node file readers for ./read.ts: stream a file (through zlib when it is gzip) chunk by chunk
 // into the tokenizer, so a large file is held in memory only once, as tokens.
 //
 // Format: explicit, or from the name (formatFromName: .fasta/.fa/... → fasta, else text; a .gz
@@ -10,7 +10,9 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { corpusFromChunks, DATA_FORMATS, DataError, formatFromName, isGzip, type DataFormat, type TokenCorpus } from './datasets.js';
+import { DATA_FORMATS, DataError, type DataFormat, type TokenCorpus } from './corpus.js';
+import { isGzip } from './gzip.js';
+import { corpusFromChunks, formatFromName } from './read.js';
 import { createTokenizer, type Tokenizer } from './tokenizer.js';
 
 export interface FileReadOptions {
