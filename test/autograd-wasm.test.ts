@@ -5,7 +5,7 @@ import { createWasmBackend } from '../src/kernels/wasm/index.js';
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import { tsMatmul } from '../src/autograd/kernels-ts/matmul.js';
 import type { MatmulArgs } from '../src/autograd/kernels.js';
-import { randn } from './helpers/lcg.js';
+import { randn } from './helpers/data.js';
 
 const backend = await createWasmBackend({ threads: 2 });
 after(() => backend.dispose());

@@ -11,6 +11,7 @@ import { main, type CliIo } from '../src/cli/main.js';
 import { drawProjection } from '../src/favor/projection.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { randn } from './helpers/data.js';
 
 let dir: string;
 before(async () => {
@@ -31,27 +32,6 @@ async function run(argv: string[], opts: { tty?: boolean } = {}): Promise<Result
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
-}
-
-// ---- deterministic test data (independent of src/tensor/rng) ----
-
-function gaussian(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-}
-
-function randn(shape: number[], seed: number, std = 1): Tensor {
-  const g = gaussian(seed);
-  const t = new Tensor(shape);
-  for (let i = 0; i < t.size; i++) t.data[i] = std * g();
-  return t;
 }
 
 // ---- float64 references ----

@@ -7,7 +7,7 @@ import { tsFavorBackward, tsFavorForward } from '../src/autograd/kernels-ts/favo
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import type { FavorBwdArgs } from '../src/autograd/kernels.js';
 import type { FeatureMap } from '../src/kernels/backend.js';
-import { randn } from './helpers/lcg.js';
+import { randn } from './helpers/data.js';
 
 const backend = await createWasmBackend({ threads: 2 });
 after(() => backend.dispose());
@@ -18,8 +18,10 @@ interface Case { B: number; H: number; Lq: number; Lk: number; d: number; Dv: nu
 
 function makeArgs(featureMap: FeatureMap, c: Case, seed: number): FavorBwdArgs {
   const { B, H, Lq, Lk, d, Dv, m } = c;
-  const q = randn(B * H * Lq * d, seed + 1, 1.5), k = randn(B * H * Lk * d, seed + 2, 1.5);
-  const v = randn(B * H * Lk * Dv, seed + 3), projection = randn(m * d, seed + 4, 1.7);
+  // q, k ~ N(0, 0.75²): trig's normaliser ρ·z loses digits as ‖x̂‖ grows, and this test compares two
+  // float32 implementations, not their conditioning (q, k were uniform in [−1.5, 1.5), W in [−1.7, 1.7))
+  const q = randn(B * H * Lq * d, seed + 1, 0.75), k = randn(B * H * Lk * d, seed + 2, 0.75);
+  const v = randn(B * H * Lk * Dv, seed + 3), projection = randn(m * d, seed + 4, 0.98);
   let keyMask: Float32Array | undefined;
   if (c.mask) {
     keyMask = new Float32Array(B * Lk).fill(1);

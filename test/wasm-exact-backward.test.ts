@@ -10,7 +10,7 @@ import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import { currentGradKernels, tsKernels, useGradKernels, type ExactBwdArgs } from '../src/autograd/kernels.js';
 import { backward, clearTape } from '../src/autograd/index.js';
 import { PerformerLM } from '../src/nn/index.js';
-import { randn } from './helpers/lcg.js';
+import { randn } from './helpers/data.js';
 
 const one = await createWasmBackend({ threads: 1 });
 const three = await createWasmBackend({ threads: 3 });

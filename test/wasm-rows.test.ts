@@ -16,18 +16,12 @@ import { crossEntropy, dropout, embedding, gelu, layerNorm } from '../src/autogr
 import { Rng } from '../src/tensor/rng.js';
 import { backward } from '../src/autograd/tape.js';
 import { Var } from '../src/autograd/var.js';
-import { TestRandom } from './helpers/data.js';
+import { randn, TestRandom } from './helpers/data.js';
 
 const one = await createWasmBackend({ threads: 1 });
 const three = await createWasmBackend({ threads: 3 });
 const plain = await createWasmBackend({ threads: 2, simd: 'plain' });
 after(() => { one.dispose(); three.dispose(); plain.dispose(); });
-
-function randn(n: number, seed: number, std = 1): Float32Array {
-  const r = new TestRandom(seed), a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = std * r.normal();
-  return a;
-}
 
 const f64 = (a: Float32Array): Float64Array => Float64Array.from(a);
 

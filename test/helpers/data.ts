@@ -23,12 +23,18 @@ export class TestRandom {
   }
 }
 
-/** A tensor of independent N(0, std²) entries. */
-export function randn(shape: readonly number[], seed: number, std = 1): Tensor {
-  const t = new Tensor(shape);
+/**
+ * Independent N(0, std²) entries drawn from TestRandom(seed): the one random-data helper of the
+ * tests. randn(n, …) gives a Float32Array of n values, randn(shape, …) a Tensor of that shape.
+ */
+export function randn(n: number, seed: number, std?: number): Float32Array;
+export function randn(shape: readonly number[], seed: number, std?: number): Tensor;
+export function randn(size: number | readonly number[], seed: number, std = 1): Float32Array | Tensor {
+  const t = typeof size === 'number' ? null : new Tensor(size);
+  const a = t ? t.data : new Float32Array(size as number);
   const r = new TestRandom(seed);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = std * r.normal();
-  return t;
+  for (let i = 0; i < a.length; i++) a[i] = std * r.normal();
+  return t ?? a;
 }
 
 /** A [B, L] mask of 0/1; each row keeps about pKeep of its keys and always has both kinds. */
