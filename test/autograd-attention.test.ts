@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, exactAttentionOp, favorAttentionOp, noGrad, Var } from '../src/autograd/index.js';
+import { tsExactForward } from '../src/autograd/kernels-ts/exact.js';
 import { tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
 import { FEATURE_MAPS } from '../src/kernels/backend.js';
 import { drawProjection } from '../src/favor/projection.js';
@@ -8,6 +9,7 @@ import { referenceBackend } from '../src/kernels/reference/index.js';
 import { featureCount } from '../src/kernels/backend.js';
 import { Rng } from '../src/tensor/rng.js';
 import { gradCheck, randVar } from './autograd-helpers.js';
+import { exactReference64, favorReference64, relativeError } from './helpers/float64-reference.js';
 
 const B = 2, H = 2, L = 7, d = 4, Dv = 3, m = 5;
 const W32 = drawProjection({ features: m, dim: d, seed: 3 }).data;
@@ -66,19 +68,34 @@ test('FAVOR+ causal: rows with no visible key give 0 and no gradient; no gradien
   for (let h = 0; h < H; h++) for (let i = 0; i < 3; i++) for (let c = 0; c < d; c++) assert.equal(q.grad![((1 * H + h) * L + i) * d + c], 0);
 });
 
-test('the plain-TS FAVOR+ forward equals the reference backend (float32) and float64 agrees', () => {
+test('the TS attention forwards (float64 and float32) and the reference backend match the independent float64 reference', () => {
   const rng = new Rng(14);
-  for (const featureMap of FEATURE_MAPS) for (const causal of [false, true]) {
+  const mask = Float32Array.from(MASK);
+  for (const causal of [false, true]) {
     const q = new Float32Array(B * H * L * d), k = new Float32Array(B * H * L * d), v = new Float32Array(B * H * L * Dv);
     rng.fillNormal(q); rng.fillNormal(k); rng.fillNormal(v);
-    const mask = Float32Array.from(MASK);
-    const args = { q, k, v, projection: W32, keyMask: mask, B, H, Lq: L, Lk: L, d, Dv, m, featureMap, causal, chunk: 3 };
-    const ref = new Float32Array(B * H * L * Dv), mine = new Float32Array(B * H * L * Dv), m64 = new Float64Array(B * H * L * Dv);
-    referenceBackend.favor({ ...args, out: ref });
-    tsFavorForward({ ...args, out: mine });
-    tsFavorForward({ ...args, q: Float64Array.from(q), k: Float64Array.from(k), v: Float64Array.from(v), projection: W64, out: m64 });
-    assert.deepEqual(Array.from(mine), Array.from(ref), `${featureMap} causal=${causal}`);
-    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(m64[i]! - ref[i]!) < 1e-4 * (1 + Math.abs(ref[i]!)), `${featureMap} causal=${causal} @${i}`);
+    const dims = { B, H, Lq: L, Lk: L, d, Dv, causal };
+    const q64 = Float64Array.from(q), k64 = Float64Array.from(k), v64 = Float64Array.from(v);
+    for (const featureMap of FEATURE_MAPS) {
+      const what = `${featureMap} causal=${causal}`;
+      // the textbook formula in float64, with the float32 W and inputs every path below sees
+      const want = favorReference64({ q, k, v, keyMask: mask, ...dims, w: W32, m, featureMap });
+      const args = { q, k, v, projection: W32, keyMask: mask, ...dims, m, featureMap, chunk: 3 };
+      const ts64 = new Float64Array(want.length), ts32 = new Float32Array(want.length), ref32 = new Float32Array(want.length);
+      tsFavorForward({ ...args, q: q64, k: k64, v: v64, projection: Float64Array.from(W32), keyMask: Float64Array.from(mask), out: ts64 });
+      tsFavorForward({ ...args, out: ts32 });
+      referenceBackend.favor({ ...args, out: ref32 });
+      assert.ok(relativeError(ts64, want) < 1e-12, `${what}: float64 TS forward, relative error ${relativeError(ts64, want)}`);
+      for (const [name, got] of [['float32 TS forward', ts32], ['reference backend', ref32]] as const) {
+        for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4 * (1 + Math.abs(want[i]!)), `${what}: ${name} @${i}: ${got[i]} vs ${want[i]}`);
+      }
+    }
+    const want = exactReference64({ q, k, v, keyMask: mask, ...dims });
+    const ts64 = new Float64Array(want.length), ts32 = new Float32Array(want.length);
+    tsExactForward({ q: q64, k: k64, v: v64, keyMask: Float64Array.from(mask), ...dims, out: ts64 });
+    tsExactForward({ q, k, v, keyMask: mask, ...dims, out: ts32 });
+    assert.ok(relativeError(ts64, want) < 1e-12, `exact causal=${causal}: float64 TS forward, relative error ${relativeError(ts64, want)}`);
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(ts32[i]! - want[i]!) < 1e-5 * (1 + Math.abs(want[i]!)), `exact causal=${causal} @${i}`);
   }
   assert.equal(featureCount('trig', m), 2 * m);
 });
@@ -133,5 +150,22 @@ test('float32 causal FAVOR+ backward on a long sequence with large norms: finite
         assert.ok(Math.abs(a.grad![i]! - b.grad![i]!) < 2e-3 * scale, `${featureMap} @${i}: ${a.grad![i]} vs ${b.grad![i]}`);
       }
     }
+  }
+});
+
+test('the differentiable ops check shapes with the rules of the Tensor API (kernels/attention-shape.ts)', () => {
+  const rng = new Rng(18);
+  const q = randVar([B, H, L, d], rng), k = randVar([B, H, L, d], rng), v = randVar([B, H, L, Dv], rng);
+  const favor = (o: { q?: Var; k?: Var; v?: Var; causal?: boolean; keyMask?: number[] }) =>
+    () => favorAttentionOp(o.q ?? q, o.k ?? k, o.v ?? v, { projection: W64, causal: o.causal, keyMask: o.keyMask });
+  const exact = (o: { q?: Var; k?: Var; v?: Var; causal?: boolean; keyMask?: number[] }) =>
+    () => exactAttentionOp(o.q ?? q, o.k ?? k, o.v ?? v, { causal: o.causal, keyMask: o.keyMask });
+  for (const op of [favor, exact]) {
+    assert.throws(op({ q: randVar([H, L, d], rng) }), /\bq must have shape \[B, H, Lq, d\], got \[2, 7, 4\]/);
+    assert.throws(op({ k: randVar([B, H, L, d + 1], rng) }), /\bk \[2, 2, 7, 5\] does not match q \[2, 2, 7, 4\]/);
+    assert.throws(op({ v: randVar([B, H, L + 1, Dv], rng) }), /\bv \[2, 2, 8, 3\] does not match k/);
+    assert.throws(op({ q: randVar([B, H, 5, d], rng), causal: true }), /causal attention needs Lq = Lk, got Lq=5, Lk=7/);
+    assert.throws(op({ keyMask: [1, 1, 0] }), /key mask \[B, Lk\] has 3 elements, expected 14/);
+    assert.throws(op({ v: randVar([B, H, L, 0], rng) }), /head dimensions must be positive, got d=4, Dv=0/);
   }
 });

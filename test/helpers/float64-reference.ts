@@ -8,9 +8,9 @@
 // Because nothing is stabilised, this only works while exp() stays in float64 range
 // (‖x̂‖² up to a few hundred); that is the point: it is the formula, not an implementation of it.
 
-export type RefKernel = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
+export type RefFeatureMap = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
 
-export function refFeatureCount(featureMap: RefKernel, m: number): number {
+export function refFeatureCount(featureMap: RefFeatureMap, m: number): number {
   return featureMap === 'softmax-hyp' || featureMap === 'trig' ? 2 * m : m;
 }
 
@@ -19,7 +19,7 @@ export function refFeatureCount(featureMap: RefKernel, m: number): number {
  * x̂ = x·d^(-1/4), u = W x̂.
  */
 export function phi64(
-  featureMap: RefKernel, w: ArrayLike<number>, m: number, d: number, src: ArrayLike<number>, off = 0,
+  featureMap: RefFeatureMap, w: ArrayLike<number>, m: number, d: number, src: ArrayLike<number>, off = 0,
 ): Float64Array {
   const scale = Math.pow(d, -0.25);
   const xh = new Float64Array(d);
@@ -70,7 +70,7 @@ function dot(a: Float64Array, b: Float64Array): number {
 
 /** The kernel estimate φ(q)·φ(k) for single rows q, k of length d. */
 export function kernelEstimate64(
-  featureMap: RefKernel, w: ArrayLike<number>, m: number, d: number, q: ArrayLike<number>, k: ArrayLike<number>,
+  featureMap: RefFeatureMap, w: ArrayLike<number>, m: number, d: number, q: ArrayLike<number>, k: ArrayLike<number>,
 ): number {
   return dot(phi64(featureMap, w, m, d, q), phi64(featureMap, w, m, d, k));
 }
@@ -86,7 +86,7 @@ export interface RefAttentionArgs {
 
 /** Textbook FAVOR+ attention in float64 (see the file comment). Returns [B, H, Lq, Dv]. */
 export function favorReference64(
-  a: RefAttentionArgs & { w: ArrayLike<number>; m: number; featureMap: RefKernel },
+  a: RefAttentionArgs & { w: ArrayLike<number>; m: number; featureMap: RefFeatureMap },
 ): Float64Array {
   const { B, H, Lq, Lk, d, Dv, m, featureMap, w } = a;
   const out = new Float64Array(B * H * Lq * Dv);
