@@ -51,6 +51,7 @@ export function matmul(a: Var, b: Var, opts: MatmulOptions = {}): Var {
   const kern = kernelsFor(a.data);
   kern.matmul({ a: a.data, b: b.data, c: out.data, M: Mx, N, K, transA: tA, transB: tB, batch, strideA: sA, strideB: sB, strideC: sC, accumulate: false });
   if (out.requiresGrad) {
+    // Differentiates (M1) of docs/MATH.md, C = op(A)·op(B), by (M2): dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC.
     record(() => {
       const dOut = out.grad;
       if (!dOut) return;

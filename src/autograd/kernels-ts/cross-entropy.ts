@@ -22,6 +22,7 @@ export function tsCrossEntropyForward({ logits: z, targets, lse, rows, V, ignore
   return count ? total / count : 0;
 }
 
+/** Differentiates (X1) of docs/MATH.md, loss = (1/n) Σ_rows (lse(z) − z_target), by (X2): dz += (softmax(z) − onehot(target))·dLoss/n. */
 export function tsCrossEntropyBackward({ logits: z, targets, lse, dLoss, dLogits, rows, V, ignoreIndex }: CrossEntropyBwdArgs): void {
   let count = 0;
   for (let r = 0; r < rows; r++) if (targets[r] !== ignoreIndex) count++;

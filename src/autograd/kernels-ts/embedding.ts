@@ -6,6 +6,7 @@ export function tsEmbeddingForward({ table, ids, out, D }: EmbeddingFwdArgs): vo
   for (let i = 0; i < ids.length; i++) out.set(table.subarray(ids[i]! * D, ids[i]! * D + D), i * D);
 }
 
+/** Differentiates (T1) of docs/MATH.md, out_i = table[id_i], by (T2): dTable[id_i] += dOut_i in token order. */
 export function tsEmbeddingBackward({ dOut, ids, dTable, D }: EmbeddingBwdArgs): void {
   for (let i = 0; i < ids.length; i++) {
     const row = ids[i]! * D;

@@ -1,7 +1,7 @@
 // Exact softmax attention, forward and backward, one query row at a time (O(L) working memory).
 //   p_ij = softmax_j(q_i·k_j/√d) over the keys row i sees (unmasked, j ≤ i if causal); out_i = Σ_j p_ij v_j.
-// Backward (g_i = dL/dout_i, go_i = g_i·out_i):
-//   dv_j += p_ij g_i;  dsc_ij = p_ij (g_i·v_j − go_i);  dq_i += Σ_j dsc_ij k_j/√d;  dk_j += dsc_ij q_i/√d.
+// Backward, (E2) of docs/MATH.md (dOut_i = dL/dout_i, go_i = dOut_i·out_i):
+//   dv_j += p_ij dOut_i;  dsc_ij = p_ij (dOut_i·v_j − go_i);  dq_i += Σ_j dsc_ij k_j/√d;  dk_j += dsc_ij q_i/√d.
 // A row with no visible key outputs 0 and has no gradient.
 import { expScores, scoreRow, weightedValues } from '../../kernels/reference/exact.js';
 import type { ExactBwdArgs, ExactFwdArgs } from '../kernels.js';
@@ -32,6 +32,10 @@ export function tsExactForward(a: ExactFwdArgs): void {
   }
 }
 
+/**
+ * Differentiates (E1) of docs/MATH.md, out_i = Σ_j p_ij v_j with p_ij = softmax_j(q_i·k_j/√d), by (E2):
+ * dv_j += p_ij dOut_i, ds_ij = p_ij (dOut_i·v_j − go_i), dq_i += Σ_j ds_ij k_j/√d, dk_j += ds_ij q_i/√d.
+ */
 export function tsExactBackward(a: ExactBwdArgs): void {
   const { B, H, Lq, Lk, d, Dv } = a;
   const scale = 1 / Math.sqrt(d);

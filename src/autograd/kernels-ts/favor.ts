@@ -1,4 +1,5 @@
-// FAVOR+ forward and backward, plain TS, for float32 or float64 arrays (docs/MATH.md).
+// FAVOR+ forward and backward, plain TS, for float32 or float64 arrays. The equations, tagged (F1)–(F3)
+// and (B1)–(B4), are in docs/MATH.md; this header restates them in the code's names.
 //
 // Notation (per batch·head): x̂ = x·d^(-1/4), u = W·x̂; the stabilised features φ(x) = exp(s(x))·κ(x);
 // queries use ρ_i = κ(q_i), keys κ_j with log-weights s_j; out_i = num_i / den_i where
@@ -7,19 +8,19 @@
 //
 // BACKWARD. out_i is homogeneous of degree 0 in ρ_i and in the set {exp(s_j)κ_j}: any common positive
 // factor cancels. Hence the stabilisers (s(q_i), M, M(i), and even the max inside s(k_j) for the
-// softmax kernels) may be treated as constants: their derivative directions (scaling) contribute
-// exactly zero. With g_i = dL/dout_i and go_i = g_i·out_i:
-//   (B1) dL/dρ_i  = Σ_{j∈J(i)} w_ij κ_j (g_i·v_j − go_i) / den_i          (w_ij = e^{s_j − M(i)} ≤ 1)
-//                = (S_i g_i − z_i go_i) / den_i                           (S_i, z_i: the forward sums row i used)
-//   (B2) dL/dκ_j  = Σ_{i∈I(j)} w_ij ρ_i (g_i·v_j − go_i) / den_i = e^{s_j}·(T v_j − t) scaled as below
-//   (B3) dL/dv_j  = Σ_{i∈I(j)} w_ij (ρ_i·κ_j) g_i / den_i
-// where I(j) = rows that see key j (all rows, or i ≥ j causal), T = Σ ρ_i g_iᵀ w/den_i, t = Σ ρ_i go_i w/den_i.
+// softmax maps) may be treated as constants: their derivative directions (scaling) contribute
+// exactly zero. With dOut_i = dL/dout_i and go_i = dOut_i·out_i:
+//   (B1) dL/dρ_i  = Σ_{j∈J(i)} w_ij κ_j (dOut_i·v_j − go_i) / den_i          (w_ij = e^{s_j − M(i)} ≤ 1)
+//                = (S_i dOut_i − z_i go_i) / den_i                           (S_i, z_i: the forward sums row i used)
+//   (B2) dL/dκ_j  = Σ_{i∈I(j)} w_ij ρ_i (dOut_i·v_j − go_i) / den_i = e^{s_j}·(T v_j − t) scaled as below
+//   (B3) dL/dv_j  = Σ_{i∈I(j)} w_ij (ρ_i·κ_j) dOut_i / den_i
+// where I(j) = rows that see key j (all rows, or i ≥ j causal), T = Σ ρ_i dOut_iᵀ w/den_i, t = Σ ρ_i go_i w/den_i.
 // Here "dL/dκ_j" is the gradient w.r.t. the key feature vector scaled by the constant e^{s_j} at the
 // current point, so in (B2) every weight is e^{s_j − M(i)} ≤ 1 because M(i) ≥ s_j for every row that
 // sees key j: nothing can overflow. Rows with den_i = 0 (fully masked, total underflow) output a
 // constant 0 and get and give no gradient.
 //
-// Feature derivatives (f = the feature row, any constant scale; df = dL/df; result dx = d^(-1/4)·dx̂):
+// (B4) Feature derivatives (f = the feature row, any constant scale; df = dL/df; result dx = d^(-1/4)·dx̂):
 //   softmax     f_l = c·e^{u_l − ‖x̂‖²/2}:          dx̂ = Wᵀ(df⊙f) − x̂ (df·f)
 //   softmax-hyp f = c·[e^{u−‖x̂‖²/2}, e^{−u−‖x̂‖²/2}]: dx̂ = Wᵀ(df_a⊙f_a − df_b⊙f_b) − x̂ (df·f)
 //   trig        f = c·e^{‖x̂‖²/2}[sin u, cos u]:      dx̂ = Wᵀ(df_a⊙f_b − df_b⊙f_a) + x̂ (df·f)
@@ -86,11 +87,15 @@ export function tsFavorForward(a: FavorFwdArgs): void {
 // ---------------------------------------------------------------------------------------------
 // Backward
 
+/**
+ * Differentiates (F2) out_i = ρ_iᵀS / ρ_i·z and (F3) out_i = (Σ_j A_ij v_j + α_i ρ_iᵀS) / (Σ_j A_ij + α_i ρ_i·z)
+ * of docs/MATH.md, through the features (F1) φ(x) = exp(s(x))·κ(x), by (B1)–(B4).
+ */
 export function tsFavorBackward(a: FavorBwdArgs): void {
   forEachHead(a, (_, h) => (a.causal ? causalBackward(a, h) : bidiBackward(a, h)));
 }
 
-/** g_i·out_i and g_i·v_j helpers. */
+/** dOut_i·out_i and dOut_i·v_j helpers. */
 function dot(x: Floats, xo: number, y: Floats, yo: number, n: number): number {
   let s = 0;
   for (let e = 0; e < n; e++) s += x[xo + e]! * y[yo + e]!;
@@ -99,7 +104,7 @@ function dot(x: Floats, xo: number, y: Floats, yo: number, n: number): number {
 
 /**
  * Bidirectional: (1) rebuild S, z, M over the keys; (2) per query row: den_i, dρ_i by (B1) → dq_i,
- * and accumulate T = Σ ρ_i g_iᵀ/den_i, t = Σ ρ_i go_i/den_i; (3) per key: by (B2) gκ_j = e^{s_j−M}(T v_j − t),
+ * and accumulate T = Σ ρ_i dOut_iᵀ/den_i, t = Σ ρ_i go_i/den_i; (3) per key: by (B2) gκ_j = e^{s_j−M}(T v_j − t),
  * by (B3) dv_j = e^{s_j−M} Tᵀκ_j → dk_j. Memory O(m'·Dv).
  */
 function bidiBackward(a: FavorBwdArgs, h: Head): void {
@@ -153,13 +158,13 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
  * Causal, two sweeps over chunks, each recomputing the chunk's features; working memory
  * O(C·m' + m'·Dv) plus O(L) scalars (den_i, M(i)) per head.
  *  Forward sweep: the carried prefix state (S, z, Mprev) exactly as in the forward pass gives, per
- *    row, den_i and (B1): dρ_i = [α_i (S g_i − z go_i) + Σ_{j≤i in chunk} e^{s_j−M(i)} κ_j (g_i·v_j − go_i)] / den_i.
+ *    row, den_i and (B1): dρ_i = [α_i (S dOut_i − z go_i) + Σ_{j≤i in chunk} e^{s_j−M(i)} κ_j (dOut_i·v_j − go_i)] / den_i.
  *  Reverse sweep: the suffix state over rows after the chunk,
- *    T = Σ_i e^{Mref−M(i)} ρ_i g_iᵀ / den_i,  t = Σ_i e^{Mref−M(i)} ρ_i go_i / den_i,
+ *    T = Σ_i e^{Mref−M(i)} ρ_i dOut_iᵀ / den_i,  t = Σ_i e^{Mref−M(i)} ρ_i go_i / den_i,
  *    with Mref = M of the earliest row in it (M(i) is non-decreasing, so every factor is ≤ 1; when the
  *    suffix grows backwards, Mref only decreases and the old sums are multiplied by e^{Mref'−Mref} ≤ 1).
- *    For key j in the chunk: (B2) gκ_j = e^{s_j−Mref}(T v_j − t) + Σ_{i≥j in chunk} e^{s_j−M(i)} ρ_i (g_i·v_j − go_i)/den_i,
- *    (B3) dv_j = e^{s_j−Mref} Tᵀκ_j + Σ_{i≥j in chunk} e^{s_j−M(i)} (ρ_i·κ_j) g_i/den_i.
+ *    For key j in the chunk: (B2) gκ_j = e^{s_j−Mref}(T v_j − t) + Σ_{i≥j in chunk} e^{s_j−M(i)} ρ_i (dOut_i·v_j − go_i)/den_i,
+ *    (B3) dv_j = e^{s_j−Mref} Tᵀκ_j + Σ_{i≥j in chunk} e^{s_j−M(i)} (ρ_i·κ_j) dOut_i/den_i.
  *    Every exponent is ≤ 0 because a later row's running max includes s_j.
  */
 function causalBackward(a: FavorBwdArgs, h: Head): void {
@@ -171,7 +176,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
   const s = new Float64Array(chunk);
   const df = new Float64Array(mf), dvj = new Float64Array(Dv);
   const den = new Float64Array(L), Mrow = new Float64Array(L);
-  const goRow = new Float64Array(L); // g_i·out_i
+  const goRow = new Float64Array(L); // dOut_i·out_i
   // Forward sweep: den_i, M(i), dq, with the prefix state st (its M is the Mprev of the header).
   for (let c0 = 0; c0 < L; c0 += chunk) {
     const n = Math.min(chunk, L - c0);

@@ -17,6 +17,7 @@ export function tsLayerNormForward({ x, gamma, beta, y, mean, rstd, rows, D, eps
   }
 }
 
+/** Differentiates (N1) of docs/MATH.md, y = (x − μ)·r⊙γ + β, by (N2); ADDS into dx, dGamma, dBeta (null: not wanted). */
 export function tsLayerNormBackward({ x, gamma, mean, rstd, dy, dx, dGamma, dBeta, rows, D }: LayerNormBwdArgs): void {
   for (let r = 0; r < rows; r++) {
     const off = r * D, mu = mean[r]!, rs = rstd[r]!;

@@ -14,6 +14,7 @@ export function tsGeluForward({ x, y }: GeluFwdArgs): void {
   }
 }
 
+/** Differentiates (G1) of docs/MATH.md, y = ½x(1 + tanh(c(x + 0.044715x³))), by (G2): dx += dy·GELU′(x). */
 export function tsGeluBackward({ x, dy, dx }: GeluBwdArgs): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
@@ -27,6 +28,7 @@ export function tsDropoutForward({ x, mask, scale, y }: DropoutFwdArgs): void {
   for (let i = 0; i < x.length; i++) y[i] = mask[i] ? x[i]! * scale : 0;
 }
 
+/** Differentiates (D1) of docs/MATH.md, y = x·scale where mask = 1, by (D2): dx += dy·scale where mask = 1. */
 export function tsDropoutBackward({ dy, mask, scale, dx }: DropoutBwdArgs): void {
   for (let i = 0; i < dy.length; i++) if (mask[i]) dx[i] = dx[i]! + dy[i]! * scale;
 }

@@ -41,7 +41,8 @@ export function crossEntropyForwardRows(desc: usize, item: i32, tid: i32): void 
   }
 }
 
-/** Task: dz += (exp(z − lse) − onehot(target))·scale for one block of rows. */
+/** Task: dz += (exp(z − lse) − onehot(target))·scale for one block of rows: differentiates (X1) of
+ *  docs/MATH.md, loss = (1/n) Σ_rows (lse(z) − z_target), by (X2), with scale = dLoss/n. */
 export function crossEntropyBackwardRows(desc: usize, item: i32, tid: i32): void {
   const V = word(desc, L.CE_V), per = word(desc, L.CE_ROWS_PER_ITEM), ignore = word(desc, L.CE_IGNORE);
   const r0 = item * per, r1 = min(word(desc, L.CE_ROWS), r0 + per);

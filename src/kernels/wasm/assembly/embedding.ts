@@ -16,7 +16,8 @@ export function embeddingGatherRows(desc: usize, item: i32, tid: i32): void {
   }
 }
 
-/** Task: dTable[ids[i], c0:c1] += dOut[i, c0:c1] over all tokens i, for one block of columns. */
+/** Task: dTable[ids[i], c0:c1] += dOut[i, c0:c1] over all tokens i, for one block of columns:
+ *  differentiates (T1) of docs/MATH.md, out_i = table[id_i], by (T2). */
 export function embeddingScatterCols(desc: usize, item: i32, tid: i32): void {
   const D = word(desc, L.EMB_D), n = word(desc, L.EMB_N), per = word(desc, L.EMB_PER_ITEM);
   const c0 = item * per, c1 = min(D, c0 + per);

@@ -99,7 +99,8 @@ function softmaxRows(P: usize, ldp: i32, nr: i32, i0: i32, keyEnd: i32, causal: 
   return seen;
 }
 
-/** Task: the backward of one (batch, head). */
+/** Task: the backward of one (batch, head): differentiates (E1) of docs/MATH.md,
+ *  out_i = Σ_j p_ij v_j with p_ij = softmax_j(q_i·k_j/√d), by (E2). */
 export function exactBwdHead(desc: usize, head: i32, tid: i32): void {
   const lq = word(desc, L.EBWD_LQ), lk = word(desc, L.EBWD_LK);
   const d = word(desc, L.EBWD_D), Dv = word(desc, L.EBWD_VALUE_DIM);

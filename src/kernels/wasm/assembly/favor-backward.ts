@@ -1,4 +1,4 @@
-// FAVOR+ backward (equations (B1)–(B3) of src/autograd/kernels-ts/favor.ts), one task item per
+// FAVOR+ backward (equations (B1)–(B4) of docs/MATH.md), one task item per
 // (batch, head), features recomputed one chunk at a time: working memory O(C·m' + m'·Dv) per
 // thread (+ 3 floats per position for causal). The big products go through the packed gemm; the
 // per-row feature derivatives are SIMD. All gradients are ADDED into dq, dk, dv.
@@ -174,7 +174,8 @@ function featureGrad(x: usize, n: i32, F: usize, DF: usize, U: usize, dX: usize)
   }
 }
 
-/** Bidirectional backward of one (batch, head). */
+/** Bidirectional backward of one (batch, head): differentiates (F2) of docs/MATH.md,
+ *  out_i = ρ_iᵀS / ρ_i·z, by (B1)–(B3) and through the features (F1) by (B4). */
 export function favorBwdBidirHead(desc: usize, head: i32, tid: i32): void {
   setup(desc, tid);
   const C = gC, d = gD, Dv = gDv, mp = gMP;
@@ -256,8 +257,9 @@ export function favorBwdBidirHead(desc: usize, head: i32, tid: i32): void {
   }
 }
 
-/** Causal backward of one (batch, head): a forward sweep with the prefix state (S, z) gives
- *  den_i, M(i), go_i and dq; a reverse sweep with the suffix state (T, t) gives dk, dv. */
+/** Causal backward of one (batch, head): differentiates (F3) of docs/MATH.md,
+ *  out_i = (Σ_j A_ij v_j + α_i ρ_iᵀS) / (Σ_j A_ij + α_i ρ_i·z), by (B1)–(B4). A forward sweep with the
+ *  prefix state (S, z) gives den_i, M(i), go_i and dq; a reverse sweep with the suffix state (T, t) gives dk, dv. */
 export function favorBwdCausalHead(desc: usize, head: i32, tid: i32): void {
   setup(desc, tid);
   const C = gC, d = gD, Dv = gDv, mp = gMP;

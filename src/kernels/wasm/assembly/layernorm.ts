@@ -51,7 +51,8 @@ export function layerNormForwardRows(desc: usize, item: i32, tid: i32): void {
 }
 
 /** Task: for one block of rows, dx += r·(ĝ − mean(ĝ) − x̄·mean(ĝ⊙x̄)) (when wanted), and this
- *  item's partial sums Σ dy⊙x̄ and Σ dy into its slot of LN_PARTIALS. */
+ *  item's partial sums Σ dy⊙x̄ and Σ dy into its slot of LN_PARTIALS: differentiates (N1) of
+ *  docs/MATH.md, y = (x − μ)·r⊙γ + β, by (N2). */
 export function layerNormBackwardRows(desc: usize, item: i32, tid: i32): void {
   const D = word(desc, L.LN_D), per = word(desc, L.LN_ROWS_PER_ITEM);
   const r0 = item * per, r1 = min(word(desc, L.LN_ROWS), r0 + per);

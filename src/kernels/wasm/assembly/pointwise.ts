@@ -65,7 +65,8 @@ export function geluForward(desc: usize, item: i32, tid: i32): void {
   }
 }
 
-/** Task: dx += dy·GELU′(x) over one block. */
+/** Task: dx += dy·GELU′(x) over one block: differentiates (G1) of docs/MATH.md,
+ *  y = ½x(1 + tanh(c(x + 0.044715x³))), by (G2). */
 export function geluBackward(desc: usize, item: i32, tid: i32): void {
   const x = addr(desc, L.POINT_X), dy = addr(desc, L.POINT_DY), dx = addr(desc, L.POINT_OUT);
   const end = blockEnd(desc, item);
@@ -104,7 +105,8 @@ export function dropoutForward(desc: usize, item: i32, tid: i32): void {
   }
 }
 
-/** Task: dx += dy·scale where kept, over one block. */
+/** Task: dx += dy·scale where kept, over one block: differentiates (D1) of docs/MATH.md,
+ *  y = x·scale where mask = 1, by (D2). */
 export function dropoutBackward(desc: usize, item: i32, tid: i32): void {
   const dy = addr(desc, L.POINT_X), dx = addr(desc, L.POINT_OUT), mask = addr(desc, L.POINT_MASK);
   const s = real(desc, L.POINT_SCALE_F32), sv = f32x4.splat(s);
