@@ -1,7 +1,8 @@
 // Exact softmax attention backward (docs/MATH.md "Exact attention"), FlashAttention-2 style, with
 // the math of src/autograd/kernels-ts/exact.ts.
-// With S = QKᵀ/√d (−∞ for masked keys and, causal, for j > i), P = softmax_rows(S), G = dL/dO:
-//   D_i = G_i·O_i,   dS = P∘(G Vᵀ − D),   dV += Pᵀ G,   dQ += dS K/√d,   dK += dSᵀ Q/√d.
+// With S = QKᵀ/√d (−∞ for masked keys and, causal, for j > i), P = softmax_rows(S), dO = dL/dO,
+// (E2) in matrix form:
+//   D_i = dO_i·O_i,   dS = P∘(dO Vᵀ − D),   dV += Pᵀ dO,   dQ += dS K/√d,   dK += dSᵀ Q/√d.
 // One task item per (batch, head): the item owns that head's dq, dk, dv rows, so it adds into them
 // in place with no atomics. Per block of R query rows, pass 1 writes S for every key the block sees
 // into an R×Lk panel and turns it into P row by row (max, exp, 1/sum; the forward's softmax, so
