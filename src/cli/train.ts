@@ -8,7 +8,7 @@ import type { DataFormat, TokenCorpus } from '../data/corpus.js';
 import { loadCorpusFile, resolveFileFormat } from '../data/read-node.js';
 import { createTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import {
-  describeModel, formatCount, makeModelSpec, makeTrainHyper, TRAIN_DEFAULTS, type ModelKind, type ModelSpec, type TrainHyper,
+  describeModel, formatCount, inheritArchitecture, makeModelSpec, makeTrainHyper, TRAIN_DEFAULTS, type ModelKind, type ModelSpec, type TrainHyper,
 } from '../train/config.js';
 import { loadTrainedModel, parseTrainingState, type EvalRecord, type TrainedModel } from '../train/checkpoint.js';
 import type { PositionKind } from '../nn/models.js';
@@ -94,7 +94,7 @@ function storedValues(spec: ModelSpec, h: TrainHyper, format: DataFormat): Parti
   const m = spec.model;
   const favor = (m.attention ?? 'favor') === 'favor';
   return {
-    model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', 'token-shift': m.tokenShift ?? false, format,
+    model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', 'token-shift': Array.isArray(m.tokenShift) || (m.tokenShift ?? false), format,
     attention: m.attention ?? 'favor', ...(favor ? { kernel: m.featureMap ?? 'softmax', features: m.features ?? 0, redraw: m.redrawInterval ?? 0 } : {}),
     dropout: m.dropout ?? 0, seq: h.seqLen, batch: h.batchSize, lr: h.lr, warmup: h.warmup, 'schedule-steps': h.scheduleSteps,
     'weight-decay': h.weightDecay, clip: h.clip, seed: h.seed, 'val-fraction': h.valFraction,
@@ -106,7 +106,7 @@ const SHAPE_FLAGS: readonly FlagName[] = ['model', 'layers', 'dim', 'heads', 'po
 /** The model shape of a new run: the flags, except that with --init-from the shape flags left out
  *  default to the checkpoint's (a shape that differs from it is then refused by the Trainer). */
 function modelShape(f: TrainFlags, given: Set<FlagName>, from: ModelSpec | undefined): {
-  kind: ModelKind; layers: number; dim: number; heads: number; positions: PositionKind; tokenShift: boolean;
+  kind: ModelKind; layers: number; dim: number; heads: number; positions: PositionKind; tokenShift: boolean | number[];
 } {
   const m = from?.model;
   const pick = <T>(flag: FlagName, value: T, stored: T | undefined): T => (m && !given.has(flag) && stored !== undefined ? stored : value);
@@ -116,7 +116,7 @@ function modelShape(f: TrainFlags, given: Set<FlagName>, from: ModelSpec | undef
     dim: pick('dim', f.dim, m?.dim),
     heads: pick('heads', f.heads, m?.heads),
     positions: pick('positions', f.positions as PositionKind, m?.positions ?? 'learned'),
-    tokenShift: pick('token-shift', f['token-shift'], m?.tokenShift ?? false),
+    tokenShift: pick<boolean | number[]>('token-shift', f['token-shift'], m?.tokenShift ?? false),
   };
 }
 
@@ -249,9 +249,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       throw new UsageError(`rotary positions need an even head dim (--dim / --heads = ${shape.dim / shape.heads}); change --dim or --heads, or use --positions learned`);
     }
     const corpus = await loadData(f.data, f.format);
-    const spec = makeModelSpec({
+    const made = makeModelSpec({
       ...shape, attention: f.attention, featureMap: f.kernel, features: f.features, redraw: f.redraw, dropout: f.dropout, seed: f.seed,
     }, corpus.tokenizer, f.seq);
+    const spec = init ? inheritArchitecture(made, init.spec) : made;
+    if (init?.spec.model.numerics === 'performer-pytorch') io.stderr.write(`${initFromDir} uses performer-pytorch numerics; training uses favor numerics (the other has no backward)\n`);
     const hyper = makeTrainHyper({
       seqLen: f.seq, batchSize: f.batch, steps: f.steps, lr: f.lr, warmup: f.warmup, scheduleSteps: f['schedule-steps'],
       weightDecay: f['weight-decay'], clip: f.clip, seed: f.seed, valFraction: f['val-fraction'],

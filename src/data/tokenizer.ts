@@ -18,7 +18,7 @@ export const SPECIAL_NAMES = ['pad', 'unk', 'bos', 'eos', 'mask'] as const;
 export type SpecialName = (typeof SPECIAL_NAMES)[number];
 
 export interface TokenizerJSON {
-  type: 'byte' | 'amino';
+  type: 'byte' | 'amino' | 'none';
   version: 1;
   vocabSize: number;
   special: Record<SpecialName, number>;
@@ -233,13 +233,59 @@ export class AminoTokenizer extends BaseTokenizer {
   }
 }
 
-export type TokenizerName = TokenizerJSON['type'];
-export const TOKENIZER_NAMES: readonly TokenizerName[] = ['byte', 'amino'];
+/**
+ * No text mapping (an imported model whose ids mean something only to its author): ids 0 … n−1,
+ * no special tokens (their ids are −1). Text cannot be encoded; ids decode to their numbers.
+ */
+export class IdTokenizer implements Tokenizer {
+  readonly name = 'none' as const;
+  readonly numRegular: number;
+  readonly pad = -1; readonly unk = -1; readonly bos = -1; readonly eos = -1; readonly mask = -1;
+  constructor(readonly vocabSize: number) {
+    if (!Number.isSafeInteger(vocabSize) || vocabSize < 1) throw new TokenizerError(`none tokenizer: vocabSize must be a positive integer, got ${vocabSize}`);
+    this.numRegular = vocabSize;
+  }
+  encode(): Int32Array {
+    throw new TokenizerError('this model has no tokenizer (imported with --tokenizer none): give token ids (--prompt-ids), not text');
+  }
+  encodeBytes(): Int32Array {
+    return this.encode();
+  }
+  decode(ids: ArrayLike<number>): string {
+    return this.streamDecoder().push(ids).trim();
+  }
+  streamDecoder(): StreamDecoder {
+    return {
+      push: (ids) => {
+        const list = typeof ids === 'number' ? [ids] : Array.from(ids);
+        for (const id of list) checkId(this, id);
+        return list.map((id) => `${id} `).join('');
+      },
+      end: () => '',
+    };
+  }
+  tokenString(id: number): string {
+    checkId(this, id);
+    return String(id);
+  }
+  isSpecial(): boolean {
+    return false;
+  }
+  toJSON(): TokenizerJSON {
+    return { type: 'none', version: 1, vocabSize: this.vocabSize, special: { pad: -1, unk: -1, bos: -1, eos: -1, mask: -1 } };
+  }
+}
 
-export function createTokenizer(name: TokenizerName): Tokenizer {
+export type TokenizerName = TokenizerJSON['type'];
+export const TOKENIZER_NAMES: readonly TokenizerName[] = ['byte', 'amino', 'none'];
+
+export function createTokenizer(name: TokenizerName, vocabSize?: number): Tokenizer {
   switch (name) {
     case 'byte': return new ByteTokenizer();
     case 'amino': return new AminoTokenizer();
+    case 'none':
+      if (vocabSize === undefined) throw new TokenizerError('the none tokenizer needs a vocabulary size');
+      return new IdTokenizer(vocabSize);
     default: throw new TokenizerError(`unknown tokenizer ${JSON.stringify(name)} (known: ${TOKENIZER_NAMES.join(', ')})`);
   }
 }
@@ -254,7 +300,7 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
     throw new TokenizerError(`unknown tokenizer type ${JSON.stringify(j.type)} (known: ${TOKENIZER_NAMES.join(', ')})`);
   }
   if (j.version !== 1) throw new TokenizerError(`${j.type} tokenizer: unsupported version ${JSON.stringify(j.version)} (expected 1)`);
-  const t = createTokenizer(j.type!);
+  const t = createTokenizer(j.type!, j.type === 'none' ? j.vocabSize : undefined);
   const expected = t.toJSON();
   if (j.vocabSize !== expected.vocabSize) {
     throw new TokenizerError(`${j.type} tokenizer: vocabSize ${JSON.stringify(j.vocabSize)} does not match this version's ${expected.vocabSize}`);

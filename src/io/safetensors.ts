@@ -329,8 +329,12 @@ function entriesOf(tensors: TensorSet): [string, Tensor][] {
   return tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, Tensor>);
 }
 
-/** Encode float32 tensors (as F32, in the given order) and optional string metadata. */
-export function encodeSafetensors(tensors: TensorSet, metadata?: Readonly<Record<string, string>>): Uint8Array {
+/**
+ * Encode float32 tensors (as F32, in the given order) and optional string metadata. Tensors named
+ * in `int64` are written as I64 instead (their values must be integers), as PyTorch's integer
+ * buffers are.
+ */
+export function encodeSafetensors(tensors: TensorSet, metadata?: Readonly<Record<string, string>>, int64: ReadonlySet<string> = new Set()): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -342,8 +346,10 @@ export function encodeSafetensors(tensors: TensorSet, metadata?: Readonly<Record
   let offset = 0;
   for (const [name, t] of list) {
     if (name === '__metadata__') throw new Error('a tensor cannot be named "__metadata__"');
-    const bytes = 4 * t.data.length;
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    const wide = int64.has(name);
+    if (wide && !t.data.every((x) => Number.isSafeInteger(x))) throw new Error(`tensor ${JSON.stringify(name)} is written as I64 but holds a non-integer`);
+    const bytes = (wide ? 8 : 4) * t.data.length;
+    header[name] = { dtype: wide ? 'I64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = utf8Encoder.encode(JSON.stringify(header));
@@ -357,7 +363,13 @@ export function encodeSafetensors(tensors: TensorSet, metadata?: Readonly<Record
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let pos = 8 + json.length;
-  for (const [, t] of list) {
+  for (const [name, t] of list) {
+    if (int64.has(name)) {
+      const view = new DataView(out.buffer, pos, 8 * t.data.length);
+      for (let i = 0; i < t.data.length; i++) view.setBigInt64(8 * i, BigInt(t.data[i]!), true);
+      pos += 8 * t.data.length;
+      continue;
+    }
     if (littleEndianHost) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
     } else {

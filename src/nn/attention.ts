@@ -1,5 +1,6 @@
 // Multi-head attention with FAVOR+ (or exact softmax) attention, optional rotary embeddings.
 import { exactAttentionOp, favorAttentionOp } from '../autograd/attention.js';
+import { performerPytorchAttention } from '../autograd/favor-pytorch.js';
 import { mergeHeads, reshape, rope, splitHeads } from '../autograd/ops.js';
 import { noGrad } from '../autograd/tape.js';
 import { alloc, Var } from '../autograd/var.js';
@@ -23,7 +24,19 @@ export interface AttentionOptions {
   causal?: boolean;
   rotary?: boolean; // RoPE on q and k (interleaved pairs, the `rope` op's base) before the feature map
   chunk?: number; // causal FAVOR+ chunk length, default 64
+  headDim?: number; // per-head width, default dim/heads (q, k, v are heads·headDim wide)
+  qkvBias?: boolean; // biases on the q, k, v projections (default true)
+  outBias?: boolean; // bias on the output projection (default true)
+  numerics?: Numerics; // how FAVOR+ is evaluated (default 'favor')
 }
+
+/**
+ * 'favor': our estimator (docs/MATH.md), causally exact, with the recurrent decoder.
+ * 'performer-pytorch': performer-pytorch 1.1.4's formulas, to reproduce its models' logits on full
+ * sequences (autograd/favor-pytorch.ts); inference only.
+ */
+export type Numerics = 'favor' | 'performer-pytorch';
+export const NUMERICS: readonly Numerics[] = ['favor', 'performer-pytorch'];
 
 export function defaultFeatures(dh: number): number {
   return Math.max(dh, Math.round(dh * Math.log(dh)));
@@ -32,7 +45,11 @@ export function defaultFeatures(dh: number): number {
 export class MultiHeadAttention extends Module {
   readonly heads: number;
   readonly headDim: number;
-  readonly opts: Required<Omit<AttentionOptions, 'features'>> & { features: number };
+  readonly opts: Required<Omit<AttentionOptions, 'features' | 'headDim' | 'qkvBias' | 'outBias' | 'numerics'>> & { features: number };
+  /** heads·headDim, the width of q, k, v and of the output projection's input. */
+  readonly innerDim: number;
+  /** Settable: a model keeps its weights and changes how FAVOR+ is evaluated. */
+  numerics: Numerics;
   readonly wq: Linear; readonly wk: Linear; readonly wv: Linear; readonly wo: Linear;
   /** FAVOR+ W [m, dh], a buffer (saved in checkpoints, never trained). */
   readonly projection: Var | undefined;
@@ -42,9 +59,12 @@ export class MultiHeadAttention extends Module {
 
   constructor(dim: number, heads: number, opts: AttentionOptions & { seed?: number; outStd?: number; dtype?: DType } = {}) {
     super(opts.dtype);
-    if (dim % heads !== 0) throw new Error(`model dim ${dim} is not divisible by ${heads} heads`);
+    if (opts.headDim === undefined && dim % heads !== 0) throw new Error(`model dim ${dim} is not divisible by ${heads} heads`);
     this.heads = heads;
-    this.headDim = dim / heads;
+    this.headDim = opts.headDim ?? dim / heads;
+    if (!Number.isInteger(this.headDim) || this.headDim < 1) throw new Error(`head dim must be a positive integer, got ${this.headDim}`);
+    this.innerDim = heads * this.headDim;
+    this.numerics = opts.numerics ?? 'favor';
     this.opts = {
       attention: opts.attention ?? 'favor', featureMap: opts.featureMap ?? 'softmax',
       features: opts.features ?? defaultFeatures(this.headDim), projection: opts.projection ?? 'orthogonal',
@@ -52,10 +72,11 @@ export class MultiHeadAttention extends Module {
     };
     if (this.opts.rotary && this.headDim % 2 !== 0) throw new Error(`rotary embeddings need an even head dim, got ${this.headDim}`);
     const d = opts.dtype;
-    this.wq = this.child('wq', new Linear(dim, dim, { dtype: d }));
-    this.wk = this.child('wk', new Linear(dim, dim, { dtype: d }));
-    this.wv = this.child('wv', new Linear(dim, dim, { dtype: d }));
-    this.wo = this.child('wo', new Linear(dim, dim, { dtype: d, std: opts.outStd }));
+    const inner = this.innerDim, bias = opts.qkvBias ?? true;
+    this.wq = this.child('wq', new Linear(dim, inner, { dtype: d, bias }));
+    this.wk = this.child('wk', new Linear(dim, inner, { dtype: d, bias }));
+    this.wv = this.child('wv', new Linear(dim, inner, { dtype: d, bias }));
+    this.wo = this.child('wo', new Linear(inner, dim, { dtype: d, std: opts.outStd, bias: opts.outBias ?? true }));
     this.projSeed = opts.seed ?? 0;
     if (this.opts.attention === 'favor') {
       this.projection = this.buffer('projection', new Var([this.opts.features, this.headDim], allocArr(this.dtype, this.opts.features * this.headDim)));
@@ -96,7 +117,12 @@ export class MultiHeadAttention extends Module {
   /** x [B, L, D] → [B, L, D]. keyMask [B, L] (0 = pad). */
   forward(x: Var, keyMask?: ArrayLike<number>): Var {
     const [q, k, v] = this.project(x, 0);
-    const { causal } = this.opts;
+    const { causal, featureMap } = this.opts;
+    if (this.projection && this.numerics === 'performer-pytorch') {
+      if (featureMap !== 'softmax' && featureMap !== 'relu') throw new Error(`performer-pytorch numerics exist for the softmax and relu feature maps, not ${featureMap}`);
+      const o = performerPytorchAttention(q, k, v, { projection: this.projection.data, featureMap, causal, keyMask, chunk: this.opts.chunk });
+      return this.wo.forward(mergeHeads(o));
+    }
     const o = this.projection
       ? favorAttentionOp(q, k, v, { projection: this.projection.data, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
       : exactAttentionOp(q, k, v, { causal, keyMask });
@@ -131,7 +157,7 @@ export class MultiHeadAttention extends Module {
         }
       }
       state.position += R;
-      return this.wo.forward(R === 1 ? reshape(o, x.shape) : mergeHeads(o));
+      return this.wo.forward(R === 1 ? reshape(o, [1, 1, this.innerDim]) : mergeHeads(o));
     });
   }
 }

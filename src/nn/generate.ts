@@ -106,10 +106,10 @@ export function generate(model: PerformerLM, promptIds: ArrayLike<number>, opts:
   if (!Number.isInteger(tokens) || tokens < 0) throw new Error(`tokens must be an integer >= 0, got ${tokens}`);
   const n = promptIds.length;
   if (n === 0) throw new Error('the prompt must contain at least one token');
-  if (model.pos && tokens > 0 && n + tokens - 1 > model.cfg.maxLen) {
+  if (model.hasPositionTable && tokens > 0 && n + tokens - 1 > model.cfg.maxLen) {
     throw new Error(
       `a ${n}-token prompt plus ${tokens} generated tokens needs ${n + tokens - 1} positions, but the model's ` +
-      `learned position table holds maxLen = ${model.cfg.maxLen} (models with rotary or no positions have no limit)`,
+      `${model.pos ? 'learned' : 'sinusoidal'} position table holds maxLen = ${model.cfg.maxLen} (models with rotary or no positions have no limit)`,
     );
   }
   const rng = new Rng(seed, SAMPLING_STREAM);

@@ -1,5 +1,7 @@
-// Basic layers: Embedding, Linear, LayerNorm, FeedForward.
+// Basic layers: Embedding, Linear, LayerNorm, ScaleNorm, FeedForward.
 import { add, embedding, gelu, layerNorm, matmul } from '../autograd/ops.js';
+import { geglu, geluErf, type GeluKind } from '../autograd/gelu-erf.js';
+import { scaleNorm } from '../autograd/scale-norm.js';
 import type { Var } from '../autograd/var.js';
 import type { Shape } from '../tensor/shape.js';
 import { Module, type DType } from './module.js';
@@ -45,17 +47,38 @@ export class LayerNorm extends Module {
   }
 }
 
-/** Position-wise MLP: fc2(GELU(fc1(x))), hidden = mult·dim (default 4). */
+/** y = g·x/max(‖x‖, eps) with one learned gain g (Nguyen & Salazar 2019). */
+export class ScaleNorm extends Module {
+  readonly weight: Var;
+  constructor(readonly eps = 1e-5, opts: { dtype?: DType } = {}) {
+    super(opts.dtype);
+    this.weight = this.param('weight', [1], 'norm', { kind: 'ones' });
+  }
+  forward(x: Var): Var {
+    return scaleNorm(x, this.weight, this.eps);
+  }
+}
+
+/**
+ * Position-wise MLP: fc2(GELU(fc1(x))), hidden = mult·dim (default 4). With glu, fc1 has 2·hidden
+ * outputs [a, b] and the activation is GELU(a)⊙b (GEGLU). gelu: 'tanh' (default) or 'erf' (exact).
+ */
 export class FeedForward extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
-  constructor(dim: number, opts: { mult?: number; outStd?: number; dtype?: DType } = {}) {
+  readonly glu: boolean;
+  readonly gelu: GeluKind;
+  constructor(dim: number, opts: { mult?: number; outStd?: number; glu?: boolean; gelu?: GeluKind; dtype?: DType } = {}) {
     super(opts.dtype);
     const hidden = (opts.mult ?? 4) * dim;
-    this.fc1 = this.child('fc1', new Linear(dim, hidden, { dtype: opts.dtype }));
+    this.glu = opts.glu ?? false;
+    this.gelu = opts.gelu ?? 'tanh';
+    this.fc1 = this.child('fc1', new Linear(dim, this.glu ? 2 * hidden : hidden, { dtype: opts.dtype }));
     this.fc2 = this.child('fc2', new Linear(hidden, dim, { dtype: opts.dtype, std: opts.outStd }));
   }
   forward(x: Var): Var {
-    return this.fc2.forward(gelu(this.fc1.forward(x)));
+    const h = this.fc1.forward(x);
+    const a = this.glu ? geglu(h, this.gelu) : this.gelu === 'erf' ? geluErf(h) : gelu(h);
+    return this.fc2.forward(a);
   }
 }

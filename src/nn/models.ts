@@ -3,14 +3,17 @@
 import { add, crossEntropy, dropout, gelu, matmul, meanPool } from '../autograd/ops.js';
 import { noGrad } from '../autograd/tape.js';
 import { tokenShift } from '../autograd/token-shift.js';
-import type { Var } from '../autograd/var.js';
+import { shiftSegments } from '../autograd/shift-segments.js';
+import { gate } from '../autograd/scale-norm.js';
+import type { GeluKind } from '../autograd/gelu-erf.js';
+import { Var } from '../autograd/var.js';
 import type { FeatureMap } from '../kernels/backend.js';
 import type { ProjectionKind } from '../favor/projection.js';
 import { IGNORE_INDEX } from '../data/ignore-index.js';
 import { Rng } from '../tensor/rng.js';
-import { MultiHeadAttention } from './attention.js';
-import { Embedding, FeedForward, LayerNorm, Linear } from './layers.js';
-import { initParameters, Module, ModuleList, type DType } from './module.js';
+import { MultiHeadAttention, type Numerics } from './attention.js';
+import { Embedding, FeedForward, LayerNorm, Linear, ScaleNorm } from './layers.js';
+import { allocArr, initParameters, Module, ModuleList, type DType } from './module.js';
 import { BlockState, ModelState, ShiftState } from './step-state.js';
 
 /** Per-forward context: the dropout generator (training) and the key mask. */
@@ -24,7 +27,14 @@ export interface RuntimeState {
   drawIndex: number[];
 }
 
-export type PositionKind = 'learned' | 'rotary' | 'none';
+/** 'sinusoidal-rotary': performer-pytorch's rotary_position_emb, a fixed sinusoidal table added to
+ *  the token embeddings (Vaswani et al. 2017, sin and cos halves) plus rotary q and k in every layer. */
+export type PositionKind = 'learned' | 'rotary' | 'none' | 'sinusoidal-rotary';
+
+/** Pre-norm of each sublayer: LayerNorm, ScaleNorm, or none with a learned scalar gate on the
+ *  sublayer's output (ReZero: x + g·f(x)). */
+export type NormKind = 'layer' | 'scale' | 'rezero';
+
 
 export interface PerformerConfig {
   vocabSize: number;
@@ -42,50 +52,96 @@ export interface PerformerConfig {
   chunk?: number;
   positions?: PositionKind; // default 'learned'
   /** Each block's attention and FFN inputs take their last ⌊dim/2⌋ features from the previous
-   *  position (autograd/token-shift.ts); default false. */
-  tokenShift?: boolean;
+   *  position (autograd/token-shift.ts); default false. An array: performer-pytorch's shift_tokens
+   *  segments (autograd/shift-segments.ts), [0, 1] causal, [-1, 0, 1] bidirectional. */
+  tokenShift?: boolean | number[];
   tiedEmbeddings?: boolean; // LM output = token embeddingᵀ (default true)
+  /** PerformerLM only: causal (default true) or bidirectional attention. */
+  causal?: boolean;
+  headDim?: number; // per-head width, default dim/heads
+  qkvBias?: boolean; // default true
+  outBias?: boolean; // attention output projection bias, default true
+  headBias?: boolean; // untied LM head bias, default false
+  ffGlu?: boolean; // GEGLU feed-forward, default false
+  gelu?: GeluKind; // 'tanh' (default) or 'erf'
+  norm?: NormKind; // default 'layer'
+  numerics?: Numerics; // default 'favor'
   seed?: number; // parameter init, feature draws and dropout
   dtype?: DType;
 }
 
 export class Block extends Module {
-  readonly ln1: LayerNorm; readonly attn: MultiHeadAttention; readonly ln2: LayerNorm; readonly ff: FeedForward;
+  /** Pre-norms (undefined with norm 'rezero'). */
+  readonly ln1: LayerNorm | ScaleNorm | undefined; readonly ln2: LayerNorm | ScaleNorm | undefined;
+  readonly attn: MultiHeadAttention; readonly ff: FeedForward;
+  /** ReZero gates g on the sublayer outputs (norm 'rezero'). */
+  readonly attnGate: Var | undefined; readonly ffGate: Var | undefined;
   constructor(readonly cfg: PerformerConfig, index: number, causal: boolean) {
     super(cfg.dtype);
     const dtype = cfg.dtype;
     const outStd = 0.02 / Math.sqrt(2 * cfg.layers); // GPT-2: scale residual projections by depth
-    this.ln1 = this.child('ln1', new LayerNorm(cfg.dim, { dtype }));
+    const norm = (name: string): LayerNorm | ScaleNorm | undefined =>
+      cfg.norm === 'rezero' ? undefined : this.child(name, cfg.norm === 'scale' ? new ScaleNorm(1e-5, { dtype }) : new LayerNorm(cfg.dim, { dtype }));
+    this.ln1 = norm('ln1');
     this.attn = this.child('attn', new MultiHeadAttention(cfg.dim, cfg.heads, {
       attention: cfg.attention, featureMap: cfg.featureMap, features: cfg.features, projection: cfg.projection,
-      redrawInterval: cfg.redrawInterval, causal, rotary: cfg.positions === 'rotary', chunk: cfg.chunk,
+      redrawInterval: cfg.redrawInterval, causal, rotary: cfg.positions === 'rotary' || cfg.positions === 'sinusoidal-rotary', chunk: cfg.chunk,
+      headDim: cfg.headDim, qkvBias: cfg.qkvBias, outBias: cfg.outBias, numerics: cfg.numerics,
       seed: (cfg.seed ?? 0) * 1000 + index, outStd, dtype,
     }));
-    this.ln2 = this.child('ln2', new LayerNorm(cfg.dim, { dtype }));
-    this.ff = this.child('ff', new FeedForward(cfg.dim, { mult: cfg.ffMult, outStd, dtype }));
+    this.ln2 = norm('ln2');
+    this.ff = this.child('ff', new FeedForward(cfg.dim, { mult: cfg.ffMult, outStd, glu: cfg.ffGlu, gelu: cfg.gelu, dtype }));
+    const rezero = cfg.norm === 'rezero';
+    this.attnGate = rezero ? this.param('attn_gate', [1], 'norm', { kind: 'zeros' }) : undefined;
+    this.ffGate = rezero ? this.param('ff_gate', [1], 'norm', { kind: 'zeros' }) : undefined;
   }
 
-  /** Features shifted in from the previous position by tokenShift (0 = off). */
+  /** Features shifted in from the previous position by tokenShift (0 = off), for the decoder. */
   get shiftedChannels(): number {
-    return this.cfg.tokenShift ? Math.floor(this.cfg.dim / 2) : 0;
+    const s = this.cfg.tokenShift, D = this.cfg.dim;
+    if (Array.isArray(s)) {
+      // Segments [0, 1] with an even width move exactly the last D/2 features by one.
+      if (s.length === 2 && s[0] === 0 && s[1] === 1 && D % 2 === 0) return D / 2;
+      throw new Error(`incremental decoding supports token shift segments [0, 1] with an even dim, not ${JSON.stringify(s)} with dim ${D}`);
+    }
+    return s ? Math.floor(D / 2) : 0;
+  }
+
+  /** The pre-norm of sublayer 1 (attention) or 2 (FFN): LayerNorm, ScaleNorm, or none (ReZero). */
+  private norm(which: 1 | 2, x: Var): Var {
+    const n = which === 1 ? this.ln1 : this.ln2;
+    return n ? n.forward(x) : x;
+  }
+
+  /** x + gate·y (ReZero) or x + y. */
+  private residual(which: 1 | 2, x: Var, y: Var): Var {
+    const g = which === 1 ? this.attnGate : this.ffGate;
+    return add(x, g ? gate(y, g) : y);
   }
 
   /**
-   * The block, written once for `forward` and `step`: x + drop(attn(shift(ln1 x))), then
-   * + drop(ff(shift(ln2 x))). `mix` supplies the parts that see other positions (attention, token
-   * shift; shift is the identity unless cfg.tokenShift) and dropout.
+   * The block, written once for `forward` and `step`: x + drop(attn(shift(norm1 x))), then
+   * + drop(ff(shift(norm2 x))), each sublayer's output scaled by its gate under ReZero. `mix`
+   * supplies the parts that see other positions (attention, token shift; shift is the identity
+   * unless cfg.tokenShift) and dropout.
    */
   private apply(x: Var, mix: { attend(h: Var): Var; shift(h: Var, input: 'attn' | 'ff'): Var; drop(y: Var): Var }): Var {
-    x = add(x, mix.drop(mix.attend(mix.shift(this.ln1.forward(x), 'attn'))));
-    return add(x, mix.drop(this.ff.forward(mix.shift(this.ln2.forward(x), 'ff'))));
+    x = this.residual(1, x, mix.drop(mix.attend(mix.shift(this.norm(1, x), 'attn'))));
+    return this.residual(2, x, mix.drop(this.ff.forward(mix.shift(this.norm(2, x), 'ff'))));
   }
 
+  /** With performer-pytorch numerics the FFN's shift ignores the key mask, as there (its mask reaches only the attention sublayer). */
   forward(x: Var, ctx: ForwardContext): Var {
     const p = this.training ? this.cfg.dropout ?? 0 : 0;
-    const s = this.shiftedChannels;
+    const t = this.cfg.tokenShift;
+    const ffMask = this.attn.numerics === 'performer-pytorch' ? undefined : ctx.keyMask;
     return this.apply(x, {
       attend: (h) => this.attn.forward(h, ctx.keyMask),
-      shift: (h) => (s > 0 ? tokenShift(h, s, ctx.keyMask) : h),
+      shift: (h, input) => {
+        const mask = input === 'attn' ? ctx.keyMask : ffMask;
+        if (Array.isArray(t)) return shiftSegments(h, t, mask);
+        return t ? tokenShift(h, Math.floor(this.cfg.dim / 2), mask) : h;
+      },
       drop: (y) => (p > 0 && ctx.rng ? dropout(y, p, ctx.rng) : y),
     });
   }
@@ -105,6 +161,26 @@ export class Block extends Module {
       drop: (y) => y,
     }));
   }
+}
+
+/**
+ * Rows start … start+L−1 of performer-pytorch's FixedPositionalEmbedding: row t =
+ * [sin(t·f_i)]_i ++ [cos(t·f_i)]_i, f_i = 10000^(−2i/dim), i < dim/2, rounded like its float32
+ * computation.
+ */
+export function sinusoidTable(L: number, dim: number, dtype: DType = 'float32', start = 0): Var {
+  if (dim % 2 !== 0) throw new Error(`sinusoidal positions need an even dim, got ${dim}`);
+  const f = Math.fround, half = dim / 2;
+  const out = allocArr(dtype, L * dim);
+  for (let i = 0; i < half; i++) {
+    const inv = f(1 / f(10000 ** f((2 * i) / dim)));
+    for (let t = 0; t < L; t++) {
+      const a = f((start + t) * inv);
+      out[t * dim + i] = f(Math.sin(a));
+      out[t * dim + half + i] = f(Math.cos(a));
+    }
+  }
+  return new Var([L, dim], out);
 }
 
 function checkConfig(cfg: PerformerConfig): void {
@@ -155,9 +231,20 @@ abstract class Trunk extends Module {
     for (const b of this.blocks) b.attn.maybeRedraw(step);
   }
 
-  /** Token embeddings of ids [B·L] plus learned positions start … start + L − 1 (if any): [B, L, dim]. */
+  /** Whether positions come from a table of maxLen rows (learned or sinusoidal). */
+  get hasPositionTable(): boolean {
+    return this.pos !== undefined || this.cfg.positions === 'sinusoidal-rotary';
+  }
+
+  /** How FAVOR+ is evaluated in every layer (the weights stay). */
+  setNumerics(n: Numerics): void {
+    for (const b of this.blocks) b.attn.numerics = n;
+  }
+
+  /** Token embeddings of ids [B·L] plus absolute positions start … start + L − 1 (learned or sinusoidal, if any): [B, L, dim]. */
   private embed(ids: Int32Array | readonly number[], B: number, L: number, start: number): Var {
     const x = this.tok.forward(ids, [B, L]);
+    if (this.cfg.positions === 'sinusoidal-rotary') return add(x, sinusoidTable(L, this.cfg.dim, this.dtype, start));
     if (!this.pos) return x;
     const posIds = new Int32Array(L);
     for (let i = 0; i < L; i++) posIds[i] = start + i;
@@ -167,7 +254,7 @@ abstract class Trunk extends Module {
   /** ids [B·L] (row-major [B, L]) → hidden [B, L, dim] after the final LayerNorm. */
   hidden(ids: Int32Array | readonly number[], B: number, L: number, keyMask?: ArrayLike<number>): Var {
     if (ids.length !== B * L) throw new Error(`expected ${B}×${L} = ${B * L} ids, got ${ids.length}`);
-    if (L > this.cfg.maxLen && this.pos) throw new Error(`sequence length ${L} exceeds maxLen ${this.cfg.maxLen}`);
+    if (L > this.cfg.maxLen && this.hasPositionTable) throw new Error(`sequence length ${L} exceeds maxLen ${this.cfg.maxLen}`);
     let x = this.embed(ids, B, L, 0);
     const ctx: ForwardContext = { rng: this.rng, keyMask };
     const p = this.training ? this.cfg.dropout ?? 0 : 0;
@@ -193,9 +280,9 @@ abstract class Trunk extends Module {
       const id = ids[r]!;
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`token id ${id} is out of range [0, ${V})`);
     }
-    if (this.pos && start + R > this.cfg.maxLen) {
+    if (this.hasPositionTable && start + R > this.cfg.maxLen) {
       throw new Error(
-        `position ${start + R - 1} is beyond the learned position table (maxLen ${this.cfg.maxLen}); ` +
+        `position ${start + R - 1} is beyond the ${this.pos ? 'learned' : 'sinusoidal'} position table (maxLen ${this.cfg.maxLen}); ` +
         `models with rotary or no positions have no such limit`,
       );
     }
@@ -213,13 +300,14 @@ abstract class Trunk extends Module {
 export class PerformerLM extends Trunk {
   readonly head: Linear | undefined;
   constructor(cfg: PerformerConfig) {
-    super(cfg, true);
-    this.head = cfg.tiedEmbeddings ?? true ? undefined : this.child('head', new Linear(cfg.dim, cfg.vocabSize, { bias: false, dtype: cfg.dtype }));
+    super(cfg, cfg.causal ?? true);
+    this.head = cfg.tiedEmbeddings ?? true ? undefined : this.child('head', new Linear(cfg.dim, cfg.vocabSize, { bias: cfg.headBias ?? false, dtype: cfg.dtype }));
     initParameters(this, cfg.seed ?? 0);
   }
 
-  forward(ids: Int32Array | readonly number[], B: number, L: number): Var {
-    return this.logits(this.hidden(ids, B, L));
+  /** Logits [B, L, V]; keyMask [B, L] (0 = pad) for padded batches. */
+  forward(ids: Int32Array | readonly number[], B: number, L: number, keyMask?: ArrayLike<number>): Var {
+    return this.logits(this.hidden(ids, B, L, keyMask));
   }
 
   /** Output head: hidden [..., dim] → logits [..., V] (tied: h · tokᵀ). */

@@ -90,7 +90,7 @@ export interface ModelOptions {
   redraw?: number;
   positions?: PositionKind;
   /** Token shift in every block (PerformerConfig.tokenShift); default false. */
-  tokenShift?: boolean;
+  tokenShift?: boolean | number[];
   dropout?: number;
   /** Longest sequence (the learned position table); default the training seqLen. */
   maxLen?: number;
@@ -117,7 +117,7 @@ export function makeModelSpec(opts: ModelOptions, tokenizer: Tokenizer, seqLen: 
       : {}),
     chunk: 64,
     positions: opts.positions ?? d.positions,
-    ...(opts.tokenShift ? { tokenShift: true } : {}),
+    ...(opts.tokenShift ? { tokenShift: opts.tokenShift } : {}),
     tiedEmbeddings: opts.tiedEmbeddings ?? true,
     seed: opts.seed ?? d.seed,
   };
@@ -139,8 +139,9 @@ export function validateModelSpec(spec: ModelSpec): void {
     if (!isPosInt(m[k])) throw new Error(`model ${k} must be a positive integer, got ${JSON.stringify(m[k])}`);
   }
   if (m.dim % m.heads !== 0) throw new Error(`model dim ${m.dim} is not divisible by ${m.heads} heads`);
-  if ((m.positions ?? 'learned') === 'rotary' && (m.dim / m.heads) % 2 !== 0) {
-    throw new Error(`rotary positions need an even head dim, got dim ${m.dim} / ${m.heads} heads = ${m.dim / m.heads}`);
+  const headDim = m.headDim ?? m.dim / m.heads;
+  if ((m.positions === 'rotary' || m.positions === 'sinusoidal-rotary') && headDim % 2 !== 0) {
+    throw new Error(`rotary positions need an even head dim, got ${headDim}`);
   }
   if (m.dropout !== undefined && !(typeof m.dropout === 'number' && m.dropout >= 0 && m.dropout < 1)) {
     throw new Error(`dropout must be in [0, 1), got ${JSON.stringify(m.dropout)}`);
@@ -148,13 +149,43 @@ export function validateModelSpec(spec: ModelSpec): void {
   if (m.attention !== undefined && m.attention !== 'favor' && m.attention !== 'exact') {
     throw new Error(`attention must be favor or exact, got ${JSON.stringify(m.attention)}`);
   }
-  if (m.tokenShift !== undefined && typeof m.tokenShift !== 'boolean') throw new Error(`tokenShift must be true or false, got ${JSON.stringify(m.tokenShift)}`);
+  if (m.tokenShift !== undefined && typeof m.tokenShift !== 'boolean' && !(Array.isArray(m.tokenShift) && m.tokenShift.length > 0 && m.tokenShift.every((x) => Number.isInteger(x)))) {
+    throw new Error(`tokenShift must be true, false or a list of integer shifts, got ${JSON.stringify(m.tokenShift)}`);
+  }
+  validateArchitecture(m);
   if (m.features !== undefined && !isPosInt(m.features)) throw new Error(`features must be a positive integer, got ${JSON.stringify(m.features)}`);
   if (m.redrawInterval !== undefined && !(Number.isSafeInteger(m.redrawInterval) && m.redrawInterval >= 0)) {
     throw new Error(`redraw interval must be an integer >= 0, got ${JSON.stringify(m.redrawInterval)}`);
   }
   const tok = tokenizerFromJSON(spec.tokenizer);
-  if (tok.vocabSize !== m.vocabSize) throw new Error(`the model's vocabulary (${m.vocabSize}) does not match its ${tok.name} tokenizer (${tok.vocabSize})`);
+  // A model may also cover only the regular ids (an imported 256-token byte model has no specials).
+  if (tok.vocabSize !== m.vocabSize && tok.numRegular !== m.vocabSize) throw new Error(`the model's vocabulary (${m.vocabSize}) does not match its ${tok.name} tokenizer (${tok.vocabSize})`);
+}
+
+/** The PerformerConfig fields an imported model may set beyond what performer train does. */
+const ARCHITECTURE_KEYS = ['causal', 'headDim', 'qkvBias', 'outBias', 'headBias', 'ffGlu', 'gelu', 'norm', 'ffMult', 'tiedEmbeddings'] as const;
+
+function validateArchitecture(m: PerformerConfig): void {
+  for (const k of ['causal', 'qkvBias', 'outBias', 'headBias', 'ffGlu'] as const) {
+    if (m[k] !== undefined && typeof m[k] !== 'boolean') throw new Error(`${k} must be true or false, got ${JSON.stringify(m[k])}`);
+  }
+  for (const k of ['headDim', 'ffMult'] as const) if (m[k] !== undefined && !isPosInt(m[k])) throw new Error(`${k} must be a positive integer, got ${JSON.stringify(m[k])}`);
+  if (m.gelu !== undefined && m.gelu !== 'tanh' && m.gelu !== 'erf') throw new Error(`gelu must be tanh or erf, got ${JSON.stringify(m.gelu)}`);
+  if (m.norm !== undefined && !['layer', 'scale', 'rezero'].includes(m.norm)) throw new Error(`norm must be layer, scale or rezero, got ${JSON.stringify(m.norm)}`);
+  if (m.numerics !== undefined && m.numerics !== 'favor' && m.numerics !== 'performer-pytorch') throw new Error(`numerics must be favor or performer-pytorch, got ${JSON.stringify(m.numerics)}`);
+  if (m.positions !== undefined && !['learned', 'rotary', 'none', 'sinusoidal-rotary'].includes(m.positions)) throw new Error(`positions must be learned, rotary, none or sinusoidal-rotary, got ${JSON.stringify(m.positions)}`);
+}
+
+/** A new run from `from`'s weights keeps its architecture (head width, biases, FFN, norms, …). */
+export function inheritArchitecture(spec: ModelSpec, from: ModelSpec): ModelSpec {
+  const model: PerformerConfig = { ...spec.model };
+  for (const k of ARCHITECTURE_KEYS) {
+    if (from.model[k] === undefined) delete model[k];
+    else (model as unknown as Record<string, unknown>)[k] = from.model[k];
+  }
+  const out = { ...spec, model };
+  validateModelSpec(out);
+  return out;
 }
 
 export function buildModel(spec: ModelSpec): TrainModel {
