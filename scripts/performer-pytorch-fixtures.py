@@ -180,7 +180,10 @@ def roundtrip(results):
             with torch.no_grad():
                 again = model(tokens, mask=mask)
             rel = ((again - logits).abs().max() / logits.abs().max()).item()
-            out[name] = {'relative_error': rel, 'kwargs_equal': exported_kwargs == kwargs, 'format': meta.get('format')}
+            agree = all(exported_kwargs.get(k) == v for k, v in kwargs.items())
+            out[name] = {'relative_error': rel, 'kwargs_agree': agree, 'format': meta.get('format')}
+            if not agree:
+                raise SystemExit(f'{name}: exported arguments {exported_kwargs} differ from {kwargs}')
             print(f'{name}: export round trip relative error {rel:.2e}')
             if rel > 1e-4:
                 raise SystemExit(f'{name}: export round trip error {rel} above 1e-4')

@@ -6,6 +6,9 @@ import { approxCommand } from './approx.js';
 import { UsageError } from './args.js';
 import { attentionCommand } from './attention.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { forwardCommand } from './forward.js';
+import { importCommand } from './import.js';
 import { generateCommand } from './generate.js';
 import { showcaseCommand } from './showcase.js';
 import { trainCommand } from './train.js';
@@ -14,7 +17,9 @@ import type { CliIo, Command } from './command.js';
 
 export type { CliIo, Command, TextSink } from './command.js';
 
-export const COMMANDS: readonly Command[] = [attentionCommand, approxCommand, benchCommand, trainCommand, evalCommand, generateCommand, showcaseCommand];
+export const COMMANDS: readonly Command[] = [
+  attentionCommand, approxCommand, benchCommand, trainCommand, evalCommand, generateCommand, forwardCommand, importCommand, exportCommand, showcaseCommand,
+];
 
 function version(): string {
   try {

@@ -21,7 +21,7 @@ export const NET = 'performer.net.';
 export const DUPLICATE = 'performer.proj_updater.instance.';
 export const REDRAW_COUNTER = 'performer.proj_updater.calls_since_last_redraw';
 
-export interface NamedTensor { shape: number[]; data: Float32Array }
+export interface NamedTensor { readonly shape: readonly number[]; readonly data: Float32Array }
 
 /** PerformerLM keyword arguments (the JSON a user writes; Python defaults filled in by resolveKwargs). */
 export interface PerformerLMKwargs {
@@ -82,7 +82,7 @@ export function normalizeStateDict<T extends NamedTensor>(raw: ReadonlyMap<strin
   return out;
 }
 
-function shapeOf(sd: ReadonlyMap<string, NamedTensor>, key: string): number[] | undefined {
+function shapeOf(sd: ReadonlyMap<string, NamedTensor>, key: string): readonly number[] | undefined {
   return sd.get(key)?.shape;
 }
 
