@@ -8,6 +8,7 @@ import { parseTrainingState } from '../train/checkpoint.js';
 import { defineFlags, formatUsage, parseArgs } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { initEngine } from './engine.js';
+import { applyNumerics, numericsFlag } from './numerics.js';
 import { ProgressBar } from './progress.js';
 
 const flags = defineFlags({
@@ -15,11 +16,12 @@ const flags = defineFlags({
   data: { type: 'string', required: true, metavar: 'FILE', help: 'text or FASTA file (optionally .gz), read with the checkpoint\'s tokenizer' },
   format: { type: 'enum', values: ['text', 'fasta'], help: 'data format (default: from the name, as in train)' },
   json: { type: 'boolean', help: 'print {"loss","bits_per_token","accuracy","tokens"} as one JSON line' },
+  numerics: numericsFlag,
 });
 
 const description = `
 Evaluates the model of a checkpoint on the WHOLE of FILE (not a sample): the file is cut into
-non-overlapping windows of the training length (--seq of the run).
+non-overlapping windows of the training length (--seq of the run; an imported model's max_seq_len).
   lm:  every token after the first is predicted once from the tokens before it in its window;
        accuracy = share of tokens that are the model's most probable next token.
   mlm: every window is run 7 times, pass g masking the tokens at positions ≡ g (mod 7) (14%), so every
@@ -40,14 +42,18 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const f = parsed.flags;
   await initEngine();
   const { model, tokenizer, checkpoint, spec } = await loadTrainedModel(f.checkpoint);
-  const st = parseTrainingState(f.checkpoint, checkpoint);
+  // An imported checkpoint has no training state: windows of its maxLen, 8 at a time.
+  const imported = (checkpoint.state as { training?: unknown }).training === undefined;
+  const { seqLen, batchSize } = imported ? { seqLen: model.cfg.maxLen, batchSize: 8 } : parseTrainingState(f.checkpoint, checkpoint).training;
+  if (spec.kind === 'lm' && model.cfg.causal === false) throw new Error(`${f.checkpoint} holds a bidirectional model (causal false): next-token loss would see the answer`);
+  applyNumerics(model, f.numerics);
   const format: DataFormat = resolveFileFormat(f.data, { format: f.format ?? 'auto' }).format;
   const corpus = await loadCorpusFile(f.data, { format, tokenizer });
   const bar = new ProgressBar(io.stderr, { total: 1, label: 'window' });
   let r;
   try {
     r = evaluateModel(model, corpus, {
-      seqLen: st.training.seqLen, batchSize: st.training.batchSize, onProgress: (done, total) => bar.update(done, { total }),
+      seqLen, batchSize, onProgress: (done, total) => bar.update(done, { total }),
     });
   } finally {
     bar.clear();

@@ -7,10 +7,13 @@ import { loadTrainedModel } from '../train/checkpoint.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { initEngine } from './engine.js';
+import { numericsFlag } from './numerics.js';
 
 const flags = defineFlags({
   checkpoint: { type: 'string', required: true, metavar: 'DIR', help: 'checkpoint of a causal LM (performer train --model lm)' },
-  prompt: { type: 'string', required: true, metavar: 'TEXT', help: 'text the generation continues' },
+  prompt: { type: 'string', metavar: 'TEXT', help: 'text the generation continues' },
+  'prompt-ids': { type: 'ints', min: 0, metavar: 'ID,ID,…', help: 'token ids instead of text (models imported with --tokenizer none); ids are printed' },
+  numerics: numericsFlag,
   tokens: { type: 'int', min: 1, default: 200, help: 'tokens to generate (fewer if the model ends a FASTA record)' },
   temperature: { type: 'number', min: 0, default: 0.8, help: 'sampling temperature (0 = greedy)' },
   'top-k': { type: 'int', min: 1, default: 40, help: 'sample among the k most probable tokens' },
@@ -33,7 +36,7 @@ ms_per_token_first / ms_per_token_last the mean milliseconds per token over the 
 10% of them.`;
 
 export function generateUsage(): string {
-  return formatUsage('performer generate --checkpoint DIR --prompt TEXT [options]', description, flags);
+  return formatUsage('performer generate --checkpoint DIR (--prompt TEXT | --prompt-ids IDS) [options]', description, flags);
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -48,11 +51,22 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (!(model instanceof PerformerLM)) {
     throw new UsageError(`${f.checkpoint} holds a masked-LM encoder (--model ${spec.kind}), which cannot generate; train with --model lm`);
   }
+  if (model.cfg.causal === false) throw new UsageError(`${f.checkpoint} holds a bidirectional model (causal false), which cannot generate`);
+  if ((f.prompt === undefined) === (f['prompt-ids'] === undefined)) throw new UsageError('give exactly one of --prompt and --prompt-ids');
+  if (f.prompt !== undefined && tokenizer.name === 'none') throw new UsageError(`${f.checkpoint} has no tokenizer (imported with --tokenizer none): give --prompt-ids`);
+  if ((f.numerics ?? model.cfg.numerics ?? 'favor') !== 'favor') {
+    io.stderr.write('note: performer-pytorch numerics look at the whole sequence (the key maximum); generation decodes token by token with favor numerics\n');
+  }
+  model.setNumerics('favor');
   const amino = tokenizer.name === 'amino';
-  const body = tokenizer.encode(f.prompt);
-  const prompt = amino ? [tokenizer.bos, ...body] : Array.from(body);
+  const ids = f['prompt-ids'];
+  const bad = ids?.find((id) => id >= model.cfg.vocabSize);
+  if (bad !== undefined) throw new UsageError(`--prompt-ids: ${bad} is not an id of this model's vocabulary [0, ${model.cfg.vocabSize})`);
+  const body = ids ? Int32Array.from(ids) : tokenizer.encode(f.prompt!);
+  const prompt = amino && !ids ? [tokenizer.bos, ...body] : Array.from(body);
+  const promptText = ids ? tokenizer.streamDecoder().push(ids) : f.prompt!;
   if (prompt.length === 0) throw new UsageError('--prompt encodes to no tokens');
-  if (model.pos && prompt.length + f.tokens - 1 > model.cfg.maxLen) {
+  if (model.hasPositionTable && prompt.length + f.tokens - 1 > model.cfg.maxLen) {
     throw new UsageError(
       `a ${prompt.length}-token prompt plus --tokens ${f.tokens} needs ${prompt.length + f.tokens - 1} positions, but the model has learned ` +
       `positions for ${model.cfg.maxLen} (its --seq); ask for at most ${Math.max(0, model.cfg.maxLen - prompt.length + 1)} tokens`,
@@ -64,7 +78,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   generate(model, prompt.slice(0, 1), { tokens: Math.min(16, f.tokens, model.cfg.maxLen), temperature: 0 }); // JIT warm-up: the timings below are the steady state
   const stream = tokenizer.streamDecoder();
   let text = '';
-  if (!f.json) io.stdout.write(f.prompt);
+  if (!f.json) io.stdout.write(promptText);
   const result = generate(model, prompt, {
     tokens: f.tokens, temperature: f.temperature, topK: f['top-k'], topP: f['top-p'], seed: f.seed,
     onToken: (id) => {
