@@ -2,10 +2,8 @@
 // PerformerLM keyword arguments that rebuild it.
 
 import { exportStateDict } from '../interop/convert.js';
-import { REDRAW_COUNTER } from '../interop/performer-pytorch.js';
 import { writeFilesAtomic } from '../io/atomic.js';
 import { encodeSafetensors } from '../io/safetensors.js';
-import { Tensor } from '../tensor/tensor.js';
 import { loadTrainedModel } from '../train/checkpoint.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
@@ -38,12 +36,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const f = parsed.flags;
   if (!f.out.endsWith('.safetensors')) throw new UsageError(`--out ${f.out}: the name must end in .safetensors`);
   const { model, spec, checkpoint } = await loadTrainedModel(f.checkpoint);
-  const { kwargs, tensors } = exportStateDict(spec, model.stateDict());
   const imported = (checkpoint.state as { imported?: { calls_since_last_redraw?: number | null } }).imported;
-  tensors.set(REDRAW_COUNTER, new Tensor([], Float32Array.of(imported?.calls_since_last_redraw ?? 0)));
+  const { kwargs, tensors, int64 } = exportStateDict(spec, model.stateDict(), imported?.calls_since_last_redraw ?? 0);
   const configPath = `${f.out.slice(0, -'.safetensors'.length)}.config.json`;
   await writeFilesAtomic([
-    [f.out, encodeSafetensors(tensors, { format: 'pt' }, new Set([REDRAW_COUNTER]))],
+    [f.out, encodeSafetensors(tensors, { format: 'pt' }, int64)],
     [configPath, `${JSON.stringify(kwargs, null, 2)}\n`],
   ]);
   io.stdout.write(`exported ${f.checkpoint} → ${f.out} (${tensors.size} tensors) and ${configPath}\n`);

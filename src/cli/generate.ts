@@ -46,13 +46,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
+  if (f.prompt === undefined && f['prompt-ids'] === undefined) throw new UsageError('missing required flag --prompt (or --prompt-ids)');
+  if (f.prompt !== undefined && f['prompt-ids'] !== undefined) throw new UsageError('give only one of --prompt and --prompt-ids');
   await initEngine();
   const { model, tokenizer, spec } = await loadTrainedModel(f.checkpoint);
   if (!(model instanceof PerformerLM)) {
     throw new UsageError(`${f.checkpoint} holds a masked-LM encoder (--model ${spec.kind}), which cannot generate; train with --model lm`);
   }
   if (model.cfg.causal === false) throw new UsageError(`${f.checkpoint} holds a bidirectional model (causal false), which cannot generate`);
-  if ((f.prompt === undefined) === (f['prompt-ids'] === undefined)) throw new UsageError('give exactly one of --prompt and --prompt-ids');
   if (f.prompt !== undefined && tokenizer.name === 'none') throw new UsageError(`${f.checkpoint} has no tokenizer (imported with --tokenizer none): give --prompt-ids`);
   if ((f.numerics ?? model.cfg.numerics ?? 'favor') !== 'favor') {
     io.stderr.write('note: performer-pytorch numerics look at the whole sequence (the key maximum); generation decodes token by token with favor numerics\n');

@@ -90,10 +90,15 @@ export interface Exported {
   kwargs: PerformerLMKwargs;
   /** performer-pytorch keys (no proj_updater duplicates, as safetensors' save_model writes). */
   tensors: Map<string, Tensor>;
+  /** Keys that are int64 there (calls_since_last_redraw). */
+  int64: Set<string>;
 }
 
-/** performer-pytorch's state dict for our model, or an error with every reason it cannot be. */
-export function exportStateDict(spec: ModelSpec, weights: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>): Exported {
+/**
+ * performer-pytorch's state dict for our model, or an error with every reason it cannot be.
+ * `callsSinceRedraw` fills its ProjectionUpdater counter (an imported model's, else 0).
+ */
+export function exportStateDict(spec: ModelSpec, weights: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, callsSinceRedraw = 0): Exported {
   if (spec.kind !== 'lm') throw new Error(`a ${spec.kind} model cannot be exported: performer-pytorch's PerformerLM is a language model`);
   const { kwargs, refused } = kwargsFromConfig(spec.model);
   if (!kwargs) throw new Error(`performer-pytorch cannot express this model: ${refused.join('; ')}`);
@@ -105,5 +110,6 @@ export function exportStateDict(spec: ModelSpec, weights: ReadonlyMap<string, { 
     tensors.set(theirs, new Tensor(scalar ? [] : [...w.shape], Float32Array.from(w.data)));
   }
   for (const [key, table] of fixedBuffers(kwargs)) tensors.set(key, new Tensor([kwargs.max_seq_len, table.length / kwargs.max_seq_len], table));
-  return { kwargs, tensors };
+  tensors.set(REDRAW_COUNTER, new Tensor([], Float32Array.of(callsSinceRedraw)));
+  return { kwargs, tensors, int64: new Set([REDRAW_COUNTER]) };
 }

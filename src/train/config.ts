@@ -178,7 +178,8 @@ function validateArchitecture(m: PerformerConfig): void {
 
 /** A new run from `from`'s weights keeps its architecture (head width, biases, FFN, norms, …). */
 export function inheritArchitecture(spec: ModelSpec, from: ModelSpec): ModelSpec {
-  const model: PerformerConfig = { ...spec.model };
+  // A model over the regular ids only (an imported 256-token byte model) keeps its vocabulary.
+  const model: PerformerConfig = { ...spec.model, vocabSize: from.model.vocabSize };
   for (const k of ARCHITECTURE_KEYS) {
     if (from.model[k] === undefined) delete model[k];
     else (model as unknown as Record<string, unknown>)[k] = from.model[k];

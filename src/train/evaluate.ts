@@ -104,7 +104,12 @@ export function evaluateLM(model: PerformerLM, corpus: TokenCorpus, opts: EvalOp
   let done = 0;
   return evalMode(model, () => {
     for (const b of evalBatches(corpus, { seqLen: opts.seqLen, batchSize: opts.batchSize, ...(opts.maxWindows ? { maxWindows: opts.maxWindows } : {}) })) {
-      const logits = model.forward(b.inputs, b.batchSize, b.seqLen);
+      // A model without the special ids (an imported 256-token byte model) reads 0 where the last
+      // window is padded: the padding follows the real tokens, so a causal model's logits there
+      // do not depend on it, and its targets are ignored.
+      const pad = corpus.tokenizer.pad;
+      const inputs = pad >= V ? b.inputs.map((id) => (id === pad ? 0 : id)) : b.inputs;
+      const logits = model.forward(inputs, b.batchSize, b.seqLen);
       tally.add(logits.data, V, b.targets);
       done += b.batchSize;
       opts.onProgress?.(done, total);

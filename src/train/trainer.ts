@@ -84,7 +84,9 @@ export class Trainer {
   initFrom: string | undefined;
 
   private constructor(readonly spec: ModelSpec, readonly hyper: TrainHyper, corpus: TokenCorpus, data?: DataInfo) {
-    if (corpus.tokenizer.vocabSize !== spec.model.vocabSize || corpus.tokenizer.name !== spec.tokenizer.type) {
+    // A model may cover only the regular ids (an imported 256-token byte model): text windows hold no special ids.
+    const vocabFits = spec.model.vocabSize === corpus.tokenizer.vocabSize || spec.model.vocabSize === corpus.tokenizer.numRegular;
+    if (!vocabFits || corpus.tokenizer.name !== spec.tokenizer.type) {
       throw new TrainingError(`the data is tokenized with the ${corpus.tokenizer.name} tokenizer, the model uses ${spec.tokenizer.type}`);
     }
     const split = splitCorpus(corpus, { fraction: hyper.valFraction, seed: SPLIT_SEED });
