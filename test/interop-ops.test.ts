@@ -121,7 +121,7 @@ test('performer-pytorch numerics match an independent float64 evaluation of its 
   const mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0];
   for (const kernel of ['softmax', 'relu'] as const) for (const causal of [false, true]) for (const keyMask of [undefined, mask]) {
     for (const chunk of [4, 64]) {
-      const got = performerPytorchAttention(q, k, v, { projection: W, kernel, causal, keyMask, chunk }).data;
+      const got = performerPytorchAttention(q, k, v, { projection: W, featureMap: kernel, causal, keyMask, chunk }).data;
       const want = reference(q, k, v, W, kernel, causal, keyMask);
       let worst = 0;
       for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (Math.abs(want[i]!) + 1e-3));
@@ -129,7 +129,7 @@ test('performer-pytorch numerics match an independent float64 evaluation of its 
     }
   }
   const qg = randVar([B, H, L, d], rng);
-  assert.throws(() => performerPytorchAttention(qg, k, v, { projection: W, kernel: 'softmax', causal: true }), /no backward/);
+  assert.throws(() => performerPytorchAttention(qg, k, v, { projection: W, featureMap: 'softmax', causal: true }), /no backward/);
 });
 
 const tiny: PerformerConfig = { vocabSize: 11, dim: 8, layers: 2, heads: 2, maxLen: 16, features: 7, seed: 5, dtype: 'float64' };
@@ -139,7 +139,7 @@ test('PerformerLM gradients (float64) with the performer-pytorch options: head d
   const x = Int32Array.from({ length: B * L }, () => r.uint32() % 11), y = Int32Array.from({ length: B * L }, () => r.uint32() % 11);
   for (const cfg of [
     { ...tiny, headDim: 6, qkvBias: false, outBias: false, ffGlu: true, gelu: 'erf' as const, norm: 'scale' as const, positions: 'sinusoidal-rotary' as const, tokenShift: [0, 1], chunk: 4 },
-    { ...tiny, headDim: 3, norm: 'rezero' as const, gelu: 'erf' as const, tiedEmbeddings: false, headBias: true, causal: false, tokenShift: [-1, 0, 1], kernel: 'relu' as const },
+    { ...tiny, headDim: 3, norm: 'rezero' as const, gelu: 'erf' as const, tiedEmbeddings: false, headBias: true, causal: false, tokenShift: [-1, 0, 1], featureMap: 'relu' as const },
   ]) {
     const lm = new PerformerLM(cfg);
     // ReZero gates start at 0, which would hide the sublayers' gradients: move every weight.

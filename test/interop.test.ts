@@ -113,10 +113,10 @@ test('export writes the same tensors performer-pytorch saved (every key, no dupl
 });
 
 test('export refuses models performer-pytorch cannot express, with the reasons', () => {
-  const model = { vocabSize: 261, dim: 16, layers: 1, heads: 2, maxLen: 16, positions: 'rotary' as const, kernel: 'softmax-hyp' as const };
+  const model = { vocabSize: 261, dim: 16, layers: 1, heads: 2, maxLen: 16, positions: 'rotary' as const, featureMap: 'softmax-hyp' as const };
   const spec = { kind: 'lm' as const, model, tokenizer: { type: 'byte' as const, version: 1 as const, vocabSize: 261, special: { pad: 256, unk: 257, bos: 258, eos: 259, mask: 260 } } };
   assert.throws(() => exportStateDict(spec, new Map()), /softmax-hyp feature map.*rotary positions alone.*tanh-approximate GELU/);
-  assert.throws(() => exportStateDict({ ...spec, model: { ...model, positions: 'learned', kernel: 'softmax', gelu: 'erf', tokenShift: [1, 0] } }, new Map()), /token shift segments \[1,0\]/);
+  assert.throws(() => exportStateDict({ ...spec, model: { ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: [1, 0] } }, new Map()), /token shift segments \[1,0\]/);
 });
 
 test('the recurrent decoder (favor numerics) matches the full forward pass of imported models', () => {
@@ -200,6 +200,7 @@ describe('commands', () => {
     assert.match(r.stderr, /generation decodes token by token with favor numerics/);
     assert.match(r.stdout, /^3 1 4 (\d+ ){5}\n$/);
     const { model } = await loadTrainedModel(ck);
+    assert.ok(model instanceof PerformerLM);
     model.setNumerics('favor');
     const greedy = noGrad(() => model.forward([3, 1, 4], 1, 3)).data.subarray(2 * 24, 3 * 24);
     assert.equal(Number(r.stdout.split(' ')[3]), greedy.indexOf(Math.max(...greedy)));
