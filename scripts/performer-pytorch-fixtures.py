@@ -158,6 +158,49 @@ def run_performer(args):
         raise SystemExit(f'performer {" ".join(args)} failed: {r.stderr.strip()}')
 
 
+def load_exported(exported):
+    """A fresh PerformerLM (another seed) from an export: the duplicates filled, a strict load."""
+    with open(exported[:-len('.safetensors')] + '.config.json') as f:
+        kwargs = json.load(f)
+    state, meta = read_safetensors(exported)
+    for k in list(state):
+        if k.startswith('performer.net.'):
+            state[DUPLICATE + k[len('performer.net.'):]] = state[k]
+    torch.manual_seed(12345)  # a different init: every value must come from the file
+    model = PerformerLM(**kwargs)
+    model.load_state_dict(state, strict=True)
+    return model.eval(), kwargs, meta
+
+
+def native(tmp):
+    """A model trained here (erf GELU, learned positions, token shift), exported, run in PyTorch:
+    its logits against `performer forward --numerics performer-pytorch` on the same batch."""
+    text = os.path.join(tmp, 'text.txt')
+    with open(text, 'w') as f:
+        f.write('It was the best of times, it was the worst of times, it was the age of wisdom. ' * 30)
+    ckpt, exported = os.path.join(tmp, 'native'), os.path.join(tmp, 'native.safetensors')
+    run_performer(['train', '--data', text, '--out', ckpt, '--layers', '2', '--dim', '16', '--heads', '2', '--seq', '16', '--batch', '2',
+                   '--steps', '20', '--warmup', '2', '--schedule-steps', '20', '--features', '20', '--positions', 'learned', '--gelu', 'erf',
+                   '--token-shift', '--dropout', '0'])
+    run_performer(['export', '--checkpoint', ckpt, '--to', 'performer-pytorch', '--out', exported])
+    model, kwargs, meta = load_exported(exported)
+    g = torch.Generator().manual_seed(7)
+    tokens = torch.randint(0, kwargs['num_tokens'], (B, L), generator=g)
+    mask = torch.ones(B, L, dtype=torch.bool)
+    mask[0, L - 4:] = False
+    with torch.no_grad():
+        logits = model(tokens, mask=mask)
+    write_safetensors(os.path.join(tmp, 'in.safetensors'), {'tokens': tokens, 'key_mask': mask})
+    run_performer(['forward', '--checkpoint', ckpt, '--in', os.path.join(tmp, 'in.safetensors'), '--out', os.path.join(tmp, 'out.safetensors'),
+                   '--numerics', 'performer-pytorch'])
+    ours = read_safetensors(os.path.join(tmp, 'out.safetensors'))[0]['logits']
+    rel = ((ours - logits).abs().max() / logits.abs().max()).item()
+    print(f'native (trained here): exported logits in PyTorch vs performer forward, relative error {rel:.2e}')
+    if rel > 1e-4:
+        raise SystemExit(f'native export error {rel} above 1e-4')
+    return {'relative_error': rel, 'kwargs_agree': True, 'format': meta.get('format')}
+
+
 def roundtrip(results):
     """import (.pt) → export → strict load into a fresh PerformerLM → same logits."""
     out = {}
@@ -167,16 +210,7 @@ def roundtrip(results):
             ckpt, exported = os.path.join(tmp, name), os.path.join(tmp, name + '.safetensors')
             run_performer(['import', '--from', os.path.join(d, 'model.pt'), '--config', os.path.join(d, 'config.json'), '--out', ckpt, '--tokenizer', 'none'])
             run_performer(['export', '--checkpoint', ckpt, '--to', 'performer-pytorch', '--out', exported])
-            with open(exported[:-len('.safetensors')] + '.config.json') as f:
-                exported_kwargs = json.load(f)
-            state, meta = read_safetensors(exported)
-            for k in list(state):
-                if k.startswith('performer.net.'):
-                    state[DUPLICATE + k[len('performer.net.'):]] = state[k]
-            torch.manual_seed(12345)  # a different init: every value must come from the file
-            model = PerformerLM(**exported_kwargs)
-            model.load_state_dict(state, strict=True)
-            model.eval()
+            model, exported_kwargs, meta = load_exported(exported)
             with torch.no_grad():
                 again = model(tokens, mask=mask)
             rel = ((again - logits).abs().max() / logits.abs().max()).item()
@@ -187,6 +221,7 @@ def roundtrip(results):
             print(f'{name}: export round trip relative error {rel:.2e}')
             if rel > 1e-4:
                 raise SystemExit(f'{name}: export round trip error {rel} above 1e-4')
+        out['native-trained'] = native(tmp)
     with open(os.path.join(OUT, 'roundtrip.json'), 'w') as f:
         json.dump({'torch': torch.__version__, 'performer_pytorch': '1.1.4', 'results': out}, f, indent=2)
         f.write('\n')

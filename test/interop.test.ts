@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { noGrad } from '../src/autograd/tape.js';
 import { main, type CliIo } from '../src/cli/main.js';
 import { exportStateDict, importStateDict } from '../src/interop/convert.js';
-import { configFromKwargs, resolveKwargs, type NamedTensor } from '../src/interop/performer-pytorch.js';
+import { configFromKwargs, kwargsFromConfig, resolveKwargs, type NamedTensor } from '../src/interop/performer-pytorch.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { readTorchStateDict } from '../src/io/torch-pt.js';
 import { createDecoder } from '../src/nn/generate.js';
@@ -108,7 +108,8 @@ test('export writes the same tensors performer-pytorch saved (every key, no dupl
     for (const [k, v] of Object.entries(config)) assert.deepEqual((kwargs as unknown as Record<string, unknown>)[k], v, `${name} ${k}`);
   }
   const rt = JSON.parse(readFileSync(`${ROOT}roundtrip.json`, 'utf8')) as { results: Record<string, { relative_error: number; kwargs_agree: boolean }> };
-  assert.deepEqual(Object.keys(rt.results).sort(), [...CONFIGS].sort());
+  // The six imported configurations, and a model trained here (erf GELU, learned positions, token shift).
+  assert.deepEqual(Object.keys(rt.results).sort(), [...CONFIGS, 'native-trained'].sort());
   for (const [name, r] of Object.entries(rt.results)) assert.ok(r.relative_error < 1e-4 && r.kwargs_agree, name);
 });
 
@@ -117,6 +118,10 @@ test('export refuses models performer-pytorch cannot express, with the reasons',
   const spec = { kind: 'lm' as const, model, tokenizer: { type: 'byte' as const, version: 1 as const, vocabSize: 261, special: { pad: 256, unk: 257, bos: 258, eos: 259, mask: 260 } } };
   assert.throws(() => exportStateDict(spec, new Map()), /softmax-hyp feature map.*rotary positions alone.*tanh-approximate GELU/);
   assert.throws(() => exportStateDict({ ...spec, model: { ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: [1, 0] } }, new Map()), /token shift segments \[1,0\]/);
+  // What performer train --gelu erf --positions learned --token-shift builds is expressible.
+  const ok = kwargsFromConfig({ ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: true, features: 8 });
+  assert.deepEqual(ok.refused, []);
+  assert.deepEqual([ok.kwargs!.shift_tokens, ok.kwargs!.rotary_position_emb, ok.kwargs!.qkv_bias, ok.kwargs!.tie_embed, ok.kwargs!.dim_head], [true, false, true, true, 8]);
 });
 
 test('the recurrent decoder (favor numerics) matches the full forward pass of imported models', () => {

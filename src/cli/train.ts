@@ -44,6 +44,7 @@ export const trainFlags = defineFlags({
   json: { type: 'boolean', help: 'print one JSON line per evaluation' },
   'token-shift': { type: 'boolean', help: 'every block\'s attention and FFN inputs take half their features from the previous position (as performer-pytorch\'s shift_tokens)' },
   positions: { type: 'enum', values: ['rotary', 'learned'], default: D.positions, help: 'rotary (RoPE; generation may run past --seq) or a learned table of --seq' },
+  gelu: { type: 'enum', values: ['tanh', 'erf'], default: 'tanh', help: 'FFN activation: tanh approximation, or the exact erf GELU (performer-pytorch\'s; needed by export)' },
   dropout: { type: 'number', min: 0, max: 0.95, default: D.dropout, help: 'residual and embedding dropout' },
   warmup: { type: 'int', min: 0, default: D.warmup, help: 'linear LR warmup steps' },
   'schedule-steps': { type: 'int', min: 1, default: D.scheduleSteps, metavar: 'N', help: 'cosine horizon: LR decays to 0.1×lr at step N, then stays (independent of --steps)' },
@@ -94,7 +95,7 @@ function storedValues(spec: ModelSpec, h: TrainHyper, format: DataFormat): Parti
   const m = spec.model;
   const favor = (m.attention ?? 'favor') === 'favor';
   return {
-    model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', 'token-shift': Array.isArray(m.tokenShift) || (m.tokenShift ?? false), format,
+    model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', 'token-shift': Array.isArray(m.tokenShift) || (m.tokenShift ?? false), gelu: m.gelu ?? 'tanh', format,
     attention: m.attention ?? 'favor', ...(favor ? { kernel: m.featureMap ?? 'softmax', features: m.features ?? 0, redraw: m.redrawInterval ?? 0 } : {}),
     dropout: m.dropout ?? 0, seq: h.seqLen, batch: h.batchSize, lr: h.lr, warmup: h.warmup, 'schedule-steps': h.scheduleSteps,
     'weight-decay': h.weightDecay, clip: h.clip, seed: h.seed, 'val-fraction': h.valFraction,
@@ -250,7 +251,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const corpus = await loadData(f.data, f.format);
     const made = makeModelSpec({
-      ...shape, attention: f.attention, featureMap: f.kernel, features: f.features, redraw: f.redraw, dropout: f.dropout, seed: f.seed,
+      ...shape, attention: f.attention, featureMap: f.kernel, features: f.features, redraw: f.redraw, dropout: f.dropout, seed: f.seed, gelu: f.gelu,
     }, corpus.tokenizer, f.seq);
     const spec = init ? inheritArchitecture(made, init.spec) : made;
     if (init?.spec.model.numerics === 'performer-pytorch') io.stderr.write(`${initFromDir} uses performer-pytorch numerics; training uses favor numerics (the other has no backward)\n`);

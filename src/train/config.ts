@@ -6,6 +6,7 @@
 
 import { PerformerEncoder, PerformerLM, type PerformerConfig, type PositionKind } from '../nn/models.js';
 import type { FeatureMap } from '../kernels/backend.js';
+import type { GeluKind } from '../autograd/gelu-erf.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../data/tokenizer.js';
 
 /** 'lm': causal language model (PerformerLM); 'mlm': bidirectional encoder trained by masked-LM. */
@@ -91,6 +92,8 @@ export interface ModelOptions {
   positions?: PositionKind;
   /** Token shift in every block (PerformerConfig.tokenShift); default false. */
   tokenShift?: boolean | number[];
+  /** FFN GELU: 'tanh' (default) or 'erf' (exact, as performer-pytorch). */
+  gelu?: GeluKind;
   dropout?: number;
   /** Longest sequence (the learned position table); default the training seqLen. */
   maxLen?: number;
@@ -118,6 +121,7 @@ export function makeModelSpec(opts: ModelOptions, tokenizer: Tokenizer, seqLen: 
     chunk: 64,
     positions: opts.positions ?? d.positions,
     ...(opts.tokenShift ? { tokenShift: opts.tokenShift } : {}),
+    ...(opts.gelu === 'erf' ? { gelu: 'erf' as const } : {}),
     tiedEmbeddings: opts.tiedEmbeddings ?? true,
     seed: opts.seed ?? d.seed,
   };
@@ -244,7 +248,8 @@ export function describeModel(spec: ModelSpec, params?: number): string {
     : 'exact softmax attention';
   const cls = spec.kind === 'lm' ? 'PerformerLM' : 'PerformerEncoder (masked LM)';
   const p = params === undefined ? '' : `, ${formatCount(params)} parameters`;
-  return `${cls}: ${m.layers} layer${m.layers === 1 ? '' : 's'} × ${m.dim}, ${m.heads} heads, ${att}, ${m.positions ?? 'learned'} positions${m.tokenShift ? ', token shift' : ''}${p}`;
+  const heads = `${m.heads} heads${m.headDim !== undefined ? ` × ${m.headDim}` : ''}${m.causal === false ? ', bidirectional' : ''}`;
+  return `${cls}: ${m.layers} layer${m.layers === 1 ? '' : 's'} × ${m.dim}, ${heads}, ${att}, ${m.positions ?? 'learned'} positions${m.tokenShift ? ', token shift' : ''}${p}`;
 }
 
 /** 1234567 → "1.23M", 12345 → "12.3k". */
