@@ -105,11 +105,16 @@ test('PerformerLM.step equals the hidden states of the full forward (positions, 
     ['favor trig, none, untied', { ...base, featureMap: 'trig', positions: 'none', tiedEmbeddings: false }],
     ['exact, learned, token shift', { ...base, attention: 'exact', tokenShift: true }],
     ['exact, rotary', { ...base, attention: 'exact', positions: 'rotary' }],
+    // performer-pytorch's options (src/interop): q/k/v narrower than dim, GEGLU, erf GELU, ScaleNorm or ReZero, segment shift, sinusoidal + rotary.
+    ['favor relu, sinusoidal-rotary, head dim 6, GEGLU, ScaleNorm, shift [0, 1]', {
+      ...base, featureMap: 'relu', positions: 'sinusoidal-rotary', headDim: 6, qkvBias: false, outBias: false, ffGlu: true, gelu: 'erf', norm: 'scale', tokenShift: [0, 1],
+    }],
+    ['favor softmax, ReZero, head dim 5, untied head with bias', { ...base, norm: 'rezero', headDim: 5, tiedEmbeddings: false, headBias: true }],
   ];
   const ids = Array.from({ length: L }, (_, i) => (i * 7 + 3) % 11);
   for (const [name, cfg] of kinds) {
     const lm = new PerformerLM(cfg).eval();
-    for (const b of lm.blocks) sharpen(b.attn);
+    for (const b of lm.blocks) { sharpen(b.attn); b.attnGate?.data.fill(0.7); b.ffGate?.data.fill(0.7); }
     const full = noGrad(() => lm.hidden(ids, 1, L).data);
     const s = lm.startDecoding();
     const out = new Float32Array(L * D);
