@@ -91,6 +91,9 @@ test('config: inferred from the shapes, conflicts named by key, unsupported opti
   assert.throws(() => resolveKwargs({ ...config, axial_position_emb: true }, raw), /axial_position_emb is not supported/);
   assert.throws(() => resolveKwargs({ ...config, dropout_rate: 0.1 }, raw), /unknown PerformerLM argument dropout_rate/);
   assert.throws(() => resolveKwargs({ ...config, causal: 'yes' }, raw), /causal must be true or false/);
+  const q = raw.get('performer.net.layers.0.0.fn.to_q.weight')!;
+  const odd = new Map(raw).set('performer.net.layers.0.0.fn.to_q.weight', { shape: [18, 16], data: q.data.subarray(0, 18 * 16) });
+  assert.throws(() => resolveKwargs(config, odd), /heads would be 1\.5: the weight shapes do not fit together/);
 });
 
 test('export writes the same tensors performer-pytorch saved (every key, no duplicates); the Python round trip recorded < 1e-4', () => {

@@ -133,7 +133,7 @@ export function resolveKwargs(config: Record<string, unknown>, sd: ReadonlyMap<s
   };
   const conflicts: string[] = [];
   for (const [k, v] of Object.entries(inferred)) {
-    if (!Number.isFinite(v as number) && typeof v !== 'boolean') conflicts.push(`${k} cannot be inferred from the weights`);
+    if (typeof v === 'number' && !(Number.isSafeInteger(v) && v > 0)) conflicts.push(`${k} would be ${v}: the weight shapes do not fit together`);
     else if (k in config && config[k] !== v) conflicts.push(`${k} is ${JSON.stringify(config[k])} in the config, the weights say ${JSON.stringify(v)}`);
   }
   if (conflicts.length) throw new Error(`config and weights disagree: ${conflicts.join('; ')}`);
