@@ -125,6 +125,9 @@ test('export refuses models performer-pytorch cannot express, with the reasons',
   const ok = kwargsFromConfig({ ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: true, features: 8 });
   assert.deepEqual(ok.refused, []);
   assert.deepEqual([ok.kwargs!.shift_tokens, ok.kwargs!.rotary_position_emb, ok.kwargs!.qkv_bias, ok.kwargs!.tie_embed, ok.kwargs!.dim_head], [true, false, true, true, 8]);
+  // Without a feature count the model's default, round(dh·ln dh) = 17 for dh = 8, is what the projection holds.
+  const lm = new PerformerLM({ ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf' });
+  assert.equal(exportStateDict({ ...spec, model: lm.cfg }, lm.stateDict()).kwargs.nb_features, 17);
 });
 
 test('the recurrent decoder (favor numerics) matches the full forward pass of imported models', () => {

@@ -100,8 +100,12 @@ export interface Exported {
  */
 export function exportStateDict(spec: ModelSpec, weights: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, callsSinceRedraw = 0): Exported {
   if (spec.kind !== 'lm') throw new Error(`a ${spec.kind} model cannot be exported: performer-pytorch's PerformerLM is a language model`);
-  const { kwargs, refused } = kwargsFromConfig(spec.model);
-  if (!kwargs) throw new Error(`performer-pytorch cannot express this model: ${refused.join('; ')}`);
+  const { kwargs: fromConfig, refused } = kwargsFromConfig(spec.model);
+  if (!fromConfig) throw new Error(`performer-pytorch cannot express this model: ${refused.join('; ')}`);
+  // The feature count is the projection's (a config may leave it to the default).
+  const projection = weights.get('blocks.0.attn.projection');
+  if (!projection) throw new Error('the checkpoint has no tensor blocks.0.attn.projection');
+  const kwargs = { ...fromConfig, nb_features: projection.shape[0]! };
   const tensors = new Map<string, Tensor>();
   for (const { ours, theirs, scalar } of keyPairs(kwargs)) {
     let w = weights.get(ours);

@@ -15,7 +15,7 @@
 // network again).
 
 import type { PerformerConfig } from '../nn/models.js';
-import type { Numerics } from '../nn/attention.js';
+import { defaultFeatures, type Numerics } from '../nn/attention.js';
 
 export const NET = 'performer.net.';
 export const DUPLICATE = 'performer.proj_updater.instance.';
@@ -184,7 +184,7 @@ export function kwargsFromConfig(cfg: PerformerConfig): { kwargs?: PerformerLMKw
     refused,
     kwargs: {
       num_tokens: cfg.vocabSize, max_seq_len: cfg.maxLen, dim: cfg.dim, depth: cfg.layers, heads: cfg.heads, dim_head: headDim,
-      causal, ff_mult: cfg.ffMult ?? 4, nb_features: cfg.features ?? 0, ff_glu: cfg.ffGlu ?? false, generalized_attention: kernel === 'relu',
+      causal, ff_mult: cfg.ffMult ?? 4, nb_features: cfg.features ?? defaultFeatures(headDim), ff_glu: cfg.ffGlu ?? false, generalized_attention: kernel === 'relu',
       use_scalenorm: cfg.norm === 'scale', use_rezero: cfg.norm === 'rezero', rotary_position_emb: positions === 'sinusoidal-rotary',
       tie_embed: cfg.tiedEmbeddings ?? true, shift_tokens: shift !== false, qkv_bias: cfg.qkvBias ?? true, attn_out_bias: cfg.outBias ?? true,
       feature_redraw_interval: cfg.redrawInterval ? cfg.redrawInterval : null, local_attn_heads: 0, local_window_size: 256,
