@@ -189,6 +189,12 @@ describe('commands', () => {
     assert.equal(back.tensors.get('performer.proj_updater.calls_since_last_redraw')!.data[0], 7);
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'exp.config.json'), 'utf8')).shift_tokens, true);
 
+    r = await run(['import', '--from', `${ROOT}shift-tied/model.pt`, '--config', `${ROOT}shift-tied/config.json`, '--out', ck]);
+    assert.match(r.stderr, /already holds a checkpoint/);
+    const badJson = join(dir, 'bad.json');
+    await writeFile(badJson, '{"dim": 16,');
+    r = await run(['import', '--from', `${ROOT}shift-tied/model.pt`, '--config', badJson, '--out', join(dir, 'x')]);
+    assert.match(r.stderr, /bad\.json: not JSON/);
     r = await run(['import', '--from', `${ROOT}reader/evil.pt`, '--config', `${ROOT}shift-tied/config.json`, '--out', join(dir, 'evil')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^performer import: error: .*refused global posix\.system/);

@@ -1,13 +1,13 @@
 // `performer import`: a performer-pytorch PerformerLM state_dict (.pt or .safetensors) and its
 // keyword arguments → a checkpoint that eval, generate, forward and train --init-from read.
 
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { importStateDict } from '../interop/convert.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { readTorchStateDict } from '../io/torch-pt.js';
-import { saveCheckpoint } from '../io/checkpoint.js';
+import { MANIFEST_FILE, saveCheckpoint } from '../io/checkpoint.js';
 import { NUMERICS, type Numerics } from '../nn/attention.js';
 import type { TokenizerName } from '../data/tokenizer.js';
 import { describeModel } from '../train/config.js';
@@ -64,6 +64,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
+  const taken = await access(join(f.out, MANIFEST_FILE)).then(() => true, () => false);
+  if (taken) throw new UsageError(`--out ${f.out} already holds a checkpoint; choose another directory`);
   const config = await readJson(f.config);
   let bytes: Uint8Array;
   try {
