@@ -1,5 +1,6 @@
 // safetensors (format, conversions, every validation error), atomic writes, the SVG plot.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -316,7 +317,12 @@ describe('atomic writes', () => {
   });
 
   test('a missing directory fails without creating anything', async () => {
-    await assert.rejects(writeFileAtomic(join(dir, 'no', 'such', 'dir', 'f'), 'x'), /ENOENT/);
+    await assert.rejects(writeFileAtomic(join(dir, 'no', 'such', 'dir', 'f'), 'x'), (e: Error) => {
+      assert.equal((e as NodeJS.ErrnoException).code, 'ENOENT');
+      assert.match(e.message, /no\/such\/dir\/f: cannot write: the folder \S*no\/such\/dir does not exist$/);
+      return true;
+    });
+    assert.ok(!existsSync(join(dir, 'no')));
   });
 
   test('several files: all written, or (on failure) none replaced and no temporaries left', async () => {

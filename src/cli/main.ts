@@ -3,6 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { approxCommand } from './approx.js';
+import { describeSystemError, isSystemError } from '../io/file-error.js';
+import { RunLockError } from '../io/run-lock.js';
 import { UsageError } from './args.js';
 import { attentionCommand } from './attention.js';
 import { evalCommand } from './eval.js';
@@ -52,10 +54,20 @@ function oneLine(s: string): string {
 
 const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr });
 
+/** The one-line message of an error. An operating-system error that reached here unmapped is put
+ *  in words (its path is named when it has one, never a raw "ENOENT: no such file..., open '…'"). */
+function messageOf(e: unknown): string {
+  if (isSystemError(e) && (e.name === 'Error' || e.name === 'SystemError')) {
+    return `${e.path !== undefined ? `${e.path}: ` : ''}${describeSystemError(e)}`;
+  }
+  return oneLine(e instanceof Error ? e.message : String(e));
+}
+
 /**
  * Run the CLI with arguments (without `node` and the script). Returns the exit code:
  * 0 success, 2 any error (usage or failure), reported as one line
- * `performer <cmd>: error: <message>` on stderr.
+ * `performer <cmd>: error: <message>` on stderr; 75 (EXIT_LOCKED) when another run holds the
+ * checkpoint directory's run lock.
  */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   const [name, ...rest] = argv;
@@ -85,10 +97,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   try {
     return await cmd.run(rest, io);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
     const hint = e instanceof UsageError ? ` (see performer ${cmd.name} --help)` : '';
-    io.stderr.write(`performer ${cmd.name}: error: ${oneLine(message)}${hint}\n`);
+    io.stderr.write(`performer ${cmd.name}: error: ${messageOf(e)}${hint}\n`);
     if (process.env.PERFORMER_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
-    return 2;
+    return e instanceof RunLockError ? e.exitCode : 2;
   }
 }

@@ -2,18 +2,18 @@
 // the Union corpus for a few minutes, evaluate it, generate a sample with constant-memory decoding,
 // and leave a checkpoint that the other commands can continue from.
 
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadCorpusText } from '../data/sotu-node.js';
 import { corpusFromChunks } from '../data/read.js';
 import { createTokenizer } from '../data/tokenizer.js';
+import { withRunLock } from '../io/run-lock.js';
 import { createDecoder, generate, timingSummary } from '../nn/generate.js';
 import { PerformerLM } from '../nn/models.js';
 import { describeModel, formatCount, makeModelSpec, makeTrainHyper } from '../train/config.js';
 import { runTraining } from '../train/loop.js';
 import { Trainer } from '../train/trainer.js';
-import { defineFlags, formatUsage, parseArgs } from './args.js';
+import { defineFlags, formatUsage, parseArgs, type Flags } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { describeEngine, initEngine } from './engine.js';
 import { formatDuration } from './progress.js';
@@ -50,6 +50,7 @@ const flags = defineFlags({
   steps: { type: 'int', min: 1, metavar: 'N', help: 'train exactly N steps instead of fitting them to --budget' },
   tokens: { type: 'int', min: 1, default: 100, help: 'length of the generated sample (the prompt plus the sample fit the training length of 128)' },
   seed: { type: 'int', min: 0, default: 0, help: 'sampling seed of the sample' },
+  force: { type: 'boolean', help: 'break a run lock on --out held from another host (as in performer train)' },
 });
 
 const description = `
@@ -76,6 +77,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
+  const warn = (m: string): unknown => io.stderr.write(`${m}\n`);
+  return withRunLock(f.out, { command: 'performer showcase', force: f.force, warn }, () => showcase(f, io));
+}
+
+async function showcase(f: Flags<typeof flags>, io: CliIo): Promise<number> {
   const t0 = performance.now();
   const out = (s = ''): unknown => io.stdout.write(`${s}\n`);
   const elapsed = (): string => formatDuration((performance.now() - t0) / 1000);
@@ -101,7 +107,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   out(`model:  ${describeModel(spec, trainer.model.parameterCount())}`);
   out(`engine: ${describeEngine(engine)}`);
 
-  await mkdir(f.out, { recursive: true });
   await writeFileAtomic(dataFile, text.bytes);
   await writeFileAtomic(validationFile, Uint8Array.from(trainer.validation.tokens)); // byte ids = the bytes
 

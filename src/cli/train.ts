@@ -7,6 +7,7 @@ import { CheckpointError, MANIFEST_FILE, readCheckpointManifest } from '../io/ch
 import type { DataFormat, TokenCorpus } from '../data/corpus.js';
 import { loadCorpusFile, resolveFileFormat } from '../data/read-node.js';
 import { createTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { withRunLock } from '../io/run-lock.js';
 import {
   describeModel, formatCount, inheritArchitecture, makeModelSpec, makeTrainHyper, TRAIN_DEFAULTS, type ModelKind, type ModelSpec, type TrainHyper,
 } from '../train/config.js';
@@ -53,6 +54,7 @@ export const trainFlags = defineFlags({
   'val-fraction': { type: 'number', positive: true, max: 0.5, default: D.valFraction, help: 'share held out for validation' },
   'eval-interval': { type: 'int', min: 1, metavar: 'N', help: 'steps between evaluations (default max(1, steps/10); the last step always)' },
   'eval-windows': { type: 'int', min: 0, default: 0, metavar: 'N', help: 'validate on the first N windows only (0 = the whole validation split)' },
+  force: { type: 'boolean', help: 'break a run lock on --out held from another host (see "Run lock" below)' },
 });
 
 type TrainFlags = Flags<typeof trainFlags>;
@@ -84,7 +86,11 @@ the current step and saves a checkpoint there.
 the checkpoint (giving one that differs is an error), and FILE must hold the same data. --init-from
 starts a new run from another checkpoint's weights: its model kind, layers, dim, heads, positions and
 token shift are the defaults (they must fit its weights), its tokenizer must fit FILE; the attention may differ (e.g. FAVOR+ from an exact-attention checkpoint: projections are drawn
-fresh when the checkpoint has none of the right shape).`;
+fresh when the checkpoint has none of the right shape).
+
+Run lock: the run holds DIR/performer.lock (pid, host, start time) from start to end, so a second
+run writing DIR stops at once with exit code 75, naming the holder. A lock left by a run that is
+gone (kill -9) is broken with a warning; one held from another host only with --force.`;
 
 export function trainUsage(): string {
   return formatUsage('performer train --data FILE --out DIR [options]', description, trainFlags);
@@ -216,8 +222,13 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags, given = parsed.given;
+  if (f.resume && f['init-from'] !== undefined) throw new UsageError('--resume and --init-from cannot be combined (--resume continues the run in --out)');
+  const warn = (m: string): unknown => io.stderr.write(`${m}\n`);
+  return withRunLock(f.out, { command: 'performer train', force: f.force, warn }, () => train(f, given, io));
+}
+
+async function train(f: TrainFlags, given: Set<FlagName>, io: CliIo): Promise<number> {
   const outDir = f.out, initFromDir = f['init-from'];
-  if (f.resume && initFromDir !== undefined) throw new UsageError('--resume and --init-from cannot be combined (--resume continues the run in --out)');
   const engine = await initEngine();
 
   let trainer: Trainer;

@@ -1,13 +1,15 @@
 // Atomic file writes (Node): the data goes to a temporary file in the same directory, is fsynced,
 // and is then renamed over the target, so readers see either the old file or the complete new one,
 // never a partial one. On any failure the temporary file is removed and the old file is untouched.
+// Failures are FileErrors naming the target the caller gave (never the temporary file), e.g.
+// "out/o.safetensors: cannot write: the folder out does not exist".
 
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { writeError } from './file-error.js';
+import { fileSystem, type FileData } from './fs.js';
 
-export type FileData = Uint8Array | string;
+export type { FileData } from './fs.js';
 
 /** Name of the temporary file used for `path`: hidden, same directory, unique per call. */
 export function tempPathFor(path: string): string {
@@ -15,34 +17,16 @@ export function tempPathFor(path: string): string {
   return join(dirname(abs), `.${basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  // Makes the rename durable. Not possible on every platform (e.g. Windows): best effort.
-  let handle;
-  try {
-    handle = await open(dir, constants.O_RDONLY);
-    await handle.sync();
-  } catch {
-    // ignore
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
 /** Write data to a fresh temporary file next to `path`, fsync it, and return its name. */
 async function writeTemp(path: string, data: FileData, mode: number): Promise<string> {
+  const fs = fileSystem();
   const tmp = tempPathFor(path);
-  let handle;
   try {
-    handle = await open(tmp, 'wx', mode);
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
+    await fs.writeNew(tmp, data, mode);
     return tmp;
   } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw e;
+    await fs.unlink(tmp).catch(() => undefined);
+    throw await writeError(path, e);
   }
 }
 
@@ -53,14 +37,7 @@ export interface AtomicWriteOptions {
 
 /** Atomically replace (or create) `path` with `data`. */
 export async function writeFileAtomic(path: string, data: FileData, opts: AtomicWriteOptions = {}): Promise<void> {
-  const tmp = await writeTemp(path, data, opts.mode ?? 0o644);
-  try {
-    await rename(tmp, resolve(path));
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fsyncDir(dirname(resolve(path)));
+  await writeFilesAtomic([[path, data]], opts);
 }
 
 /**
@@ -73,19 +50,20 @@ export async function writeFilesAtomic(
   files: ReadonlyArray<readonly [path: string, data: FileData]>,
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
+  const fs = fileSystem();
   const temps: [tmp: string, path: string][] = [];
   try {
-    for (const [path, data] of files) temps.push([await writeTemp(path, data, opts.mode ?? 0o644), resolve(path)]);
+    for (const [path, data] of files) temps.push([await writeTemp(path, data, opts.mode ?? 0o644), path]);
   } catch (e) {
-    await Promise.all(temps.map(([tmp]) => unlink(tmp).catch(() => undefined)));
+    await Promise.all(temps.map(([tmp]) => fs.unlink(tmp).catch(() => undefined)));
     throw e;
   }
   let i = 0;
   try {
-    for (; i < temps.length; i++) await rename(temps[i]![0], temps[i]![1]);
+    for (; i < temps.length; i++) await fs.rename(temps[i]![0], resolve(temps[i]![1]));
   } catch (e) {
-    await Promise.all(temps.slice(i).map(([tmp]) => unlink(tmp).catch(() => undefined)));
-    throw e;
+    await Promise.all(temps.slice(i).map(([tmp]) => fs.unlink(tmp).catch(() => undefined)));
+    throw await writeError(temps[i]![1], e);
   }
-  await Promise.all([...new Set(temps.map(([, p]) => dirname(p)))].map(fsyncDir));
+  await Promise.all([...new Set(temps.map(([, p]) => dirname(resolve(p))))].map((d) => fs.syncDir(d)));
 }

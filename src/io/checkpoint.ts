@@ -21,6 +21,12 @@
 // version whose nonce matches checkpoint.json (reporting `recovered: true` when it used a .prev),
 // and fails with a clear message when none does. A finished save removes the .prev files.
 //
+// A reader may run while another process saves (performer eval during performer train): it reads
+// the manifest, then each tensor file (an open file keeps its content when a rename replaces its
+// name). If a file does not match the manifest it read, and checkpoint.json has meanwhile changed
+// nonce, the save moved on under the reader: it starts again from the new manifest (a few times),
+// so it returns one consistent save, old or new, never a mix.
+//
 // Loading validates everything, each failure a CheckpointError naming the file and, where there is
 // one, the tensor: missing files, bad JSON, a file from another save, size or sha256 differing from
 // the manifest (truncated or damaged), safetensors errors, tensors missing, extra or of the wrong
@@ -28,9 +34,10 @@
 // optimiser tensors that match no weight, and NaN/Infinity.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFilesAtomic, type FileData } from './atomic.js';
+import { describeSystemError, errnoCode as errCode } from './file-error.js';
+import { fileSystem } from './fs.js';
 import {
   decodeSafetensors,
   describeNonFinite,
@@ -230,13 +237,9 @@ function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function errCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException).code;
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await fileSystem().stat(path);
     return true;
   } catch (e) {
     if (errCode(e) === 'ENOENT') return false;
@@ -258,7 +261,7 @@ function isAlive(pid: number): boolean {
 async function removeStaleTemps(dir: string): Promise<void> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await fileSystem().readdir(dir);
   } catch {
     return;
   }
@@ -267,7 +270,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
     names.map(async (n) => {
       const m = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(n);
       if (!m || !ours.includes(m[1]!) || isAlive(Number(m[2]))) return;
-      await unlink(join(dir, n)).catch(() => undefined);
+      await fileSystem().unlink(join(dir, n)).catch(() => undefined);
     }),
   );
 }
@@ -315,14 +318,14 @@ export async function readCheckpointManifest(dir: string): Promise<CheckpointMan
   const path = join(dir, MANIFEST_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = new TextDecoder().decode(await fileSystem().readFile(path));
   } catch (e) {
     const code = errCode(e);
     if (code === 'ENOENT') {
       const dirExists = await exists(dir).catch(() => false);
       throw new CheckpointError(dirExists ? `${path}: no such file (not a checkpoint directory, or no save has finished)` : `${dir}: no such checkpoint directory`);
     }
-    throw new CheckpointError(`${path}: cannot read (${code ?? (e as Error).message})`);
+    throw new CheckpointError(`${path}: cannot read: ${describeSystemError(e)}`);
   }
   return parseManifest(path, text);
 }
@@ -349,13 +352,17 @@ async function backUpCurrent(dir: string): Promise<void> {
       }
     };
     if ((await nonceOf(main)) === manifest.nonce) {
-      await unlink(prev).catch((e) => {
+      const fs = fileSystem();
+      await fs.unlink(prev).catch((e) => {
         if (errCode(e) !== 'ENOENT') throw e;
       });
       try {
-        await link(main, prev);
+        await fs.link(main, prev);
       } catch {
-        await copyFile(main, prev);
+        await fs.copyFile(main, prev).catch(async (e) => {
+          await fs.unlink(prev).catch(() => undefined); // a partial copy is no backup
+          throw e;
+        });
       }
     }
     // Otherwise the backup (if it matches) is the valid version already: keep it as it is.
@@ -402,21 +409,22 @@ export async function saveCheckpoint(dir: string, input: CheckpointInput, opts: 
   files.push([manifestPath, `${JSON.stringify(manifest, null, 1)}\n`]);
 
   try {
-    await mkdir(dir, { recursive: true });
+    await fileSystem().mkdir(dir);
   } catch (e) {
-    throw new CheckpointError(`${dir}: cannot create the checkpoint directory (${errCode(e) ?? (e as Error).message})`);
+    throw new CheckpointError(`${dir}: cannot create the checkpoint directory: ${describeSystemError(e)}`);
   }
   await removeStaleTemps(dir);
   try {
     await backUpCurrent(dir);
     await (opts.writeFiles ?? writeFilesAtomic)(files);
   } catch (e) {
-    throw new CheckpointError(`${dir}: saving step ${step} failed (${(e as Error).message}); the previous checkpoint, if any, is kept`);
+    const why = errCode(e) ? describeSystemError(e) : (e as Error).message;
+    throw new CheckpointError(`${dir}: saving step ${step} failed (${why}); the previous checkpoint, if any, is kept`);
   }
   // The new set is complete: the backups and a stale optimizer file are no longer needed.
   const cleanup = TENSOR_FILES.map((n) => join(dir, n + BACKUP_SUFFIX));
   if (!input.optimizer) cleanup.push(optPath);
-  await Promise.all(cleanup.map((p) => unlink(p).catch(() => undefined)));
+  await Promise.all(cleanup.map((p) => fileSystem().unlink(p).catch(() => undefined)));
   return { dir, step, nonce, files: files.map(([p]) => p) };
 }
 
@@ -434,11 +442,9 @@ async function pickVersion(dir: string, name: TensorFile, manifest: CheckpointMa
   const tryRead = async (path: string): Promise<{ c?: Candidate; problem: string }> => {
     let bytes: Uint8Array;
     try {
-      const buf = await readFile(path);
-      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      bytes = await fileSystem().readFile(path);
     } catch (e) {
-      const code = errCode(e);
-      return { problem: code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})` };
+      return { problem: errCode(e) === 'ENOENT' ? 'no such file' : `cannot read: ${describeSystemError(e)}` };
     }
     let meta: Record<string, string>;
     try {
@@ -491,9 +497,28 @@ async function loadTensorFile(dir: string, name: TensorFile, manifest: Checkpoin
   return { tensors, recovered };
 }
 
-/** Load and validate a checkpoint saved by saveCheckpoint. */
+/** How many times a reader starts again when a concurrent save replaced the checkpoint under it. */
+const SNAPSHOT_RETRIES = 5;
+
+/**
+ * Load and validate a checkpoint saved by saveCheckpoint. Safe while another process saves into
+ * `dir`: the result is one complete save (see the file comment).
+ */
 export async function loadCheckpoint(dir: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint> {
-  const manifest = await readCheckpointManifest(dir);
+  let manifest = await readCheckpointManifest(dir);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await loadSnapshot(dir, manifest, opts);
+    } catch (e) {
+      if (!(e instanceof CheckpointError) || attempt === SNAPSHOT_RETRIES) throw e;
+      const now = await readCheckpointManifest(dir).catch(() => undefined);
+      if (now === undefined || now.nonce === manifest.nonce) throw e; // a real problem, not a race
+      manifest = now;
+    }
+  }
+}
+
+async function loadSnapshot(dir: string, manifest: CheckpointManifest, opts: LoadOptions): Promise<LoadedCheckpoint> {
   const finite = !opts.allowNonFinite;
   const model = await loadTensorFile(dir, MODEL_FILE, manifest, finite);
   const modelPath = join(dir, MODEL_FILE);
