@@ -3,7 +3,8 @@
 import { exactAttention, favorAttention } from '../favor/attention.js';
 import { drawProjection } from '../favor/projection.js';
 import type { FeatureMap } from '../kernels/backend.js';
-import { readSafetensorsFile, writeSafetensorsFile } from '../io/safetensors-node.js';
+import { readSafetensorsFile, readSafetensorsHeaderFile, writeSafetensorsFile } from '../io/safetensors-node.js';
+import { checkAttentionFits } from '../kernels/wasm/bound.js';
 import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defineFlags, formatUsage, parseArgs } from './args.js';
@@ -50,6 +51,18 @@ function checkRank(t: Tensor, name: string, layout: string, file: string): void 
   if (t.rank !== r) throw new Error(`${file}: tensor "${name}" must have shape ${layout}, got ${formatShape(t.shape)}`);
 }
 
+/** The wasm32 bound from the shapes in the header, before the data is read or anything allocated. */
+async function checkFitsWasm(file: string, kernel: AttentionKernel, features: number | undefined): Promise<void> {
+  const header = await readSafetensorsHeaderFile(file);
+  const shape = (name: string): number[] | undefined => header.tensors.find((t) => t.name === name)?.shape;
+  const q = shape('q'), k = shape('k'), v = shape('v');
+  if (q?.length !== 4 || k?.length !== 4 || v?.length !== 4) return; // the checks below name what is wrong
+  const m = kernel === 'exact' ? 0 : (shape('projection')?.[0] ?? features ?? DEFAULT_FEATURES);
+  checkAttentionFits(`${file}: the wasm engine`, {
+    B: q[0]!, H: q[1]!, Lq: q[2]!, Lk: k[2]!, d: q[3]!, Dv: v[3]!, m, mask: shape('key_mask') !== undefined, backward: false,
+  });
+}
+
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(argv, flags);
   if (parsed.help) {
@@ -59,6 +72,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const f = parsed.flags;
   await initEngine({ threads: f.threads, engine: f.engine });
   const file = f.in;
+  if (f.engine === 'wasm') await checkFitsWasm(file, f.kernel, f.features);
   const { tensors } = await readSafetensorsFile(file, { finite: true });
   for (const name of tensors.keys()) {
     if (!(INPUT_TENSORS as readonly string[]).includes(name)) {

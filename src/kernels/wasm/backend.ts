@@ -87,18 +87,18 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   }
   await optimiseWasmEagerly();
   const module = await WebAssembly.compile(bytes);
-  const memory = createMemory(shared);
+  const { memory, maximum } = createMemory(shared);
   const kernels = await instantiateKernels(module, memory);
-  const heap = new WasmHeap(memory, kernels.heapBase(), shared);
+  const heap = new WasmHeap(memory, kernels.heapBase(), shared, maximum * 65536);
   const runner: Runner = threads > 1 ? await ThreadPool.start(module, memory, threads) : new SerialRunner();
   return new WasmEngine(new Context(heap, kernels, runner), variant);
 }
 
-function createMemory(shared: boolean): WebAssembly.Memory {
+function createMemory(shared: boolean): { memory: WebAssembly.Memory; maximum: number } {
   let failure: unknown;
   for (const maximum of MAXIMUM_PAGES) {
     try {
-      return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum, shared });
+      return { memory: new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum, shared }), maximum };
     } catch (e) {
       failure = e; // could not reserve that much address space: try smaller
     }

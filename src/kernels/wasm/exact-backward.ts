@@ -4,6 +4,7 @@
 import type { ExactArgs } from '../backend.js';
 import * as L from './generated/layout.js';
 import type { Context } from './context.js';
+import { checkHeapFits } from './bound.js';
 import { checkAttention, checkAttentionGrads } from './check.js';
 
 export interface ExactBackwardArgs extends ExactArgs {
@@ -14,6 +15,7 @@ export function runExactBackward(ctx: Context, a: ExactBackwardArgs): void {
   const what = 'wasm exact backward';
   checkAttention(what, a);
   checkAttentionGrads(what, a);
+  checkHeapFits(ctx.heap, what, { ...a, m: 0, mask: !!a.keyMask, backward: true }, [a.q, a.k, a.v, a.out, a.dOut, a.dq, a.dk, a.dv, a.keyMask]);
   const heads = a.B * a.H;
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
 

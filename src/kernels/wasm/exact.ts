@@ -2,11 +2,13 @@
 import type { ExactArgs } from '../backend.js';
 import * as L from './generated/layout.js';
 import type { Context } from './context.js';
+import { checkHeapFits } from './bound.js';
 import { checkAttention } from './check.js';
 
 export function runExact(ctx: Context, a: ExactArgs): void {
   const what = 'wasm exact';
   checkAttention(what, a);
+  checkHeapFits(ctx.heap, what, { ...a, m: 0, mask: !!a.keyMask, backward: false }, [a.q, a.k, a.v, a.out, a.keyMask]);
   const heads = a.B * a.H;
 
   const k = ctx.kernels;

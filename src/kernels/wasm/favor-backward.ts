@@ -4,6 +4,7 @@
 import type { FeatureMap } from '../backend.js';
 import * as L from './generated/layout.js';
 import type { Context } from './context.js';
+import { checkHeapFits } from './bound.js';
 import { checkAttentionGrads, checkFavor } from './check.js';
 import { FEATURE_MAP_IDS } from './favor.js';
 
@@ -24,6 +25,7 @@ export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
   const what = 'wasm favor backward';
   checkFavor(what, a, FEATURE_MAP_IDS);
   checkAttentionGrads(what, a);
+  checkHeapFits(ctx.heap, what, { ...a, mask: !!a.keyMask, backward: true }, [a.q, a.k, a.v, a.out, a.dOut, a.dq, a.dk, a.dv, a.keyMask, a.projection]);
   const heads = a.B * a.H;
   if (heads === 0 || a.Lq === 0 || a.Lk === 0) return;
 

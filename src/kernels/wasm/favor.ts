@@ -3,6 +3,7 @@
 import type { FavorArgs, FeatureMap } from '../backend.js';
 import * as L from './generated/layout.js';
 import type { Context } from './context.js';
+import { checkHeapFits } from './bound.js';
 import { checkFavor, checkLength } from './check.js';
 
 /** Descriptor id of each FAVOR+ feature map (the forward and backward drivers share it). */
@@ -29,6 +30,7 @@ const MIN_PART = 16;
 export function runFavor(ctx: Context, a: FavorArgs): void {
   const what = 'wasm favor';
   checkFavor(what, a, FEATURE_MAP_IDS);
+  checkHeapFits(ctx.heap, what, { ...a, mask: !!a.keyMask, backward: false }, [a.q, a.k, a.v, a.out, a.keyMask, a.projection]);
   const heads = a.B * a.H;
 
   const k = ctx.kernels;

@@ -3,6 +3,8 @@
 // place and the backend can pass them to kernels without copying.
 
 const PAGE = 65536;
+/** A wasm32 memory's limit: 65,536 pages. */
+const MAX_BYTES = 2 ** 32;
 const ALIGN = 64; // cache line; also keeps every v128 access aligned
 
 interface Block { start: number; size: number }
@@ -15,10 +17,14 @@ export class WasmHeap {
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   private readonly freeList: Block[] = []; // sorted by start, coalesced
   private readonly used = new Map<number, number>(); // start → size
+  private usedTotal = 0;
+  /** Bytes the memory may grow to (its maximum). */
+  readonly capacity: number;
 
-  constructor(memory: WebAssembly.Memory, base: number, shared: boolean) {
+  constructor(memory: WebAssembly.Memory, base: number, shared: boolean, capacity = MAX_BYTES) {
     this.memory = memory;
     this.shared = shared;
+    this.capacity = capacity;
     const start = roundUp(Math.max(base, ALIGN), ALIGN); // address 0 stays unused: it means "none"
     const end = memory.buffer.byteLength;
     if (end > start) this.freeList.push({ start, size: end - start });
@@ -43,6 +49,11 @@ export class WasmHeap {
     return new Float32Array(this.buffer(), addr, n);
   }
 
+  /** Bytes handed out and not yet freed. */
+  usedBytes(): number {
+    return this.usedTotal;
+  }
+
   /** Releases a buffer returned by alloc. */
   free(arr: Float32Array): void {
     if (!this.owns(arr)) throw new Error('free: the array was not allocated by this backend');
@@ -59,6 +70,7 @@ export class WasmHeap {
     if (block.size === size) this.freeList.splice(index, 1);
     else { block.start += size; block.size -= size; }
     this.used.set(start, size);
+    this.usedTotal += size;
     return start;
   }
 
@@ -66,6 +78,7 @@ export class WasmHeap {
     const size = this.used.get(start);
     if (size === undefined) throw new Error(`free: no allocation at address ${start} (double free?)`);
     this.used.delete(start);
+    this.usedTotal -= size;
     let i = 0;
     while (i < this.freeList.length && this.freeList[i].start < start) i++;
     this.freeList.splice(i, 0, { start, size });
@@ -85,7 +98,8 @@ export class WasmHeap {
     try {
       this.memory.grow(pages);
     } catch (e) {
-      throw new RangeError(`wasm heap: cannot grow by ${pages} pages (${(oldEnd + pages * PAGE) / 2 ** 20} MiB total)`, { cause: e });
+      const total = (oldEnd + pages * PAGE) / 2 ** 20;
+      throw new RangeError(`wasm heap: cannot grow by ${pages} pages to ${total.toFixed(0)} MiB: the limit is ${(this.capacity / 2 ** 20).toFixed(0)} MiB (wasm32)`, { cause: e });
     }
     const added = pages * PAGE;
     if (tail > 0) last.size += added;
