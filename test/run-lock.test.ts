@@ -107,6 +107,13 @@ describe('run lock (CLI)', () => {
       // A new run (no --resume) on that directory is refused the same way, before any other check.
       const r2 = await run(['train', '--data', textFile, '--out', out, ...TINY, '--steps', '2']);
       assert.equal(r2.code, EXIT_LOCKED, r2.stderr);
+      // Readers need no lock: eval and generate load a consistent checkpoint while the run saves at every step.
+      for (let i = 0; i < 5; i++) {
+        const e = await run(['eval', '--checkpoint', out, '--data', textFile, '--json']);
+        assert.equal(e.code, 0, e.stderr);
+        const g = await run(['generate', '--checkpoint', out, '--prompt', 'Four', '--tokens', '4', '--json']);
+        assert.equal(g.code, 0, g.stderr);
+      }
     } finally {
       const done = exitOf(first);
       first.kill('SIGTERM');

@@ -36,7 +36,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFilesAtomic, type FileData } from './atomic.js';
-import { describeSystemError, errnoCode as errCode } from './file-error.js';
+import { describeSystemError, errnoCode as errCode, FileError } from './file-error.js';
 import { fileSystem } from './fs.js';
 import {
   decodeSafetensors,
@@ -409,7 +409,7 @@ export async function saveCheckpoint(dir: string, input: CheckpointInput, opts: 
   files.push([manifestPath, `${JSON.stringify(manifest, null, 1)}\n`]);
 
   try {
-    await fileSystem().mkdir(dir);
+    if (!(await exists(dir))) await fileSystem().mkdir(dir);
   } catch (e) {
     throw new CheckpointError(`${dir}: cannot create the checkpoint directory: ${describeSystemError(e)}`);
   }
@@ -418,7 +418,7 @@ export async function saveCheckpoint(dir: string, input: CheckpointInput, opts: 
     await backUpCurrent(dir);
     await (opts.writeFiles ?? writeFilesAtomic)(files);
   } catch (e) {
-    const why = errCode(e) ? describeSystemError(e) : (e as Error).message;
+    const why = e instanceof FileError || !errCode(e) ? (e as Error).message : describeSystemError(e);
     throw new CheckpointError(`${dir}: saving step ${step} failed (${why}); the previous checkpoint, if any, is kept`);
   }
   // The new set is complete: the backups and a stale optimizer file are no longer needed.
