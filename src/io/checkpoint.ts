@@ -127,7 +127,7 @@ export type ShapeMap = ReadonlyMap<string, readonly number[]>;
 
 export interface LoadOptions {
   /** The weight shapes the model needs, or a function of the stored config that gives them. */
-  expectedShapes?: ShapeMap | ((config: JsonObject) => ShapeMap);
+  expectedShapes?: ShapeMap | ((config: JsonObject, weights: ReadonlyMap<string, Tensor>) => ShapeMap);
   /** Load optimizer.safetensors when the checkpoint has one (default true). */
   optimizer?: boolean;
   /** Accept NaN/Infinity in tensors (default false: rejected, naming the tensor and index). */
@@ -525,7 +525,7 @@ async function loadSnapshot(dir: string, manifest: CheckpointManifest, opts: Loa
   if (opts.expectedShapes) {
     let expected: ShapeMap;
     try {
-      expected = typeof opts.expectedShapes === 'function' ? opts.expectedShapes(manifest.config) : opts.expectedShapes;
+      expected = typeof opts.expectedShapes === 'function' ? opts.expectedShapes(manifest.config, model.tensors) : opts.expectedShapes;
     } catch (e) {
       throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: the model config is not usable (${(e as Error).message})`);
     }

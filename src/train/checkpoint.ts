@@ -9,10 +9,12 @@
 //                                    evals [evaluation records], initFrom?, producer}
 //
 // loadTrainedModel rebuilds the model from the config, checks every weight's shape against it, and
-// loads the weights; every problem is a CheckpointError naming the file.
+// loads the weights; every problem is a CheckpointError naming the file. Before building, the config
+// must not describe more parameters than model.safetensors holds values (a lying checkpoint.json
+// with dim 10^6 would otherwise allocate terabytes before any shape check could refuse it).
 
 import { join } from 'node:path';
-import { CheckpointError, loadCheckpoint, MANIFEST_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { CheckpointError, loadCheckpoint, MANIFEST_FILE, MODEL_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { DATA_FORMATS, type DataFormat } from '../data/corpus.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { FEATURE_MAPS, isFeatureMap } from '../kernels/backend.js';
@@ -128,6 +130,13 @@ export function parseTrainingState(dir: string, loaded: Pick<LoadedCheckpoint, '
   };
 }
 
+/** A lower bound of the parameters any model of this spec has: token embedding, the four d×d attention
+ *  projections per layer, and a learned position table. */
+export function minimumParameters(spec: ModelSpec): number {
+  const m = spec.model;
+  return m.vocabSize * m.dim + 4 * m.layers * m.dim * m.dim + ((m.positions ?? 'learned') === 'learned' ? m.maxLen * m.dim : 0);
+}
+
 export interface TrainedModel {
   dir: string;
   spec: ModelSpec;
@@ -145,8 +154,12 @@ export async function loadTrainedModel(dir: string, opts: { optimizer?: boolean 
   let model: TrainModel | undefined;
   const checkpoint = await loadCheckpoint(dir, {
     optimizer: opts.optimizer ?? false,
-    expectedShapes: (config) => {
+    expectedShapes: (config, weights) => {
       spec = specFromConfig(config);
+      let stored = 0;
+      for (const t of weights.values()) stored += t.size;
+      const least = minimumParameters(spec);
+      if (least > stored) throw new Error(`it describes a model of at least ${least} parameters, but ${MODEL_FILE} holds ${stored} values`);
       model = buildModel(spec);
       return weightShapes(model);
     },
