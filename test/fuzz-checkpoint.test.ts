@@ -148,7 +148,7 @@ describe('fuzz: checkpoint loading', () => {
   });
 
   test('a config that describes a model far larger than its weights is refused before building it', async () => {
-    for (const [k, v] of [['dim', 1_000_000], ['layers', 100_000_000], ['maxLen', 1e12]] as const) {
+    for (const [k, v] of [['dim', 1_000_000], ['layers', 100_000_000], ['maxLen', 1e12], ['ffMult', 1e6], ['features', 1e9]] as const) {
       const m = structuredClone(manifest) as { config: { model: Record<string, unknown> } };
       m.config.model[k] = v;
       if (k === 'dim') m.config.model.heads = 2;

@@ -130,11 +130,16 @@ export function parseTrainingState(dir: string, loaded: Pick<LoadedCheckpoint, '
   };
 }
 
-/** A lower bound of the parameters any model of this spec has: token embedding, the four d×d attention
- *  projections per layer, and a learned position table. */
+/** A lower bound of the values any model of this spec stores: token embedding; per layer the four d×d
+ *  attention projections, the two FFN matrices d × ffMult·d and a FAVOR+ projection features × d/heads;
+ *  and a learned position table. */
 export function minimumParameters(spec: ModelSpec): number {
   const m = spec.model;
-  return m.vocabSize * m.dim + 4 * m.layers * m.dim * m.dim + ((m.positions ?? 'learned') === 'learned' ? m.maxLen * m.dim : 0);
+  const count = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0);
+  const hidden = count(m.ffMult ?? 4) * m.dim;
+  const projection = (m.attention ?? 'favor') === 'favor' ? count(m.features) * (m.dim / m.heads) : 0;
+  const perLayer = 4 * m.dim * m.dim + 2 * m.dim * hidden + projection;
+  return m.vocabSize * m.dim + m.layers * perLayer + ((m.positions ?? 'learned') === 'learned' ? m.maxLen * m.dim : 0);
 }
 
 export interface TrainedModel {
