@@ -10,7 +10,7 @@
 //
 // loadTrainedModel rebuilds the model from the config, checks every weight's shape against it, and
 // loads the weights; every problem is a CheckpointError naming the file. Before building, the config
-// must not describe more parameters than model.safetensors holds values (a lying checkpoint.json
+// must not describe far more parameters than model.safetensors holds values (a lying checkpoint.json
 // with dim 10^6 would otherwise allocate terabytes before any shape check could refuse it).
 
 import { join } from 'node:path';
@@ -142,6 +142,10 @@ export function minimumParameters(spec: ModelSpec): number {
   return m.vocabSize * m.dim + m.layers * perLayer + ((m.positions ?? 'learned') === 'learned' ? m.maxLen * m.dim : 0);
 }
 
+/** How far the config's lower bound may exceed the stored values before the model is refused unbuilt. */
+const BUILD_SLACK = 4;
+const BUILD_SLACK_VALUES = 2 ** 20;
+
 export interface TrainedModel {
   dir: string;
   spec: ModelSpec;
@@ -164,7 +168,10 @@ export async function loadTrainedModel(dir: string, opts: { optimizer?: boolean 
       let stored = 0;
       for (const t of weights.values()) stored += t.size;
       const least = minimumParameters(spec);
-      if (least > stored) throw new Error(`it describes a model of at least ${least} parameters, but ${MODEL_FILE} holds ${stored} values`);
+      // Far beyond the stored values: refuse unbuilt. Near them: build, so the shape check names the tensor.
+      if (least > BUILD_SLACK * stored + BUILD_SLACK_VALUES) {
+        throw new Error(`it describes a model of at least ${least} parameters, but ${MODEL_FILE} holds ${stored} values`);
+      }
       model = buildModel(spec);
       return weightShapes(model);
     },
