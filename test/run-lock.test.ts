@@ -162,6 +162,19 @@ describe('run lock (CLI)', () => {
     assert.match(forced.stderr, /warning: .*breaking the lock of pid 4242 on host another-host\.invalid/);
   });
 
+  test('showcase takes the lock on its --out too', async () => {
+    const out = fresh();
+    const lock = await acquireRunLock(out, { command: 'performer train' });
+    try {
+      const r = await run(['showcase', '--out', out, '--steps', '1']);
+      assert.equal(r.code, EXIT_LOCKED, r.stderr);
+      assert.equal(r.stdout, '', 'refused before it trains or writes anything');
+      assert.match(r.stderr, new RegExp(`^performer showcase: error: .*another run is writing this checkpoint directory: pid ${process.pid}.*\\(performer train\\)`));
+    } finally {
+      await lock.release();
+    }
+  });
+
   test('--out that is a file: one-line error, exit 2', async () => {
     const r = await run(['train', '--data', textFile, '--out', textFile, ...TINY]);
     assert.equal(r.code, 2);
