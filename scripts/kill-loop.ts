@@ -1,6 +1,7 @@
 // The SIGKILL loop of `npm run fuzz` (issue 14): a tiny `performer train` run that saves at every
 // step is killed with SIGKILL at random points, again and again (at least KILLS times), each time
-// continued with --resume. After every kill the surviving checkpoint must load (weights, optimizer,
+// continued with --resume. Every other kill is aimed at a save: it comes 0-3 ms after the run
+// creates a temporary or backup file in the checkpoint directory (seen through fs.watch). After every kill the surviving checkpoint must load (weights, optimizer,
 // training state) and its loss history must be, bit for bit, the first steps of an uninterrupted
 // run with the same flags; at the end the resumed run's losses and weights must equal that run's
 // exactly. Prints the counts (kills, kills that landed inside a save, recovered loads, stale locks).
@@ -8,7 +9,7 @@
 //   node --import tsx scripts/kill-loop.ts [kills=50] [seed=1]
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,14 +39,33 @@ const flags = (out: string): string[] => ['--data', data, '--out', out, '--layer
 
 const runner = `const { main } = await import(${JSON.stringify(join(repoRoot, 'src/cli/main.ts'))}); process.exitCode = await main(process.argv.slice(1));`;
 
-/** performer train in a child; killAfter: SIGKILL that many ms after its first evaluation line (undefined: let it finish). */
-function train(args: string[], killAfter?: number): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+/**
+ * performer train in a child. kill: SIGKILL `ms` after its first evaluation line, or (inSave) `ms`
+ * after the next temporary or backup file appears in `dir` after that line; undefined: let it finish.
+ */
+function train(args: string[], dir: string, kill?: { ms: number; inSave: boolean }): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', runner, 'train', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
-  if (killAfter !== undefined) proc.stdout.once('data', () => setTimeout(() => proc.kill('SIGKILL'), killAfter));
+  let watcher: ReturnType<typeof watch> | undefined;
+  if (kill) {
+    proc.stdout.once('data', () => {
+      if (!kill.inSave) {
+        setTimeout(() => proc.kill('SIGKILL'), kill.ms);
+        return;
+      }
+      watcher = watch(dir, (_event, name) => {
+        if (!name || !/\.tmp$|\.prev$/.test(name)) return;
+        watcher?.close();
+        setTimeout(() => proc.kill('SIGKILL'), kill.ms);
+      });
+    });
+  }
   proc.stdout.resume();
-  return new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal, stderr })));
+  return new Promise((res) => proc.once('exit', (code, signal) => {
+    watcher?.close();
+    res({ code, signal, stderr });
+  }));
 }
 
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -57,17 +77,18 @@ function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 
 const t0 = performance.now();
 const refDir = join(tmp, 'reference');
-const ref = await train(flags(refDir));
+const ref = await train(flags(refDir), refDir);
 if (ref.code !== 0) throw new Error(`the reference run failed: ${ref.stderr}`);
 const reference = await loadTrainedModel(refDir);
 const refLosses = parseTrainingState(refDir, reference.checkpoint).losses;
 
 const dir = join(tmp, 'killed');
-let kills = 0, inSave = 0, recovered = 0, staleBroken = 0, runs = 0, resumedOk = 0;
+let kills = 0, landedInSave = 0, recovered = 0, staleBroken = 0, runs = 0, resumedOk = 0;
 const failures: string[] = [];
 while (kills < KILLS) {
   const resume = existsSync(join(dir, 'checkpoint.json')) || existsSync(join(dir, 'model.safetensors.prev'));
-  const r = await train([...flags(dir), ...(resume ? ['--resume'] : [])], Math.floor(random() * 60));
+  const inSave = runs % 2 === 1;
+  const r = await train([...flags(dir), ...(resume ? ['--resume'] : [])], dir, { ms: Math.floor(random() * (inSave ? 4 : 60)), inSave });
   runs++;
   if (/breaking the lock of a run that is gone/.test(r.stderr)) staleBroken++;
   if (r.signal !== 'SIGKILL') {
@@ -77,7 +98,7 @@ while (kills < KILLS) {
   }
   kills++;
   const names = existsSync(dir) ? await readdir(dir) : [];
-  if (names.some((n) => n.endsWith('.tmp') || n.endsWith('.prev'))) inSave++;
+  if (names.some((n) => n.endsWith('.tmp') || n.endsWith('.prev'))) landedInSave++;
   if (!names.includes('checkpoint.json')) continue; // killed before its first save
   try {
     const ck = await loadTrainedModel(dir, { optimizer: true });
@@ -90,7 +111,7 @@ while (kills < KILLS) {
   }
   if (!existsSync(join(dir, LOCK_FILE))) failures.push(`kill ${kills}: no stale lock left (SIGKILL cannot remove it)`);
 }
-const last = await train([...flags(dir), '--resume']);
+const last = await train([...flags(dir), '--resume'], dir);
 if (last.code !== 0) failures.push(`the final --resume failed: ${last.stderr.trim().split('\n').at(-1)}`);
 else {
   const done = await loadTrainedModel(dir);
@@ -102,7 +123,7 @@ else {
 }
 await rm(tmp, { recursive: true, force: true });
 const secs = ((performance.now() - t0) / 1000).toFixed(0);
-console.log(`kill loop: ${kills} SIGKILLs over ${runs} runs of ${STEPS} steps (${inSave} landed inside a save, ${recovered} loads recovered from .prev backups, ` +
+console.log(`kill loop: ${kills} SIGKILLs over ${runs} runs of ${STEPS} steps (${landedInSave} landed inside a save, ${recovered} loads recovered from .prev backups, ` +
   `${staleBroken} stale locks broken), ${resumedOk} surviving checkpoints loaded; final --resume vs uninterrupted: ` +
   `${failures.length === 0 ? 'losses and weights identical bit for bit' : 'MISMATCH'}; ${secs} s`);
 if (kills < KILLS) failures.push(`only ${kills} kills (the run finished first): raise STEPS`);

@@ -24,7 +24,7 @@ after(async () => {
 
 /** A checkpoint whose every value is `fill` (so a mixed set shows). */
 function input(step: number, fill: number): CheckpointInput {
-  const w = (shape: number[]): Tensor => new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill));
+  const w = (shape: readonly number[]): Tensor => new Tensor([...shape], new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill));
   const weights = new Map([['embed.weight', w([64, 8])], ['head.weight', w([8, 64])]]);
   const optimizer = new Map([...weights].flatMap(([k, t]) => [[`${k}.m`, w(t.shape)], [`${k}.v`, w(t.shape)]] as [string, Tensor][]));
   return { config: { fill }, weights, optimizer, state: { step } };
