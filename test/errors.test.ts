@@ -107,6 +107,7 @@ describe('file errors on the command line', () => {
 
   test('train --data that is a folder, and eval --checkpoint that is a file', async () => {
     expectError(await run(['train', '--data', dir, '--out', join(dir, 'r1'), ...TINY]), 'train', /cannot read \(is a directory\)/);
+    assert.ok(!existsSync(join(dir, 'r1')), 'a failed run leaves neither its lock nor the folder the lock created');
     expectError(await run(['eval', '--checkpoint', textFile, '--data', textFile]), 'eval', /speech\.txt/);
     expectError(await run(['generate', '--checkpoint', join(dir, 'none'), '--prompt', 'x']), 'generate', /no such checkpoint directory/);
   });
