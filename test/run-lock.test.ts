@@ -175,6 +175,24 @@ describe('run lock (CLI)', () => {
     }
   });
 
+  test('import takes the lock on its --out', async () => {
+    const out = fresh();
+    const fixture = join(repoRoot, 'test/fixtures/performer-pytorch/shift-tied');
+    const args = ['import', '--from', join(fixture, 'model.pt'), '--config', join(fixture, 'config.json'), '--out', out];
+    const lock = await acquireRunLock(out, { command: 'performer train' });
+    try {
+      const r = await run(args);
+      assert.equal(r.code, EXIT_LOCKED, r.stderr);
+      assert.match(r.stderr, /^performer import: error: .*another run is writing this checkpoint directory/);
+    } finally {
+      await lock.release();
+    }
+    const ok = await run(args);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(!existsSync(join(out, LOCK_FILE)));
+    await loadCheckpoint(out);
+  });
+
   test('--out that is a file: one-line error, exit 2', async () => {
     const r = await run(['train', '--data', textFile, '--out', textFile, ...TINY]);
     assert.equal(r.code, 2);

@@ -8,10 +8,12 @@ import { importStateDict } from '../interop/convert.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { readTorchStateDict } from '../io/torch-pt.js';
 import { MANIFEST_FILE, saveCheckpoint } from '../io/checkpoint.js';
+import { readError } from '../io/file-error.js';
+import { withRunLock } from '../io/run-lock.js';
 import { NUMERICS, type Numerics } from '../nn/attention.js';
 import type { TokenizerName } from '../data/tokenizer.js';
 import { describeModel } from '../train/config.js';
-import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
+import { defineFlags, formatUsage, parseArgs, UsageError, type Flags } from './args.js';
 import type { CliIo, Command } from './command.js';
 
 const flags = defineFlags({
@@ -20,6 +22,7 @@ const flags = defineFlags({
   out: { type: 'string', required: true, metavar: 'DIR', help: 'checkpoint directory to write' },
   numerics: { type: 'enum', values: NUMERICS, default: 'performer-pytorch', help: 'how FAVOR+ is evaluated by default (forward/eval/generate may override)' },
   tokenizer: { type: 'enum', values: ['byte', 'amino', 'none'], help: 'how text maps to ids (default: byte when num_tokens is 256, else none)' },
+  force: { type: 'boolean', help: 'break a run lock on --out held from another host (as in performer train)' },
 });
 
 const description = `
@@ -34,7 +37,8 @@ cross_attend, no_projection. The projection matrices come from the checkpoint.
 
 --numerics performer-pytorch (default) reproduces performer-pytorch's logits on full sequences;
 favor is our estimator (docs/INTEROP.md). Resuming is not possible (no optimizer or data state);
-train --init-from DIR fine-tunes from it.`;
+train --init-from DIR fine-tunes from it. Like train, it holds the run lock on DIR while it writes
+(exit code 75 when another run holds it).`;
 
 export function importUsage(): string {
   return formatUsage('performer import --from FILE --config CONFIG.json --out DIR [options]', description, flags);
@@ -45,7 +49,7 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw readError(path, e);
   }
   let v: unknown;
   try {
@@ -64,6 +68,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
+  const warn = (m: string): unknown => io.stderr.write(`${m}\n`);
+  return withRunLock(f.out, { command: 'performer import', force: f.force, warn }, () => importInto(f, io));
+}
+
+async function importInto(f: Flags<typeof flags>, io: CliIo): Promise<number> {
   const taken = await access(join(f.out, MANIFEST_FILE)).then(() => true, () => false);
   if (taken) throw new UsageError(`--out ${f.out} already holds a checkpoint; choose another directory`);
   const config = await readJson(f.config);
@@ -71,7 +80,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     bytes = await readFile(f.from);
   } catch (e) {
-    throw new Error(`cannot read ${f.from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw readError(f.from, e);
   }
   const st = /\.safetensors$/i.test(f.from);
   if (!st && !/\.(pt|pth|bin)$/i.test(f.from)) throw new UsageError(`--from ${f.from}: expected a .pt, .pth or .safetensors file`);

@@ -133,7 +133,14 @@ export function unpickleWeightsOnly(bytes: Uint8Array, source = 'pickle'): PyVal
     pos = end + 1;
     return s;
   };
-  const utf8 = (n: number): string => new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(need(n), pos));
+  const utf8 = (n: number): string => {
+    const at = need(n);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(at, pos));
+    } catch {
+      return fail(`a string at byte ${at} is not valid UTF-8`);
+    }
+  };
   let stack: PyValue[] = [];
   const marks: PyValue[][] = [];
   const memo = new Map<number, PyValue>();

@@ -51,6 +51,11 @@ function gather(name: string, t: PyTensor, bytes: Uint8Array, fail: (m: string) 
   const item = ITEM_BYTES[storage.dtype];
   if (bytes.length !== storage.numel * item) fail(`tensor ${JSON.stringify(name)}: storage data/${storage.key} has ${bytes.length} bytes, the pickle says ${storage.numel} × ${item}`);
   const n = shape.reduce((a, b) => a * b, 1);
+  // More elements than the storage holds is a broadcast (stride-0) view: a state dict has none, and a
+  // lying pickle must not make us allocate 10^10 values from a few bytes.
+  if (n > storage.numel) {
+    fail(`tensor ${JSON.stringify(name)} has ${n} elements but reads a ${storage.numel}-element storage (a broadcast view; save contiguous tensors)`);
+  }
   if (n > 0) {
     const last = offset + shape.reduce((acc, s, i) => acc + (s - 1) * stride[i]!, 0);
     if (offset < 0 || last >= storage.numel) fail(`tensor ${JSON.stringify(name)} reaches element ${last} of a ${storage.numel}-element storage`);
