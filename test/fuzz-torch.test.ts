@@ -10,8 +10,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { PickleError } from '../src/io/pickle.js';
 import { readTorchStateDict, TorchFileError } from '../src/io/torch-pt.js';
-import { crc32, readZip, ZipError } from '../src/io/zip.js';
+import { readZip, ZipError } from '../src/io/zip.js';
 import { cases, fuzz, mutated, onlyThrows } from './fuzz-harness.js';
+import { storedZip } from './zip-writer.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures', 'performer-pytorch');
 const PT_FILES = ['bidirectional/model.pt', 'reader/dtypes.pt', 'reader/module.pt'].map((f) => new Uint8Array(readFileSync(join(FIXTURES, f))));
@@ -22,32 +23,6 @@ async function readsOrRefuses(bytes: Uint8Array): Promise<void> {
   let values = 0;
   for (const t of out.values()) values += t.data.length;
   assert.ok(values <= bytes.length, `${values} values from ${bytes.length} bytes`);
-}
-
-/** A stored (method 0) zip of the entries, as torch.save writes one. */
-function storedZip(entries: ReadonlyMap<string, Uint8Array>): Uint8Array {
-  const enc = new TextEncoder();
-  const locals: Uint8Array[] = [], centrals: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, data] of entries) {
-    const n = enc.encode(name), crc = crc32(data);
-    const local = new Uint8Array(30 + n.length + data.length), lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true); lv.setUint32(14, crc, true); lv.setUint32(18, data.length, true); lv.setUint32(22, data.length, true);
-    lv.setUint16(26, n.length, true); local.set(n, 30); local.set(data, 30 + n.length);
-    const central = new Uint8Array(46 + n.length), cv = new DataView(central.buffer);
-    cv.setUint32(0, 0x02014b50, true); cv.setUint32(16, crc, true); cv.setUint32(20, data.length, true); cv.setUint32(24, data.length, true);
-    cv.setUint16(28, n.length, true); cv.setUint32(42, offset, true); central.set(n, 46);
-    locals.push(local); centrals.push(central);
-    offset += local.length;
-  }
-  const cdSize = centrals.reduce((a, c) => a + c.length, 0);
-  const end = new Uint8Array(22), ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true); ev.setUint16(8, entries.size, true); ev.setUint16(10, entries.size, true);
-  ev.setUint32(12, cdSize, true); ev.setUint32(16, offset, true);
-  const out = new Uint8Array(offset + cdSize + 22);
-  let p = 0;
-  for (const part of [...locals, ...centrals, end]) { out.set(part, p); p += part.length; }
-  return out;
 }
 
 /** One of the fixture archives with the entry whose name matches `which` replaced by a mutation of it. */

@@ -6,40 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, readZip } from '../src/io/zip.js';
+import { readZip } from '../src/io/zip.js';
+import { storedZip as zip } from './zip-writer.js';
 import { unpickleWeightsOnly } from '../src/io/pickle.js';
 import { readTorchStateDict } from '../src/io/torch-pt.js';
 
 const READER = 'test/fixtures/performer-pytorch/reader/';
-
-/** A stored (uncompressed) zip archive, the layout torch.save writes. */
-function zip(entries: [string, Uint8Array][]): Uint8Array {
-  const parts: Uint8Array[] = [], central: Uint8Array[] = [];
-  let off = 0;
-  for (const [name, data] of entries) {
-    const n = new TextEncoder().encode(name);
-    const local = new Uint8Array(30 + n.length);
-    const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true); lv.setUint32(14, crc32(data), true); lv.setUint32(18, data.length, true); lv.setUint32(22, data.length, true); lv.setUint16(26, n.length, true);
-    local.set(n, 30);
-    const c = new Uint8Array(46 + n.length);
-    const cv = new DataView(c.buffer);
-    cv.setUint32(0, 0x02014b50, true); cv.setUint32(16, crc32(data), true); cv.setUint32(20, data.length, true); cv.setUint32(24, data.length, true);
-    cv.setUint16(28, n.length, true); cv.setUint32(42, off, true);
-    c.set(n, 46);
-    parts.push(local, data); central.push(c);
-    off += local.length + data.length;
-  }
-  const cdSize = central.reduce((s, c) => s + c.length, 0);
-  const end = new Uint8Array(22);
-  const ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true); ev.setUint16(8, entries.length, true); ev.setUint16(10, entries.length, true); ev.setUint32(12, cdSize, true); ev.setUint32(16, off, true);
-  const all = [...parts, ...central, end];
-  const out = new Uint8Array(all.reduce((s, p) => s + p.length, 0));
-  let p = 0;
-  for (const a of all) { out.set(a, p); p += a.length; }
-  return out;
-}
 
 const ascii = (s: string): number[] => Array.from(new TextEncoder().encode(s));
 const unicode = (s: string): number[] => [0x58, ...new Uint8Array(Uint32Array.of(s.length).buffer), ...ascii(s)];
