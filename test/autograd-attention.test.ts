@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, exactAttentionOp, favorAttentionOp, noGrad, Var } from '../src/autograd/index.js';
-import { tsExactForward } from '../src/autograd/kernels-ts/exact.js';
-import { tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
+import { tsExactForward } from '../src/kernels/reference/grad/exact.js';
+import { tsFavorForward } from '../src/kernels/reference/grad/favor.js';
 import { FEATURE_MAPS } from '../src/kernels/backend.js';
 import { drawProjection } from '../src/favor/projection.js';
 import { referenceBackend } from '../src/kernels/reference/index.js';

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend } from '../src/kernels/wasm/index.js';
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
-import { tsMatmul } from '../src/autograd/kernels-ts/matmul.js';
+import { tsMatmul } from '../src/kernels/reference/grad/matmul.js';
 import type { MatmulArgs } from '../src/autograd/kernels.js';
 import { randn } from './helpers/data.js';
 

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend } from '../src/kernels/wasm/index.js';
-import { tsFavorBackward, tsFavorForward } from '../src/autograd/kernels-ts/favor.js';
+import { tsFavorBackward, tsFavorForward } from '../src/kernels/reference/grad/favor.js';
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import type { FavorBwdArgs } from '../src/autograd/kernels.js';
 import type { FeatureMap } from '../src/kernels/backend.js';

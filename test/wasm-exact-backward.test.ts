@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
-import { tsExactBackward, tsExactForward } from '../src/autograd/kernels-ts/exact.js';
+import { tsExactBackward, tsExactForward } from '../src/kernels/reference/grad/exact.js';
 import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import { currentGradKernels, tsKernels, useGradKernels, type ExactBwdArgs } from '../src/autograd/kernels.js';
 import { backward, clearTape } from '../src/autograd/index.js';

@@ -6,10 +6,10 @@
 import type { WasmBackend } from '../kernels/wasm/index.js';
 import type { Floats } from '../tensor/floats.js';
 import type { GradKernels } from './kernels.js';
-import { tsDropoutBackward, tsDropoutForward, tsGeluBackward, tsGeluForward } from './kernels-ts/pointwise.js';
-import { tsLayerNormBackward, tsLayerNormForward } from './kernels-ts/layernorm.js';
-import { tsEmbeddingBackward, tsEmbeddingForward } from './kernels-ts/embedding.js';
-import { tsCrossEntropyBackward, tsCrossEntropyForward } from './kernels-ts/cross-entropy.js';
+import { tsDropoutBackward, tsDropoutForward, tsGeluBackward, tsGeluForward } from '../kernels/reference/grad/pointwise.js';
+import { tsLayerNormBackward, tsLayerNormForward } from '../kernels/reference/grad/layernorm.js';
+import { tsEmbeddingBackward, tsEmbeddingForward } from '../kernels/reference/grad/embedding.js';
+import { tsCrossEntropyBackward, tsCrossEntropyForward } from '../kernels/reference/grad/cross-entropy.js';
 
 type RowOp = 'geluForward' | 'geluBackward' | 'layerNormForward' | 'layerNormBackward' | 'embeddingForward' |
   'embeddingBackward' | 'dropoutForward' | 'dropoutBackward' | 'crossEntropyForward' | 'crossEntropyBackward';

@@ -5,10 +5,10 @@
 // kernels from the sizes where they beat the plain-TS loops (kernels-wasm-rows.ts).
 import type { WasmBackend } from '../kernels/wasm/index.js';
 import type { ExactBwdArgs, FavorBwdArgs, GradKernels, MatmulArgs } from './kernels.js';
-import { tsMatmul } from './kernels-ts/matmul.js';
-import { tsFavorBackward } from './kernels-ts/favor.js';
+import { tsMatmul } from '../kernels/reference/grad/matmul.js';
+import { tsFavorBackward } from '../kernels/reference/grad/favor.js';
 import { rowKernels } from './kernels-wasm-rows.js';
-import { tsExactBackward } from './kernels-ts/exact.js';
+import { tsExactBackward } from '../kernels/reference/grad/exact.js';
 
 export function wasmGradKernels(backend: WasmBackend): Partial<GradKernels> & { name: string } {
   return {

@@ -1,6 +1,6 @@
 // Embedding lookup, forward (gather rows of the table) and backward (scatter-add rows of the
 // output gradient into the table gradient, in token order). Ids are in range (the op checks).
-import type { EmbeddingBwdArgs, EmbeddingFwdArgs } from '../kernels.js';
+import type { EmbeddingBwdArgs, EmbeddingFwdArgs } from '../../engine.js';
 
 export function tsEmbeddingForward({ table, ids, out, D }: EmbeddingFwdArgs): void {
   for (let i = 0; i < ids.length; i++) out.set(table.subarray(ids[i]! * D, ids[i]! * D + D), i * D);

@@ -2,7 +2,7 @@
 // ignoreIndex do not count; n is the number of counted rows.
 //   loss = (1/n) Σ_rows (lse(z) − z_target), lse(z) = max(z) + ln Σ exp(z − max(z)) (0 when n = 0);
 //   dz += (softmax(z) − onehot(target))·dLoss/n on counted rows, softmax(z) = exp(z − lse).
-import type { CrossEntropyBwdArgs, CrossEntropyFwdArgs } from '../kernels.js';
+import type { CrossEntropyBwdArgs, CrossEntropyFwdArgs } from '../../engine.js';
 
 export function tsCrossEntropyForward({ logits: z, targets, lse, rows, V, ignoreIndex }: CrossEntropyFwdArgs): number {
   let total = 0, count = 0;

@@ -2,7 +2,7 @@
 //   GELU: y = ½x(1 + t), t = tanh(c(x + 0.044715x³)), c = √(2/π);
 //         dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²).
 //   dropout: y = x·scale where mask = 1, 0 where mask = 0; dx = dy·scale where mask = 1.
-import type { DropoutBwdArgs, DropoutFwdArgs, GeluBwdArgs, GeluFwdArgs } from '../kernels.js';
+import type { DropoutBwdArgs, DropoutFwdArgs, GeluBwdArgs, GeluFwdArgs } from '../../engine.js';
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;

@@ -1,5 +1,5 @@
 // Batched matmul with transposes, plain TS. Each output row is accumulated in a float64 scratch row.
-import type { MatmulArgs } from '../kernels.js';
+import type { MatmulArgs } from '../../engine.js';
 
 export function tsMatmul(p: MatmulArgs): void {
   const { a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, accumulate } = p;

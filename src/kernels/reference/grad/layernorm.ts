@@ -1,7 +1,7 @@
 // LayerNorm over rows of D, forward and backward (biased variance, as in the op's definition):
 //   x̄ = (x − μ)·r, r = 1/√(var + eps), y = x̄⊙γ + β; the forward saves μ and r per row.
 //   dγ += Σ_rows g⊙x̄, dβ += Σ_rows g, and with ĝ = g⊙γ: dx += r·(ĝ − mean(ĝ) − x̄·mean(ĝ⊙x̄)).
-import type { LayerNormBwdArgs, LayerNormFwdArgs } from '../kernels.js';
+import type { LayerNormBwdArgs, LayerNormFwdArgs } from '../../engine.js';
 
 export function tsLayerNormForward({ x, gamma, beta, y, mean, rstd, rows, D, eps }: LayerNormFwdArgs): void {
   for (let r = 0; r < rows; r++) {

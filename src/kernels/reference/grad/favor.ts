@@ -26,14 +26,14 @@
 //   trig        f = c·e^{‖x̂‖²/2}[sin u, cos u]:      dx̂ = Wᵀ(df_a⊙f_b − df_b⊙f_a) + x̂ (df·f)
 //   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(df ⊙ 1[u > 0])
 // (for queries the x̂(df·f) terms vanish since df·ρ = 0 by homogeneity; keeping them is harmless).
-import { featureCount, type FeatureMap } from '../../kernels/backend.js';
-import { featureRow } from '../../kernels/reference/features.js';
+import { featureCount, type FeatureMap } from '../../backend.js';
+import { featureRow } from '../features.js';
 import {
   advanceState, bidirectionalState, chunkFeatures, featureRows, forEachHead, keyKept, referenceFavor, runningMax, type Head,
-} from '../../kernels/reference/favor.js';
-import { FavorState } from '../../kernels/reference/state.js';
-import type { FavorBwdArgs, FavorFwdArgs } from '../kernels.js';
-import type { Floats } from '../../tensor/floats.js';
+} from '../favor.js';
+import { FavorState } from '../state.js';
+import type { FavorBwdArgs, FavorFwdArgs } from '../../engine.js';
+import type { Floats } from '../../../tensor/floats.js';
 
 /**
  * Adds to dx[dxOff..+d) the gradient through one feature row (table in the header): f is the row's

@@ -3,8 +3,8 @@
 // Backward, (E2) of docs/MATH.md (dOut_i = dL/dout_i, go_i = dOut_i·out_i):
 //   dv_j += p_ij dOut_i;  dsc_ij = p_ij (dOut_i·v_j − go_i);  dq_i += Σ_j dsc_ij k_j/√d;  dk_j += dsc_ij q_i/√d.
 // A row with no visible key outputs 0 and has no gradient.
-import { expScores, scoreRow, weightedValues } from '../../kernels/reference/exact.js';
-import type { ExactBwdArgs, ExactFwdArgs } from '../kernels.js';
+import { expScores, scoreRow, weightedValues } from '../exact.js';
+import type { ExactBwdArgs, ExactFwdArgs } from '../../engine.js';
 
 /** Row i's attention weights p_ij (normalised) in p over j = 0 .. last; returns last, or −1 when row i sees no key. */
 function rowWeights(a: ExactFwdArgs, b: number, qOff: number, kOff: number, i: number, p: Float64Array): number {
