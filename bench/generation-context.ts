@@ -13,7 +13,8 @@
 // centred on the requested one. A 300-token warm-up on a separate decoder comes first (JIT).
 // --exact-max bounds the exact run (its total cost is O(T²)); positions beyond it are skipped for
 // exact. --engine wasm (default) installs the same kernels as `performer generate`.
-import { initEngine, type EngineKind } from '../src/cli/engine.js';
+import { describeEngine } from '../src/cli/engine.js';
+import { useEngine } from '../src/kernels/registry.js';
 import { createDecoder } from '../src/nn/generate.js';
 import { PerformerLM } from '../src/nn/models.js';
 import { sample } from '../src/nn/sampling.js';
@@ -32,15 +33,15 @@ const features = Number(option('features', '256'));
 const vocabSize = Number(option('vocab', '256'));
 const only = option('only', '');
 const exactMax = Number(option('exact-max', '16384'));
-const engineKind = option('engine', 'wasm') as EngineKind;
+const engineName = option('engine', 'wasm');
 const json = process.argv.includes('--json');
 
 const median = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
 const mean = (a: number[]): number => a.reduce((s, x) => s + x, 0) / a.length;
 
-const engine = await initEngine({ engine: engineKind });
+const engine = await useEngine(engineName);
 const half = window >> 1;
-console.log(`node ${process.version}, engine ${engine.backend} (${engine.gradKernels}, ${engine.threads} threads); PerformerLM dim ${dim}, ` +
+console.log(`node ${process.version}, ${describeEngine(engine)}; PerformerLM dim ${dim}, ` +
   `${layers} layers, ${heads} heads, vocab ${vocabSize}, rotary, untrained; window ${window} positions around each of ${positions.join(', ')}`);
 
 interface Row { attention: string; position: number; median_ms: number; mean_ms: number; state_bytes: number; rss_mb: number }

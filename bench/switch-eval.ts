@@ -8,7 +8,8 @@
 // The FAVOR+ model is built exactly as `performer train --init-from DIR --attention favor` builds
 // it (Trainer.create with initFrom: the checkpoint's weights, fresh projections of seed --seed), so
 // its first evaluation line is the "step 0" of that fine-tune.
-import { initEngine, describeEngine } from '../src/cli/engine.js';
+import { describeEngine } from '../src/cli/engine.js';
+import { useEngine } from '../src/kernels/registry.js';
 import { loadCorpusFile, resolveFileFormat } from '../src/data/read-node.js';
 import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint.js';
 import { evaluateModel } from '../src/train/evaluate.js';
@@ -27,7 +28,7 @@ const features = Number(option('features', '256'));
 const seed = Number(option('seed', '0'));
 const evalWindows = Number(option('eval-windows', '0'));
 
-const engine = await initEngine();
+const engine = await useEngine(option('engine', 'wasm'), option('threads', '') ? { threads: Number(option('threads')) } : {});
 const src = await loadTrainedModel(from);
 const st = parseTrainingState(from, src.checkpoint);
 const fmt = resolveFileFormat(dataPath, { format: st.data.format }).format;

@@ -6,7 +6,8 @@
 // compute engine (wasm matmul, attention forwards and backwards): --warmup-steps untimed steps,
 // then --steps timed steps. Prints one JSON line: tokens/s at the median timed step (the machine is
 // shared, so the median, not the mean), ms per step (each), peak RSS (process.resourceUsage().maxRSS).
-import { describeEngine, initEngine } from '../src/cli/engine.js';
+import { describeEngine } from '../src/cli/engine.js';
+import { useEngine } from '../src/kernels/registry.js';
 import { loadCorpusFile } from '../src/data/read-node.js';
 import { createTokenizer } from '../src/data/tokenizer.js';
 import { makeModelSpec, makeTrainHyper } from '../src/train/config.js';
@@ -23,7 +24,7 @@ const layers = Number(option('layers', '2')), dim = Number(option('dim', '128'))
 const features = Number(option('features', '256')), batch = Number(option('batch', '1'));
 const warm = Number(option('warmup-steps', '1')), steps = Number(option('steps', '3'));
 
-const engine = await initEngine();
+const engine = await useEngine(option('engine', 'wasm'), option('threads', '') ? { threads: Number(option('threads')) } : {});
 const tok = createTokenizer('byte');
 const corpus = await loadCorpusFile(data, { format: 'text', tokenizer: tok });
 const spec = makeModelSpec({ layers, dim, heads, attention, features, redraw: 0, positions: 'rotary', dropout: 0, seed: 0 }, tok, seq);

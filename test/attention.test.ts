@@ -6,9 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  drawProjection, exactAttention, favorAttention, FEATURE_MAPS, referenceBackend, Tensor,
-  type Backend, type FavorArgs, type FeatureMap,
+  drawProjection, exactAttention, favorAttention, FEATURE_MAPS, referenceEngine, Tensor,
+  type Engine, type FeatureMap,
 } from '../src/index.js';
+import type { FavorFwdArgs } from '../src/kernels/engine.js';
 import { clone, randn, randomMask, replaceFrom, setRowNorms, sliceRows } from './helpers/data.js';
 import { allFinite, exactReference64, favorReference64, maxAbs, relativeError } from './helpers/float64-reference.js';
 
@@ -18,12 +19,12 @@ const ALL: readonly AnyKernel[] = [...FEATURE_MAPS, 'exact'];
 const B = 2, H = 3, d = 8, Dv = 5, m = 32;
 const W = drawProjection({ features: m, dim: d, seed: 7 });
 
-interface RunOpts { causal?: boolean; keyMask?: Tensor; chunk?: number; projection?: Tensor; backend?: Backend }
+interface RunOpts { causal?: boolean; keyMask?: Tensor; chunk?: number; projection?: Tensor; engine?: Engine }
 
 function lib(featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Tensor {
-  if (featureMap === 'exact') return exactAttention(q, k, v, { causal: o.causal, keyMask: o.keyMask, backend: o.backend });
+  if (featureMap === 'exact') return exactAttention(q, k, v, { causal: o.causal, keyMask: o.keyMask, engine: o.engine });
   return favorAttention(q, k, v, {
-    projection: o.projection ?? W, featureMap, causal: o.causal, keyMask: o.keyMask, chunk: o.chunk, backend: o.backend,
+    projection: o.projection ?? W, featureMap, causal: o.causal, keyMask: o.keyMask, chunk: o.chunk, engine: o.engine,
   });
 }
 
@@ -219,7 +220,7 @@ test('causal: changing q, k, v at positions ≥ t never changes outputs before t
   }
 });
 
-test('causal, reference backend: the prefix is bit-identical under future changes (chunks 1, 5, 64)', () => {
+test('causal, reference engine: the prefix is bit-identical under future changes (chunks 1, 5, 64)', () => {
   const L = 70;
   const { q, k, v } = inputs(L, 1000);
   const huge = inputs(L, 1050);
@@ -227,10 +228,10 @@ test('causal, reference backend: the prefix is bit-identical under future change
   setRowNorms(huge.k, 100);
   for (const featureMap of FEATURE_MAPS) {
     for (const chunk of [1, 5, 64]) {
-      const base = lib(featureMap, q, k, v, { causal: true, chunk, backend: referenceBackend });
+      const base = lib(featureMap, q, k, v, { causal: true, chunk, engine: referenceEngine });
       for (const t of [1, 5, 33, 64, 65]) {
         const out = lib(featureMap, replaceFrom(q, huge.q, t), replaceFrom(k, huge.k, t), replaceFrom(v, huge.v, t),
-          { causal: true, chunk, backend: referenceBackend });
+          { causal: true, chunk, engine: referenceEngine });
         assert.deepEqual(sliceRows(out, 0, t), sliceRows(base, 0, t), `${featureMap} chunk=${chunk} t=${t}`);
       }
     }
@@ -338,15 +339,15 @@ test('padding: any non-zero mask value means keep; Lk = 0 gives zeros', () => {
 
 // ---- options and errors ----
 
-test('defaults: featureMap softmax, bidirectional, chunk 64, the given backend is used', () => {
-  const calls: FavorArgs[] = [];
-  const spy: Backend = {
+test('defaults: featureMap softmax, bidirectional, chunk 64, the given engine is used', () => {
+  const calls: FavorFwdArgs<unknown>[] = [];
+  const spy: Engine = {
+    ...(referenceEngine as Engine),
     name: 'spy',
-    favor: (a) => { calls.push(a); referenceBackend.favor(a); },
-    exact: (a) => referenceBackend.exact(a),
+    favorForward: (a) => { calls.push(a); referenceEngine.favorForward(a as FavorFwdArgs); },
   };
   const { q, k, v } = inputs(9, 1500);
-  const out = favorAttention(q, k, v, { projection: W, backend: spy });
+  const out = favorAttention(q, k, v, { projection: W, engine: spy });
   assert.equal(calls.length, 1);
   const a = calls[0]!;
   assert.equal(a.featureMap, 'softmax');
@@ -354,7 +355,7 @@ test('defaults: featureMap softmax, bidirectional, chunk 64, the given backend i
   assert.equal(a.chunk, 64);
   assert.equal(a.m, m);
   assert.deepEqual([a.B, a.H, a.Lq, a.Lk, a.d, a.Dv], [B, H, 9, 9, d, Dv]);
-  assert.equal(a.out, out.data);
+  assert.equal(a.out, out.storage);
   assert.ok(relativeError(out.data, ref('softmax', q, k, v)) < 1e-4, 'defaults compute softmax, bidirectional');
 });
 

@@ -2,14 +2,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend } from '../src/kernels/wasm/index.js';
-import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
 import { tsMatmul } from '../src/kernels/reference/grad/matmul.js';
-import type { MatmulArgs } from '../src/autograd/kernels.js';
+import type { MatmulArgs } from '../src/kernels/engine.js';
+import { wasmEngineOf } from '../src/kernels/wasm/engine.js';
 import { randn } from './helpers/data.js';
 
 const backend = await createWasmBackend({ threads: 2 });
 after(() => backend.dispose());
-const kernels = wasmGradKernels(backend);
+const kernels = wasmEngineOf(backend);
 
 
 for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {

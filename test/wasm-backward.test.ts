@@ -4,14 +4,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend } from '../src/kernels/wasm/index.js';
 import { tsFavorBackward, tsFavorForward } from '../src/kernels/reference/grad/favor.js';
-import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
-import type { FavorBwdArgs } from '../src/autograd/kernels.js';
+import type { FavorBwdArgs } from '../src/kernels/engine.js';
+import { wasmEngineOf } from '../src/kernels/wasm/engine.js';
 import type { FeatureMap } from '../src/kernels/backend.js';
 import { randn } from './helpers/data.js';
 
 const backend = await createWasmBackend({ threads: 2 });
 after(() => backend.dispose());
-const kernels = wasmGradKernels(backend);
+const kernels = wasmEngineOf(backend);
 
 
 interface Case { B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number; chunk: number; causal: boolean; mask?: 'some' | 'row' | 'prefix' }

@@ -6,8 +6,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { tsExactBackward, tsExactForward } from '../src/kernels/reference/grad/exact.js';
-import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
-import { currentGradKernels, tsKernels, useGradKernels, type ExactBwdArgs } from '../src/autograd/kernels.js';
+import type { ExactBwdArgs } from '../src/kernels/engine.js';
+import { wasmEngineOf } from '../src/kernels/wasm/engine.js';
+import { installEngine } from '../src/kernels/registry.js';
+import { referenceEngine } from '../src/kernels/reference/engine.js';
+import { defaultDevice, setDefaultDevice } from '../src/tensor/storage.js';
 import { backward, clearTape } from '../src/autograd/index.js';
 import { PerformerLM } from '../src/nn/index.js';
 import { randn } from './helpers/data.js';
@@ -129,13 +132,13 @@ test('exact-attention PerformerLM: a training step has the same gradients with t
     clearTape();
     return new Map(lm.namedParameters().map(([n, p]) => [n, Float32Array.from(p.grad!)]));
   };
-  const before = currentGradKernels();
+  const before = defaultDevice();
   try {
-    useGradKernels(tsKernels);
+    installEngine(referenceEngine);
     const want = grads();
-    const wasm = wasmGradKernels(three);
+    const wasm = wasmEngineOf(three);
     let calls = 0;
-    useGradKernels({ ...wasm, exactBackward: (a) => { calls++; wasm.exactBackward!(a); } });
+    installEngine({ ...wasm, exactBackward: (a) => { calls++; wasm.exactBackward(a as ExactBwdArgs); } });
     const got = grads();
     assert.equal(calls, cfg.layers);
     const maxAbs = (a: Float32Array): number => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
@@ -150,6 +153,6 @@ test('exact-attention PerformerLM: a training step has the same gradients with t
       assert.ok(maxErr <= 1e-4 * ref, `${name}: max error ${maxErr} vs max |grad| ${ref}`);
     }
   } finally {
-    useGradKernels(before);
+    setDefaultDevice(before);
   }
 });

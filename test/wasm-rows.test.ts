@@ -10,8 +10,9 @@ import { tsDropoutBackward, tsDropoutForward, tsGeluBackward, tsGeluForward } fr
 import { tsLayerNormBackward, tsLayerNormForward } from '../src/kernels/reference/grad/layernorm.js';
 import { tsEmbeddingBackward, tsEmbeddingForward } from '../src/kernels/reference/grad/embedding.js';
 import { tsCrossEntropyBackward, tsCrossEntropyForward } from '../src/kernels/reference/grad/cross-entropy.js';
-import { useGradKernels } from '../src/autograd/kernels.js';
-import { wasmGradKernels } from '../src/autograd/kernels-wasm.js';
+import { installEngine } from '../src/kernels/registry.js';
+import { wasmEngineOf } from '../src/kernels/wasm/engine.js';
+import { defaultDevice, setDefaultDevice } from '../src/tensor/storage.js';
 import { crossEntropy, dropout, embedding, gelu, layerNorm } from '../src/autograd/ops.js';
 import { Rng } from '../src/tensor/rng.js';
 import { backward } from '../src/autograd/tape.js';
@@ -214,7 +215,7 @@ test('out-of-range ids and targets throw instead of touching other memory', () =
   assert.throws(() => one.crossEntropyForward({ logits: new Float32Array(6), targets: Int32Array.from([1, 3]), lse: new Float32Array(2), rows: 2, V: 3, ignoreIndex: IGNORE_INDEX }), /target 3 at row 1/);
 });
 
-test('with wasmGradKernels installed, the float32 ops (on wasm at these sizes, except the gather) match float64', () => {
+test('with the wasm engine installed, the float32 ops (on wasm at these sizes, except the gather) match float64', () => {
   const [n, V, D] = [300, 50, 96];
   const table = randn(V * D, 1), gamma = randn(D, 2), beta = randn(D, 3);
   const ids = Int32Array.from({ length: n }, (_, i) => (i * 7) % V), targets = Int32Array.from({ length: n }, (_, i) => (i * 13) % D);
@@ -228,12 +229,13 @@ test('with wasmGradKernels installed, the float32 ops (on wasm at these sizes, e
     return { loss: loss.item(), grads: params.map((p) => Float64Array.from(p.grad!)) };
   };
   const want = run(true);
-  useGradKernels(wasmGradKernels(three));
+  const before = defaultDevice();
+  installEngine(wasmEngineOf(three));
   try {
     const got = run(false);
     assert.ok(Math.abs(got.loss - want.loss) <= 1e-6 * want.loss, `loss ${got.loss} vs ${want.loss}`);
     got.grads.forEach((g, i) => assert.ok(relErr(Float32Array.from(g), want.grads[i]!) <= 1e-5, `gradient ${i}`));
   } finally {
-    useGradKernels({ name: 'backend+ts' }); // back to the defaults
+    setDefaultDevice(before);
   }
 });

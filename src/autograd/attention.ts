@@ -1,13 +1,16 @@
 // Attention as differentiable ops: q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv] → [B,H,Lq,Dv].
 // Gradients flow to q, k and v; the FAVOR+ projection W is a constant (a buffer, never a parameter).
-// The math of the backward passes is in ./kernels-ts/favor.ts and ./kernels-ts/exact.ts.
+// Both run on their inputs' engine. The math of the backward passes is in
+// src/kernels/reference/grad/favor.ts and exact.ts.
 import type { FeatureMap } from '../kernels/backend.js';
 import { attentionDims, attentionSizes, checkSize, type AttentionDims } from '../kernels/attention-shape.js';
-import { Tensor } from '../tensor/tensor.js';
-import { kernelsFor } from './kernels.js';
-import { record, recording } from './tape.js';
+import type { Engine } from '../kernels/engine.js';
 import type { Floats } from '../tensor/floats.js';
-import { alloc, Var } from './var.js';
+import type { DType } from '../tensor/storage.js';
+import { Tensor } from '../tensor/tensor.js';
+import { engineOf, output } from './engine-of.js';
+import { record, recording } from './tape.js';
+import { Var } from './var.js';
 
 function dims(q: Var, k: Var, v: Var, keyMask: ArrayLike<number> | undefined, causal: boolean): AttentionDims {
   const dm = attentionDims(q.shape, k.shape, v.shape, causal);
@@ -15,29 +18,39 @@ function dims(q: Var, k: Var, v: Var, keyMask: ArrayLike<number> | undefined, ca
   return dm;
 }
 
-function maskLike(q: Var, keyMask: ArrayLike<number> | undefined): Floats | undefined {
+/** The key mask as storage of engine e in q's dtype (a host array of that dtype is used as is). */
+function maskOn(e: Engine, dtype: DType, keyMask: ArrayLike<number> | undefined): unknown {
   if (!keyMask) return undefined;
-  if (keyMask instanceof (q.data.constructor as typeof Float32Array)) return keyMask as Floats;
-  const m = alloc(q.data, keyMask.length);
-  for (let i = 0; i < m.length; i++) m[i] = keyMask[i]!;
-  return m;
+  const Ctor = dtype === 'float64' ? Float64Array : Float32Array;
+  return e.upload(keyMask instanceof Ctor ? keyMask : Ctor.from(keyMask));
+}
+
+/** The projection W as storage of engine e in q's dtype. */
+function projectionOn(e: Engine, dtype: DType, w: Var | Tensor | Floats): unknown {
+  if (w instanceof Tensor || w instanceof Var) {
+    const wType = w instanceof Var ? w.dtype : 'float32';
+    if (wType === dtype && (w.device === e || (w.device.host && e.host))) return w.storage;
+    w = w.data;
+  }
+  const Ctor = dtype === 'float64' ? Float64Array : Float32Array;
+  return e.upload(w instanceof Ctor ? w : Ctor.from(w));
 }
 
 /**
- * out [B, H, Lq, Dv] = forward(args(out)); on the tape, backward ADDS dL/dq, dL/dk, dL/dv into the
- * gradients given dOut = dL/dout. The op saves only its output.
+ * out [B, H, Lq, Dv] = forward(args(out)) on engine e; on the tape, backward ADDS dL/dq, dL/dk,
+ * dL/dv into the gradients given dOut = dL/dout. The op saves only its output.
  */
 function attentionOp<A>(
-  q: Var, k: Var, v: Var, dm: AttentionDims, args: (out: Floats) => A,
-  forward: (a: A) => void, backward: (a: A & { dOut: Floats; dq: Floats; dk: Floats; dv: Floats }) => void,
+  e: Engine, q: Var, k: Var, v: Var, dm: AttentionDims, args: (out: unknown) => A,
+  forward: (a: A) => void, backward: (a: A & { dOut: unknown; dq: unknown; dk: unknown; dv: unknown }) => void,
 ): Var {
-  const out = new Var([dm.B, dm.H, dm.Lq, dm.Dv], alloc(q.data, attentionSizes(dm).out), recording(q, k, v));
-  const a = args(out.data);
+  const out = output(e, [dm.B, dm.H, dm.Lq, dm.Dv], q.dtype, recording(q, k, v));
+  const a = args(out.storage);
   forward(a);
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
       backward({ ...a, dOut, dq: q.gradBuf(), dk: k.gradBuf(), dv: v.gradBuf() });
     });
   }
@@ -45,7 +58,7 @@ function attentionOp<A>(
 }
 
 export interface FavorAttentionOpOptions {
-  projection: Tensor | Floats; // W [m, d]
+  projection: Var | Tensor | Floats; // W [m, d] (a buffer: no gradient)
   featureMap?: FeatureMap;
   causal?: boolean;
   keyMask?: ArrayLike<number>; // [B, Lk], 0 = pad
@@ -57,12 +70,13 @@ export function favorAttentionOp(q: Var, k: Var, v: Var, opts: FavorAttentionOpO
   const { featureMap = 'softmax', causal = false, chunk = 64 } = opts;
   const dm = dims(q, k, v, opts.keyMask, causal);
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`chunk must be a positive integer, got ${chunk}`);
-  const W = opts.projection instanceof Tensor ? opts.projection.data : opts.projection;
-  const m = W.length / dm.d;
-  if (!Number.isInteger(m) || m < 1) throw new Error(`projection of ${W.length} values is not [m, ${dm.d}]`);
-  const kern = kernelsFor(q.data);
-  return attentionOp(q, k, v, dm, (out) => ({ q: q.data, k: k.data, v: v.data, out, projection: W, keyMask: maskLike(q, opts.keyMask), ...dm, m, featureMap, causal, chunk }),
-    (a) => kern.favorForward(a), (a) => kern.favorBackward(a));
+  const size = opts.projection instanceof Tensor || opts.projection instanceof Var ? opts.projection.size : opts.projection.length;
+  const m = size / dm.d;
+  if (!Number.isInteger(m) || m < 1) throw new Error(`projection of ${size} values is not [m, ${dm.d}]`);
+  const e = engineOf('favorAttentionOp', q, k, v);
+  const projection = projectionOn(e, q.dtype, opts.projection), keyMask = maskOn(e, q.dtype, opts.keyMask);
+  return attentionOp(e, q, k, v, dm, (out) => ({ q: q.storage, k: k.storage, v: v.storage, out, projection, keyMask, ...dm, m, featureMap, causal, chunk }),
+    (a) => e.favorForward(a), (a) => e.favorBackward(a));
 }
 
 export interface ExactAttentionOpOptions {
@@ -74,7 +88,8 @@ export interface ExactAttentionOpOptions {
 export function exactAttentionOp(q: Var, k: Var, v: Var, opts: ExactAttentionOpOptions = {}): Var {
   const { causal = false } = opts;
   const dm = dims(q, k, v, opts.keyMask, causal);
-  const kern = kernelsFor(q.data);
-  return attentionOp(q, k, v, dm, (out) => ({ q: q.data, k: k.data, v: v.data, out, keyMask: maskLike(q, opts.keyMask), ...dm, causal }),
-    (a) => kern.exactForward(a), (a) => kern.exactBackward(a));
+  const e = engineOf('exactAttentionOp', q, k, v);
+  const keyMask = maskOn(e, q.dtype, opts.keyMask);
+  return attentionOp(e, q, k, v, dm, (out) => ({ q: q.storage, k: k.storage, v: v.storage, out, keyMask, ...dm, causal }),
+    (a) => e.exactForward(a), (a) => e.exactBackward(a));
 }

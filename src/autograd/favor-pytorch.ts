@@ -14,7 +14,7 @@
 // φ(Q_c)φ(K_c)ᵀ, across chunks the prefix state S = Σ φ(k_j) v_jᵀ, z = Σ φ(k_j); every product is
 // a matmul of the engine's grad kernels. There is no backward: training uses favor numerics.
 import { formatShape } from '../tensor/shape.js';
-import { kernelsFor } from './kernels.js';
+import { hostKernels } from './engine-of.js';
 import { recording } from './tape.js';
 import type { Floats } from '../tensor/floats.js';
 import { alloc, Var } from './var.js';
@@ -31,7 +31,7 @@ const QUERY_EPS = 1e-4, RELU_EPS = 1e-3, CAUSAL_EPS = 1e-6;
 
 /** φ of every row of x [rows, d] into out [rows, m]; `groupRows` rows share one M (keys). */
 function features(x: Floats, W: Floats, rows: number, d: number, m: number, featureMap: 'softmax' | 'relu', groupRows: number): Floats {
-  const kern = kernelsFor(x);
+  const kern = hostKernels(x);
   const u = alloc(x, rows * m);
   kern.matmul({ a: x, b: W, c: u, M: rows, N: m, K: d, transA: false, transB: true, batch: 1, strideA: 0, strideB: 0, strideC: 0, accumulate: false });
   const scale = d ** -0.25;
@@ -68,7 +68,7 @@ export function performerPytorchAttention(q: Var, k: Var, v: Var, opts: PytorchA
   const W = opts.projection, m = W.length / d;
   if (!Number.isInteger(m) || m < 1) throw new Error(`projection of ${W.length} values is not [m, ${d}]`);
   if (opts.keyMask && opts.keyMask.length !== B * L) throw new Error(`key mask needs [B, L] = ${B * L} values, got ${opts.keyMask.length}`);
-  const kern = kernelsFor(q.data);
+  const kern = hostKernels(q.data);
   const BH = B * H;
   const fq = features(q.data, W, BH * L, d, m, opts.featureMap, 1);
   const fk = features(k.data, W, BH * L, d, m, opts.featureMap, L);

@@ -64,7 +64,7 @@ export function geluErf(x: Var): Var {
     record(() => {
       const g = y.grad;
       if (!g) return;
-      const gx = x.gradBuf();
+      const gx = x.gradData();
       for (let i = 0; i < x.size; i++) gx[i] = gx[i]! + g[i]! * geluValue('erf', x.data[i]!)[1];
     });
   }
@@ -84,7 +84,7 @@ export function geglu(h: Var, kind: GeluKind): Var {
     record(() => {
       const g = y.grad;
       if (!g) return;
-      const gh = h.gradBuf();
+      const gh = h.gradData();
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < H; c++) {
           const [act, dact] = geluValue(kind, h.data[r * D2 + c]!);

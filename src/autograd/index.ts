@@ -1,4 +1,4 @@
-// Reverse-mode autodiff: Var, the tape, differentiable ops and their swappable kernels.
+// Reverse-mode autodiff: Var, the tape and the differentiable ops (which run on their inputs' engine).
 export { Var, alloc } from './var.js';
 export type { Floats } from '../tensor/floats.js';
 export { backward, noGrad, isGradEnabled, clearTape, tapeLength, record, recording } from './tape.js';
@@ -8,7 +8,4 @@ export {
 } from './ops.js';
 export { tokenShift } from './token-shift.js';
 export { favorAttentionOp, exactAttentionOp, type FavorAttentionOpOptions, type ExactAttentionOpOptions } from './attention.js';
-export {
-  tsKernels, useGradKernels, currentGradKernels, kernelsFor,
-  type GradKernels, type MatmulArgs, type FavorFwdArgs, type FavorBwdArgs, type ExactFwdArgs, type ExactBwdArgs,
-} from './kernels.js';
+export { engineOf } from './engine-of.js';

@@ -1,17 +1,14 @@
-// Differentiable ops. Each op computes its output, then (when recording) pushes its backward right
-// here beside it: the closure reads out.grad and ADDS into the inputs' grads. Outputs have the
-// element type of the inputs (float32, or float64 for checks).
+// Differentiable ops. Each op checks its arguments, enqueues its kernel on the engine its inputs
+// live on (engine-of.ts) and, when recording, pushes its backward right here beside it: the closure
+// reads out's gradient and enqueues kernels that ADD into the inputs' gradients. Nothing here
+// touches the values: they stay in the engine's storage. Outputs have the element type of the
+// inputs (float32, or float64 for checks).
 import { IGNORE_INDEX } from '../data/ignore-index.js';
 import { formatShape, sameShape, sizeOf, type Shape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
-import { kernelsFor } from './kernels.js';
+import { engineOf, output } from './engine-of.js';
 import { record, recording } from './tape.js';
-import type { Floats } from '../tensor/floats.js';
-import { alloc, Var } from './var.js';
-
-function output(like: Var, shape: Shape, grad: boolean, data?: Floats): Var {
-  return new Var(shape, data ?? alloc(like.data, sizeOf(shape)), grad);
-}
+import { Var } from './var.js';
 
 function suffixOf(b: Shape, a: Shape): boolean {
   if (b.length > a.length) return false;
@@ -47,23 +44,23 @@ export function matmul(a: Var, b: Var, opts: MatmulOptions = {}): Var {
   // A shared right operand with an untransposed left one: one big [batch·M, K] matmul.
   if (shared && !tA) { Mx = M * batch; batch = 1; }
   const sA = M * K, sB = shared ? 0 : K * N, sC = Mx * N;
-  const out = output(a, [...lead, M, N], recording(a, b));
-  const kern = kernelsFor(a.data);
-  kern.matmul({ a: a.data, b: b.data, c: out.data, M: Mx, N, K, transA: tA, transB: tB, batch, strideA: sA, strideB: sB, strideC: sC, accumulate: false });
+  const kern = engineOf('matmul', a, b);
+  const out = output(kern, [...lead, M, N], a.dtype, recording(a, b));
+  kern.matmul({ a: a.storage, b: b.storage, c: out.storage, M: Mx, N, K, transA: tA, transB: tB, batch, strideA: sA, strideB: sB, strideC: sC, accumulate: false });
   if (out.requiresGrad) {
     // Differentiates (M1) of docs/MATH.md, C = op(A)·op(B), by (M2): dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC.
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
       if (a.requiresGrad) {
         const da = a.gradBuf();
-        if (!tA) kern.matmul({ a: dOut, b: b.data, c: da, M: Mx, N: K, K: N, transA: false, transB: !tB, batch, strideA: sC, strideB: sB, strideC: sA, accumulate: true });
-        else kern.matmul({ a: b.data, b: dOut, c: da, M: K, N: M, K: N, transA: tB, transB: true, batch, strideA: sB, strideB: sC, strideC: sA, accumulate: true });
+        if (!tA) kern.matmul({ a: dOut, b: b.storage, c: da, M: Mx, N: K, K: N, transA: false, transB: !tB, batch, strideA: sC, strideB: sB, strideC: sA, accumulate: true });
+        else kern.matmul({ a: b.storage, b: dOut, c: da, M: K, N: M, K: N, transA: tB, transB: true, batch, strideA: sB, strideB: sC, strideC: sA, accumulate: true });
       }
       if (b.requiresGrad) {
         const db = b.gradBuf();
-        if (!tB) kern.matmul({ a: a.data, b: dOut, c: db, M: K, N, K: Mx, transA: !tA, transB: false, batch, strideA: sA, strideB: sC, strideC: sB, accumulate: true });
-        else kern.matmul({ a: dOut, b: a.data, c: db, M: N, N: K, K: Mx, transA: true, transB: tA, batch, strideA: sC, strideB: sA, strideC: sB, accumulate: true });
+        if (!tB) kern.matmul({ a: a.storage, b: dOut, c: db, M: K, N, K: Mx, transA: !tA, transB: false, batch, strideA: sA, strideB: sC, strideC: sB, accumulate: true });
+        else kern.matmul({ a: dOut, b: a.storage, c: db, M: N, N: K, K: Mx, transA: true, transB: tA, batch, strideA: sC, strideB: sA, strideC: sB, accumulate: true });
       }
     });
   }
@@ -77,53 +74,46 @@ function checkBroadcast(op: string, a: Var, b: Var): void {
   if (!suffixOf(b.shape, a.shape)) throw new Error(`${op}: ${formatShape(b.shape)} does not broadcast to ${formatShape(a.shape)} (must be a suffix)`);
 }
 
-/** a + b. Backward: da += dOut; db += dOut summed over the broadcast leading dims. */
-export function add(a: Var, b: Var): Var {
-  checkBroadcast('add', a, b);
+function binary(op: 'add' | 'mul', a: Var, b: Var): Var {
+  checkBroadcast(op, a, b);
   const n = a.size, nb = b.size;
-  const out = output(a, a.shape, recording(a, b));
-  const x = a.data, y = b.data, o = out.data;
-  for (let i = 0; i < n; i++) o[i] = x[i]! + y[i % nb]!;
+  const kern = engineOf(op, a, b);
+  const out = output(kern, a.shape, a.dtype, recording(a, b));
+  kern.binary({ op, a: a.storage, b: b.storage, out: out.storage, n, nb });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      if (a.requiresGrad) { const da = a.gradBuf(); for (let i = 0; i < n; i++) da[i] = da[i]! + dOut[i]!; }
-      if (b.requiresGrad) { const db = b.gradBuf(); for (let i = 0; i < n; i++) db[i % nb] = db[i % nb]! + dOut[i]!; }
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.binaryBackward({
+        op, a: a.storage, b: b.storage, dOut, n, nb,
+        da: a.requiresGrad ? a.gradBuf() : null, db: b.requiresGrad ? b.gradBuf() : null,
+      });
     });
   }
   return out;
 }
 
+/** a + b. Backward: da += dOut; db += dOut summed over the broadcast leading dims. */
+export function add(a: Var, b: Var): Var {
+  return binary('add', a, b);
+}
+
 /** a ⊙ b. Backward: da += dOut⊙b; db += Σ dOut⊙a over the broadcast dims. */
 export function mul(a: Var, b: Var): Var {
-  checkBroadcast('mul', a, b);
-  const n = a.size, nb = b.size;
-  const out = output(a, a.shape, recording(a, b));
-  const x = a.data, y = b.data, o = out.data;
-  for (let i = 0; i < n; i++) o[i] = x[i]! * y[i % nb]!;
-  if (out.requiresGrad) {
-    record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      if (a.requiresGrad) { const da = a.gradBuf(); for (let i = 0; i < n; i++) da[i] = da[i]! + dOut[i]! * y[i % nb]!; }
-      if (b.requiresGrad) { const db = b.gradBuf(); for (let i = 0; i < n; i++) db[i % nb] = db[i % nb]! + dOut[i]! * x[i]!; }
-    });
-  }
-  return out;
+  return binary('mul', a, b);
 }
 
 /** c·a for a constant c. */
 export function scale(a: Var, c: number): Var {
   const n = a.size;
-  const out = output(a, a.shape, recording(a));
-  for (let i = 0; i < n; i++) out.data[i] = a.data[i]! * c;
+  const kern = engineOf('scale', a);
+  const out = output(kern, a.shape, a.dtype, recording(a));
+  kern.scale({ x: a.storage, y: out.storage, c, n, accumulate: false });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      const da = a.gradBuf();
-      for (let i = 0; i < n; i++) da[i] = da[i]! + c * dOut[i]!;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.scale({ x: dOut, y: a.gradBuf(), c, n, accumulate: true });
     });
   }
   return out;
@@ -131,16 +121,14 @@ export function scale(a: Var, c: number): Var {
 
 /** Σ of all entries → shape [1]. */
 export function sum(a: Var): Var {
-  let s = 0;
-  for (let i = 0; i < a.size; i++) s += a.data[i]!;
-  const out = output(a, [1], recording(a));
-  out.data[0] = s;
+  const kern = engineOf('sum', a);
+  const out = output(kern, [1], a.dtype, recording(a));
+  kern.sum({ x: a.storage, out: out.storage, n: a.size });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      const da = a.gradBuf();
-      for (let i = 0; i < da.length; i++) da[i] = da[i]! + dOut[0]!;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.sumBackward({ dOut, dx: a.gradBuf(), n: a.size });
     });
   }
   return out;
@@ -152,39 +140,16 @@ export function sum(a: Var): Var {
 /** Same data, new shape (the output shares a's value array; gradients are separate). */
 export function reshape(a: Var, shape: Shape): Var {
   if (sizeOf(shape) !== a.size) throw new Error(`cannot reshape ${formatShape(a.shape)} to ${formatShape(shape)}`);
-  const out = output(a, shape, recording(a), a.data);
+  const kern = engineOf('reshape', a);
+  const out = new Var(shape, undefined, recording(a), kern, a.storage);
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      const da = a.gradBuf();
-      for (let i = 0; i < dOut.length; i++) da[i] = da[i]! + dOut[i]!;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.scale({ x: dOut, y: a.gradBuf(), c: 1, n: a.size, accumulate: true });
     });
   }
   return out;
-}
-
-/** Copies src (shape `shape`) into dst with axes d1, d2 swapped; with add, dst +=. */
-function swapAxes(src: Floats, dst: Floats, shape: Shape, d1: number, d2: number, addInto: boolean): void {
-  const r = shape.length;
-  const outShape = [...shape];
-  outShape[d1] = shape[d2]!; outShape[d2] = shape[d1]!;
-  const inStride = new Array<number>(r);
-  let s = 1;
-  for (let i = r - 1; i >= 0; i--) { inStride[i] = s; s *= shape[i]!; }
-  // stride in the source of each output axis
-  const st = [...inStride];
-  st[d1] = inStride[d2]!; st[d2] = inStride[d1]!;
-  const inner = outShape[r - 1]!, innerStride = st[r - 1]!;
-  const idx = new Array<number>(r).fill(0);
-  const n = src.length;
-  for (let o = 0; o < n; o += inner) {
-    let off = 0;
-    for (let i = 0; i < r - 1; i++) off += idx[i]! * st[i]!;
-    if (addInto) for (let c = 0; c < inner; c++) dst[o + c] = dst[o + c]! + src[off + c * innerStride]!;
-    else for (let c = 0; c < inner; c++) dst[o + c] = src[off + c * innerStride]!;
-    for (let i = r - 2; i >= 0; i--) { if (++idx[i]! < outShape[i]!) break; idx[i] = 0; }
-  }
 }
 
 /** Swaps two axes (e.g. [B, L, H, dh] ↔ [B, H, L, dh]). Backward: the same swap of the gradient. */
@@ -195,15 +160,14 @@ export function transpose(a: Var, d1: number, d2: number): Var {
   if (!(d1 >= 0 && d1 < r && d2 >= 0 && d2 < r)) throw new Error(`transpose axes out of range for ${formatShape(a.shape)}`);
   const shape = [...a.shape];
   shape[d1] = a.shape[d2]!; shape[d2] = a.shape[d1]!;
-  const out = output(a, shape, recording(a));
-  if (d1 === d2) out.data.set(a.data);
-  else swapAxes(a.data, out.data, a.shape, d1, d2, false);
+  const kern = engineOf('transpose', a);
+  const out = output(kern, shape, a.dtype, recording(a));
+  kern.transpose({ src: a.storage, dst: out.storage, shape: a.shape, d1, d2, accumulate: false });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      if (d1 === d2) { const da = a.gradBuf(); for (let i = 0; i < dOut.length; i++) da[i] = da[i]! + dOut[i]!; }
-      else swapAxes(dOut, a.gradBuf(), shape, d1, d2, true);
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.transpose({ src: dOut, dst: a.gradBuf(), shape, d1, d2, accumulate: true });
     });
   }
   return out;
@@ -232,14 +196,14 @@ export function mergeHeads(x: Var): Var {
  * Backward: dx += dOut·dy/dx, dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t = tanh(c(x + 0.044715x³)).
  */
 export function gelu(a: Var): Var {
-  const out = output(a, a.shape, recording(a));
-  const kern = kernelsFor(a.data);
-  kern.geluForward({ x: a.data, y: out.data });
+  const kern = engineOf('gelu', a);
+  const out = output(kern, a.shape, a.dtype, recording(a));
+  kern.geluForward({ x: a.storage, y: out.storage });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      kern.geluBackward({ x: a.data, dy: dOut, dx: a.gradBuf() });
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.geluBackward({ x: a.storage, dy: dOut, dx: a.gradBuf() });
     });
   }
   return out;
@@ -254,16 +218,16 @@ export function layerNorm(x: Var, gamma: Var, beta: Var, eps = 1e-5): Var {
   const D = x.shape[x.rank - 1]!;
   if (gamma.size !== D || beta.size !== D) throw new Error(`layerNorm: γ and β need ${D} values`);
   const rows = x.size / D;
-  const out = output(x, x.shape, recording(x, gamma, beta));
-  const mean = alloc(x.data, rows), rstd = alloc(x.data, rows);
-  const kern = kernelsFor(x.data);
-  kern.layerNormForward({ x: x.data, gamma: gamma.data, beta: beta.data, y: out.data, mean, rstd, rows, D, eps });
+  const kern = engineOf('layerNorm', x, gamma, beta);
+  const out = output(kern, x.shape, x.dtype, recording(x, gamma, beta));
+  const mean = kern.zeros(rows, x.dtype), rstd = kern.zeros(rows, x.dtype);
+  kern.layerNormForward({ x: x.storage, gamma: gamma.storage, beta: beta.storage, y: out.storage, mean, rstd, rows, D, eps });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
       kern.layerNormBackward({
-        x: x.data, gamma: gamma.data, mean, rstd, dy: dOut, rows, D,
+        x: x.storage, gamma: gamma.storage, mean, rstd, dy: dOut, rows, D,
         dx: x.requiresGrad ? x.gradBuf() : null,
         dGamma: gamma.requiresGrad ? gamma.gradBuf() : null,
         dBeta: beta.requiresGrad ? beta.gradBuf() : null,
@@ -276,7 +240,7 @@ export function layerNorm(x: Var, gamma: Var, beta: Var, eps = 1e-5): Var {
 // ---------------------------------------------------------------------------------------------
 // embedding, dropout, loss
 
-/** table[ids]: ids (any shape `idsShape`) → [...idsShape, D]. Backward: scatter-add rows of dOut. */
+/** table[ids]: ids (any shape `idsShape`) → [...idsShape, D]. Backward: scatter-add rows of g. */
 export function embedding(table: Var, ids: Int32Array | readonly number[], idsShape: Shape): Var {
   if (table.rank !== 2) throw new Error(`embedding table must be [V, D], got ${formatShape(table.shape)}`);
   const [V, D] = table.shape as [number, number];
@@ -287,14 +251,14 @@ export function embedding(table: Var, ids: Int32Array | readonly number[], idsSh
     if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`embedding: id ${id} at ${i} is out of range [0, ${V})`);
   }
   const saved = Int32Array.from(ids); // the caller may reuse its array before backward runs
-  const out = output(table, [...idsShape, D], recording(table));
-  const kern = kernelsFor(table.data);
-  kern.embeddingForward({ table: table.data, ids: saved, out: out.data, D });
+  const kern = engineOf('embedding', table);
+  const out = output(kern, [...idsShape, D], table.dtype, recording(table));
+  kern.embeddingForward({ table: table.storage, ids: saved, out: out.storage, D });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      kern.embeddingBackward({ dOut: dOut, ids: saved, dTable: table.gradBuf(), D });
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.embeddingBackward({ dOut, ids: saved, dTable: table.gradBuf(), D });
     });
   }
   return out;
@@ -304,7 +268,7 @@ export function embedding(table: Var, ids: Int32Array | readonly number[], idsSh
  * Inverted dropout: each entry is zeroed with probability p (keep iff rng.uint32() ≥ p·2³²), kept
  * ones are scaled by 1/(1−p). The mask comes from the given counter-based Rng, so a run is
  * reproducible from its seed (and Rng state). Saves a byte mask. p = 0 returns a unchanged.
- * Backward: dx += dOut/(1−p) where kept.
+ * Backward: dx += g/(1−p) where kept.
  */
 export function dropout(a: Var, p: number, rng: Rng): Var {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout probability must be in [0, 1), got ${p}`);
@@ -314,13 +278,13 @@ export function dropout(a: Var, p: number, rng: Rng): Var {
   const scale = 1 / (1 - p);
   const mask = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (rng.uint32() >= threshold) mask[i] = 1;
-  const out = output(a, a.shape, recording(a));
-  const kern = kernelsFor(a.data);
-  kern.dropoutForward({ x: a.data, mask, scale, y: out.data });
+  const kern = engineOf('dropout', a);
+  const out = output(kern, a.shape, a.dtype, recording(a));
+  kern.dropoutForward({ x: a.storage, mask, scale, y: out.storage });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
       kern.dropoutBackward({ dy: dOut, mask, scale, dx: a.gradBuf() });
     });
   }
@@ -330,7 +294,7 @@ export function dropout(a: Var, p: number, rng: Rng): Var {
 /**
  * Mean softmax cross-entropy: logits [..., V], integer targets (one per row); rows whose target is
  * `ignoreIndex` do not count. Loss = (1/n) Σ_rows (logsumexp(z) − z_target) over the n counted rows
- * (0 when none). Backward: dz = (softmax(z) − onehot(target))·dOut/n on counted rows. Saves the
+ * (0 when none). Backward: dz = (softmax(z) − onehot(target))·g/n on counted rows. Saves the
  * log-sum-exp of each row (the softmax is recomputed from it).
  */
 export function crossEntropy(logits: Var, targets: Int32Array | readonly number[], ignoreIndex = IGNORE_INDEX): Var {
@@ -345,16 +309,16 @@ export function crossEntropy(logits: Var, targets: Int32Array | readonly number[
     count++;
   }
   const saved = Int32Array.from(targets); // the caller may reuse its array before backward runs
-  const lse = alloc(logits.data, rows);
-  const kern = kernelsFor(logits.data);
-  const args = { logits: logits.data, targets: saved, lse, rows, V, ignoreIndex };
-  const out = output(logits, [1], recording(logits));
-  out.data[0] = kern.crossEntropyForward(args);
+  const kern = engineOf('crossEntropy', logits);
+  const lse = kern.zeros(rows, logits.dtype);
+  const args = { logits: logits.storage, targets: saved, lse, rows, V, ignoreIndex };
+  const out = output(kern, [1], logits.dtype, recording(logits));
+  kern.crossEntropyForward({ ...args, loss: out.storage });
   if (out.requiresGrad && count > 0) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      kern.crossEntropyBackward({ ...args, dLoss: dOut[0]!, dLogits: logits.gradBuf() });
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.crossEntropyBackward({ ...args, dLoss: dOut, dLogits: logits.gradBuf() });
     });
   }
   return out;
@@ -374,22 +338,14 @@ export function meanPool(x: Var, mask?: ArrayLike<number>): Var {
     for (let l = 0; l < L; l++) if (!mask || mask[b * L + l] !== 0) n++;
     for (let l = 0; l < L; l++) w[b * L + l] = n && (!mask || mask[b * L + l] !== 0) ? 1 / n : 0;
   }
-  const out = output(x, [B, D], recording(x));
-  for (let b = 0; b < B; b++) for (let l = 0; l < L; l++) {
-    const wl = w[b * L + l]!;
-    if (wl === 0) continue;
-    for (let c = 0; c < D; c++) out.data[b * D + c] = out.data[b * D + c]! + wl * x.data[(b * L + l) * D + c]!;
-  }
+  const kern = engineOf('meanPool', x);
+  const out = output(kern, [B, D], x.dtype, recording(x));
+  kern.meanPool({ x: x.storage, weights: w, out: out.storage, B, L, D });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      const dx = x.gradBuf();
-      for (let b = 0; b < B; b++) for (let l = 0; l < L; l++) {
-        const wl = w[b * L + l]!;
-        if (wl === 0) continue;
-        for (let c = 0; c < D; c++) dx[(b * L + l) * D + c] = dx[(b * L + l) * D + c]! + wl * dOut[b * D + c]!;
-      }
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.meanPoolBackward({ dOut, weights: w, dx: x.gradBuf(), B, L, D });
     });
   }
   return out;
@@ -398,46 +354,22 @@ export function meanPool(x: Var, mask?: ArrayLike<number>): Var {
 // ---------------------------------------------------------------------------------------------
 // rotary position embedding
 
-/**
- * Rotates interleaved pairs (x_{2p}, x_{2p+1}) of every row of x [..., L, dh] at position
- * t = offset + row index by angle t·θ_p, θ_p = base^(−2p/dh) (RoFormer, Su et al. 2021, eq. 34).
- * `sign` = −1 applies the inverse rotation (used by the backward). In place on `dst` (may be src).
- */
-export function ropeApply(src: Floats, dst: Floats, L: number, dh: number, offset: number, base: number, sign: 1 | -1): void {
-  const half = dh / 2;
-  const rows = src.length / dh;
-  const cos = new Float64Array(L * half), sin = new Float64Array(L * half);
-  for (let l = 0; l < L; l++) for (let p = 0; p < half; p++) {
-    const ang = (offset + l) * base ** (-(2 * p) / dh);
-    cos[l * half + p] = Math.cos(ang);
-    sin[l * half + p] = sign * Math.sin(ang);
-  }
-  for (let r = 0; r < rows; r++) {
-    const l = r % L, off = r * dh;
-    for (let p = 0; p < half; p++) {
-      const c = cos[l * half + p]!, s = sin[l * half + p]!;
-      const x0 = src[off + 2 * p]!, x1 = src[off + 2 * p + 1]!;
-      dst[off + 2 * p] = x0 * c - x1 * s;
-      dst[off + 2 * p + 1] = x0 * s + x1 * c;
-    }
-  }
-}
+export { ropeApply } from '../kernels/reference/grad/rope.js';
 
 /** RoPE on q or k [..., L, dh] (dh even). Backward: rotate the gradient by the opposite angle. */
 export function rope(x: Var, opts: { offset?: number; base?: number } = {}): Var {
   const { offset = 0, base = 10000 } = opts;
   const dh = x.shape[x.rank - 1]!, L = x.shape[x.rank - 2]!;
   if (x.rank < 2 || dh % 2 !== 0) throw new Error(`rope needs [..., L, dh] with even dh, got ${formatShape(x.shape)}`);
-  const out = output(x, x.shape, recording(x));
-  ropeApply(x.data, out.data, L, dh, offset, base, 1);
+  const kern = engineOf('rope', x);
+  const out = output(kern, x.shape, x.dtype, recording(x));
+  const args = { n: x.size, L, dh, offset, base };
+  kern.rope({ ...args, src: x.storage, dst: out.storage, sign: 1, accumulate: false });
   if (out.requiresGrad) {
     record(() => {
-      const dOut = out.grad;
-      if (!dOut) return;
-      const tmp = alloc(dOut, dOut.length);
-      ropeApply(dOut, tmp, L, dh, offset, base, -1);
-      const dx = x.gradBuf();
-      for (let i = 0; i < tmp.length; i++) dx[i] = dx[i]! + tmp[i]!;
+      const dOut = out.gradStorage;
+      if (dOut === null) return;
+      kern.rope({ ...args, src: dOut, dst: x.gradBuf(), sign: -1, accumulate: true });
     });
   }
   return out;

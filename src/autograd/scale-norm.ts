@@ -35,7 +35,7 @@ export function scaleNorm(x: Var, g: Var, eps = 1e-5): Var {
         for (let c = 0; c < D; c++) xdy += x.data[off + c]! * gy[off + c]!;
         dg += xdy / n;
         if (x.requiresGrad) {
-          const gx = x.gradBuf();
+          const gx = x.gradData();
           const clamped = n <= eps;
           for (let c = 0; c < D; c++) {
             const v = clamped ? gy[off + c]! : gy[off + c]! - (x.data[off + c]! * xdy) / (n * n);
@@ -43,7 +43,7 @@ export function scaleNorm(x: Var, g: Var, eps = 1e-5): Var {
           }
         }
       }
-      if (g.requiresGrad) g.gradBuf()[0] = g.gradBuf()[0]! + dg;
+      if (g.requiresGrad) g.gradData()[0] = g.gradData()[0]! + dg;
     });
   }
   return y;
@@ -60,9 +60,9 @@ export function gate(x: Var, g: Var): Var {
       if (!gy) return;
       let dg = 0;
       for (let i = 0; i < x.size; i++) dg += gy[i]! * x.data[i]!;
-      if (g.requiresGrad) g.gradBuf()[0] = g.gradBuf()[0]! + dg;
+      if (g.requiresGrad) g.gradData()[0] = g.gradData()[0]! + dg;
       if (x.requiresGrad) {
-        const gx = x.gradBuf();
+        const gx = x.gradData();
         for (let i = 0; i < x.size; i++) gx[i] = gx[i]! + gv * gy[i]!;
       }
     });

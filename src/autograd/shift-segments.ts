@@ -30,7 +30,7 @@ export function shiftSegments(x: Var, shifts: readonly number[], keyMask?: Array
     record(() => {
       const g = y.grad;
       if (!g) return;
-      const gx = x.gradBuf();
+      const gx = x.gradData();
       for (let b = 0; b < B; b++) {
         for (let t = 0; t < L; t++) {
           for (let c = 0; c < D; c++) {

@@ -2,6 +2,7 @@
 // after computing its output. `backward` seeds dL/dloss and runs the closures newest-first, then
 // drops them (and the activations they captured). Ops record nothing under `noGrad`.
 import { formatShape } from '../tensor/shape.js';
+import { engineOf } from './engine-of.js';
 import type { Var } from './var.js';
 
 type Backward = () => void;
@@ -52,14 +53,15 @@ export function clearTape(): void {
  * parameters between steps. The tape is emptied.
  */
 export function backward(root: Var, seed?: ArrayLike<number>): void {
-  const dRoot = root.gradBuf();
   if (seed) {
-    if (seed.length !== dRoot.length) throw new Error(`backward seed has ${seed.length} values for ${formatShape(root.shape)}`);
-    for (let i = 0; i < dRoot.length; i++) dRoot[i] = dRoot[i]! + seed[i]!;
-  } else {
-    if (dRoot.length !== 1) throw new Error(`backward without a seed needs a scalar root, got ${formatShape(root.shape)}`);
-    dRoot[0] = dRoot[0]! + 1;
+    if (seed.length !== root.size) throw new Error(`backward seed has ${seed.length} values for ${formatShape(root.shape)}`);
+  } else if (root.size !== 1) {
+    throw new Error(`backward without a seed needs a scalar root, got ${formatShape(root.shape)}`);
   }
+  // dL/droot += seed: an upload of the seed (or of 1), added on the root's engine.
+  const Ctor = root.dtype === 'float64' ? Float64Array : Float32Array;
+  const s = root.device.upload(seed ? Ctor.from(seed) : Ctor.of(1));
+  engineOf('backward', root).scale({ x: s, y: root.gradBuf(), c: 1, n: root.size, accumulate: true });
   const run = entries;
   entries = [];
   for (let i = run.length - 1; i >= 0; i--) {

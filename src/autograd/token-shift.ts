@@ -10,8 +10,9 @@
 // With a key mask, a padded position passes nothing on (zeros instead), so padding never reaches a
 // real position, wherever it stands.
 import { formatShape } from '../tensor/shape.js';
+import { engineOf, output } from './engine-of.js';
 import { record, recording } from './tape.js';
-import { alloc, Var } from './var.js';
+import type { Var } from './var.js';
 
 /**
  * x [B, L, D] → [B, L, D] with the last `channels` features taken from the previous position.
@@ -22,29 +23,15 @@ export function tokenShift(x: Var, channels: number, keyMask?: ArrayLike<number>
   const [B, L, D] = x.shape as [number, number, number];
   if (!Number.isInteger(channels) || channels < 0 || channels > D) throw new Error(`tokenShift: channels must be an integer in [0, ${D}], got ${channels}`);
   if (keyMask && keyMask.length !== B * L) throw new Error(`tokenShift: keyMask needs ${B * L} values for x ${formatShape(x.shape)}, got ${keyMask.length}`);
-  const keep = D - channels;
-  const passes = (b: number, t: number): boolean => t >= 0 && (!keyMask || keyMask[b * L + t] !== 0);
-  const y = new Var(x.shape, alloc(x.data, x.size), recording(x));
-  const xs = x.data, ys = y.data;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < L; t++) {
-      const row = (b * L + t) * D;
-      ys.set(xs.subarray(row, row + keep), row);
-      if (passes(b, t - 1)) ys.set(xs.subarray(row - D + keep, row), row + keep);
-    }
-  }
+  const kern = engineOf('tokenShift', x);
+  const y = output(kern, x.shape, x.dtype, recording(x));
+  const dims = { B, L, D, channels, keyMask };
+  kern.tokenShift({ ...dims, x: x.storage, y: y.storage });
   if (y.requiresGrad) {
     record(() => {
-      const dy = y.grad;
-      if (!dy) return;
-      const dx = x.gradBuf();
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < L; t++) {
-          const row = (b * L + t) * D;
-          for (let c = 0; c < keep; c++) dx[row + c] += dy[row + c]!;
-          if (t + 1 < L && passes(b, t)) for (let c = keep; c < D; c++) dx[row + c] += dy[row + D + c]!;
-        }
-      }
+      const dy = y.gradStorage;
+      if (dy === null) return;
+      kern.tokenShiftBackward({ ...dims, dy, dx: x.gradBuf() });
     });
   }
   return y;

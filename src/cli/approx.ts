@@ -4,13 +4,15 @@
 import { exactAttention, favorAttention } from '../favor/attention.js';
 import { drawProjection, type ProjectionKind } from '../favor/projection.js';
 import type { FeatureMap } from '../kernels/backend.js';
-import { referenceBackend } from '../kernels/reference/index.js';
+import type { Engine } from '../kernels/engine.js';
+import { referenceEngine } from '../kernels/reference/engine.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderPlot, PALETTE, type PlotSeries } from './svg-plot.js';
 import { hash32, Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
+import { engineFlags, startEngine } from './engine.js';
 
 export const APPROX_FEATURE_MAPS: readonly FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
 export const APPROX_PROJECTIONS: readonly ProjectionKind[] = ['orthogonal', 'iid'];
@@ -24,6 +26,8 @@ export interface ApproxOptions {
   seed: number;
   featureMaps?: readonly FeatureMap[];
   projections?: readonly ProjectionKind[];
+  /** The engine that runs the attention (default: reference, float64 sums); a CPU engine. */
+  engine?: Engine;
   /** Called after each sample (1-based). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -53,7 +57,8 @@ function mse(a: Float32Array, b: Float32Array): number {
  * shape [1, 1, L, d] (RNG stream 1 + sample of `seed`), and fresh projections: a new seed per
  * sample and projection kind (shared by the feature counts and kernels of that sample). The same
  * exact attention output is the reference for every row. Bidirectional, no mask. Runs on the
- * reference backend (float64 sums), so the figures do not depend on threads or SIMD variant.
+ * reference engine (float64 sums) unless told otherwise, so the figures do not depend on threads or
+ * SIMD variant.
  */
 export function runApprox(opts: ApproxOptions): ApproxRow[] {
   const { d, L, features, samples, scale, seed } = opts;
@@ -62,22 +67,22 @@ export function runApprox(opts: ApproxOptions): ApproxRow[] {
   const errors = new Map<string, number[]>();
   const key = (k: FeatureMap, p: ProjectionKind, m: number) => `${k}/${p}/${m}`;
   const base = hash32(seed);
-  const backend = referenceBackend;
+  const engine = opts.engine ?? referenceEngine;
   for (let s = 0; s < samples; s++) {
     const rng = new Rng(seed, 1 + s);
-    const q = new Tensor([1, 1, L, d]);
-    const k = new Tensor([1, 1, L, d]);
-    const v = new Tensor([1, 1, L, d]);
+    const q = new Tensor([1, 1, L, d], undefined, engine);
+    const k = new Tensor([1, 1, L, d], undefined, engine);
+    const v = new Tensor([1, 1, L, d], undefined, engine);
     rng.fillNormal(q.data, 0, scale);
     rng.fillNormal(k.data, 0, scale);
     rng.fillNormal(v.data, 0, 1);
-    const exact = exactAttention(q, k, v, { backend });
+    const exact = exactAttention(q, k, v, { engine });
     projections.forEach((kind, pi) => {
       const projSeed = (base + 2 * s + pi) >>> 0;
       for (const m of features) {
         const projection = drawProjection({ features: m, dim: d, kind, seed: projSeed });
         for (const featureMap of featureMaps) {
-          const out = favorAttention(q, k, v, { featureMap, projection, backend });
+          const out = favorAttention(q, k, v, { featureMap, projection, engine });
           const list = errors.get(key(featureMap, kind, m)) ?? [];
           list.push(mse(out.data, exact.data));
           errors.set(key(featureMap, kind, m), list);
@@ -137,6 +142,7 @@ export function approxPlot(rows: readonly ApproxRow[], title: string): string {
 }
 
 const flags = defineFlags({
+  ...engineFlags('reference'),
   d: { type: 'int', min: 1, default: 16, help: 'head dimension' },
   L: { type: 'int', min: 1, default: 4096, help: 'sequence length' },
   features: { type: 'ints', min: 1, default: [16, 32, 64, 128, 256], help: 'random feature counts m' },
@@ -168,7 +174,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const dup = f.features.find((m, i) => f.features.indexOf(m) !== i);
   if (dup !== undefined) throw new UsageError(`--features lists ${dup} more than once`);
   const progress = io.stderr.isTTY === true;
+  const engine = await startEngine(f);
   const rows = runApprox({
+    engine,
     d: f.d, L: f.L, features: f.features, samples: f.samples, scale: f.scale, seed: f.seed,
     onProgress: progress ? (done, total) => io.stderr.write(`\rapprox: sample ${done}/${total}`) : undefined,
   });

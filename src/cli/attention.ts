@@ -9,7 +9,7 @@ import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defineFlags, formatUsage, parseArgs } from './args.js';
 import type { CliIo, Command } from './command.js';
-import { ENGINE_KINDS, initEngine } from './engine.js';
+import { engineFlags, startEngine } from './engine.js';
 
 export const ATTENTION_KERNELS = ['softmax', 'softmax-hyp', 'trig', 'relu', 'exact'] as const;
 export type AttentionKernel = (typeof ATTENTION_KERNELS)[number];
@@ -17,14 +17,13 @@ export type AttentionKernel = (typeof ATTENTION_KERNELS)[number];
 const INPUT_TENSORS = ['q', 'k', 'v', 'projection', 'key_mask'] as const;
 
 const flags = defineFlags({
+  ...engineFlags('wasm'),
   in: { type: 'string', required: true, metavar: 'IN.safetensors', help: 'input: F32 q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv]; optional projection [M,d], key_mask [B,Lk]' },
   out: { type: 'string', required: true, metavar: 'OUT.safetensors', help: 'output: F32 out [B,H,Lq,Dv] (written atomically)' },
   kernel: { type: 'enum', values: ATTENTION_KERNELS, default: 'softmax', help: 'feature map, or exact softmax attention' },
   causal: { type: 'boolean', help: 'causal (query i sees keys j <= i; needs Lq = Lk)' },
   features: { type: 'int', min: 1, metavar: 'M', help: 'random features M when IN has no projection (default 256); must match projection if both given' },
   seed: { type: 'int', min: 0, default: 0, help: 'seed for drawing the orthogonal projection' },
-  threads: { type: 'int', min: 1, help: 'threads of the WebAssembly engine (default: all cores)' },
-  engine: { type: 'enum', values: ENGINE_KINDS, default: 'wasm', help: 'wasm (SIMD + threads) or reference (plain TypeScript, float64 sums)' },
 });
 
 const DEFAULT_FEATURES = 256;
@@ -70,7 +69,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
-  await initEngine({ threads: f.threads, engine: f.engine });
+  await startEngine(f);
   const file = f.in;
   if (f.engine === 'wasm') await checkFitsWasm(file, f.kernel, f.features);
   const { tensors } = await readSafetensorsFile(file, { finite: true });

@@ -1,17 +1,18 @@
 // `performer bench`: speed and memory of FAVOR+ against exact attention, one child process a case.
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
 import { caseFlops, type BenchCase } from './bench-case.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { benchPlotSvg } from './bench-plot.js';
+import { engineFlags, engineOptions } from './engine.js';
 
 const IMPLS = ['favor', 'exact'] as const;
 const MODES = ['bidirectional', 'causal'] as const;
 
 const flags = defineFlags({
+  ...engineFlags('wasm'),
   impl: { type: 'string', default: 'favor,exact', metavar: 'favor,exact', help: 'implementations to run' },
   mode: { type: 'string', default: 'bidirectional,causal', metavar: 'bidirectional,causal', help: 'attention modes' },
   L: { type: 'ints', min: 1, default: [1024, 4096, 16384, 65536], help: 'sequence lengths' },
@@ -19,13 +20,11 @@ const flags = defineFlags({
   d: { type: 'int', min: 1, default: 64, help: 'head dimension (d = Dv)' },
   features: { type: 'int', min: 1, default: 256, help: 'random features m (FAVOR+ softmax kernel)' },
   batch: { type: 'int', min: 1, default: 1, help: 'batch B' },
-  threads: { type: 'int', min: 1, help: `worker threads (default: all cores, here ${availableParallelism()})` },
-  simd: { type: 'enum', values: ['auto', 'relaxed', 'plain'], default: 'auto', help: 'WebAssembly SIMD variant' },
   seconds: { type: 'number', positive: true, default: 2, help: 'time each case for about this long after warm-up' },
   'exact-max-L': { type: 'int', min: 1, default: 16384, help: 'exact attention is not run above this L (it is quadratic: minutes per call at 65536)' },
   timeout: { type: 'number', positive: true, default: 600, help: 'seconds before a case is stopped and reported as an error' },
-  backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; backward on the wasm kernels, threaded)' },
-  'ts-backward': { type: 'boolean', help: 'with --backward: the plain-TS backward kernels instead (single-threaded), for comparison' },
+  backward: { type: 'boolean', help: 'time forward + backward (the gradients of q, k, v; on the wasm engine the backward runs threaded in wasm)' },
+  'ts-backward': { type: 'boolean', help: 'wasm engine option, with --backward: the attention backwards on the reference kernels (plain TS, single-threaded), for comparison' },
   json: { type: 'boolean', help: 'one JSON line per case' },
   plot: { type: 'string', metavar: 'FILE.svg', help: 'write time and peak memory against L, log-log' },
 });
@@ -96,13 +95,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const f = parsed.flags;
   const impls = list('impl', f.impl, IMPLS);
   const modes = list('mode', f.mode, MODES);
-  const threads = f.threads ?? availableParallelism();
   if (f['ts-backward'] && !f.backward) throw new UsageError('--ts-backward times the backward: it needs --backward');
+  if (f['ts-backward'] && f.engine !== 'wasm') throw new UsageError(`--ts-backward: a wasm engine option (engine is ${f.engine})`);
+  const opts = engineOptions(f, { referenceBackward: f['ts-backward'] });
   const rows: BenchRow[] = [];
   for (const impl of impls) {
     for (const mode of modes) {
       for (const L of f.L) {
-        const c: BenchCase = { impl, mode, L, heads: f.heads, d: f.d, features: f.features, batch: f.batch, threads, seconds: f.seconds, simd: f.simd as BenchCase['simd'], backward: f.backward, tsBackward: f['ts-backward'] };
+        const c: BenchCase = { impl, mode, L, heads: f.heads, d: f.d, features: f.features, batch: f.batch, engine: f.engine, threads: opts.threads ?? 1, seconds: f.seconds, simd: opts.simd, backward: f.backward, tsBackward: f['ts-backward'] };
         if (io.stderr.isTTY) io.stderr.write(`running ${impl} ${mode} L=${L} ...\n`);
         const r = impl === 'exact' && L > f['exact-max-L']
           ? { error: `not run: exact attention above --exact-max-L ${f['exact-max-L']}` }

@@ -7,11 +7,12 @@ import { evaluateModel } from '../train/evaluate.js';
 import { parseTrainingState } from '../train/checkpoint.js';
 import { defineFlags, formatUsage, parseArgs } from './args.js';
 import type { CliIo, Command } from './command.js';
-import { initEngine } from './engine.js';
+import { engineFlags, startEngine } from './engine.js';
 import { applyNumerics, numericsFlag } from './numerics.js';
 import { ProgressBar } from './progress.js';
 
 const flags = defineFlags({
+  ...engineFlags('wasm'),
   checkpoint: { type: 'string', required: true, metavar: 'DIR', help: 'checkpoint directory written by performer train' },
   data: { type: 'string', required: true, metavar: 'FILE', help: 'text or FASTA file (optionally .gz), read with the checkpoint\'s tokenizer' },
   format: { type: 'enum', values: ['text', 'fasta'], help: 'data format (default: from the name, as in train)' },
@@ -40,7 +41,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = parsed.flags;
-  await initEngine();
+  await startEngine(f);
   const { model, tokenizer, checkpoint, spec } = await loadTrainedModel(f.checkpoint);
   // An imported checkpoint has no training state: windows of its maxLen, 8 at a time.
   const imported = (checkpoint.state as { training?: unknown }).training === undefined;

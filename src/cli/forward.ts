@@ -10,16 +10,15 @@ import { formatShape } from '../tensor/shape.js';
 import { loadTrainedModel } from '../train/checkpoint.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
-import { ENGINE_KINDS, initEngine } from './engine.js';
+import { engineFlags, startEngine } from './engine.js';
 import { applyNumerics, numericsFlag } from './numerics.js';
 
 const flags = defineFlags({
+  ...engineFlags('wasm'),
   checkpoint: { type: 'string', required: true, metavar: 'DIR', help: 'checkpoint (performer train or performer import)' },
   in: { type: 'string', required: true, metavar: 'IN.safetensors', help: 'tokens [B, L] (I64, I32 or integer F32), optional key_mask [B, L] (1 keep, 0 pad)' },
   out: { type: 'string', required: true, metavar: 'OUT.safetensors', help: 'written atomically: logits [B, L, V] F32' },
   numerics: numericsFlag,
-  engine: { type: 'enum', values: ENGINE_KINDS, default: 'wasm', help: 'wasm (SIMD + threads) or reference (plain TypeScript)' },
-  threads: { type: 'int', min: 1, help: 'threads of the WebAssembly engine (default: all cores)' },
 });
 
 const description = `
@@ -61,7 +60,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const bad = mask.data.findIndex((x) => x !== 0 && x !== 1);
     if (bad >= 0) throw new UsageError(`${f.in}: key_mask[${Math.floor(bad / L)}, ${bad % L}] is ${mask.data[bad]}, expected 0 or 1`);
   }
-  await initEngine({ engine: f.engine, threads: f.threads });
+  await startEngine(f);
   const { model, spec } = await loadTrainedModel(f.checkpoint);
   const V = spec.model.vocabSize;
   const bad = tokens.data.findIndex((x) => !Number.isInteger(x) || x < 0 || x >= V);

@@ -6,10 +6,11 @@ import { PerformerLM } from '../nn/models.js';
 import { loadTrainedModel } from '../train/checkpoint.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
-import { initEngine } from './engine.js';
+import { engineFlags, startEngine } from './engine.js';
 import { numericsFlag } from './numerics.js';
 
 const flags = defineFlags({
+  ...engineFlags('wasm'),
   checkpoint: { type: 'string', required: true, metavar: 'DIR', help: 'checkpoint of a causal LM (performer train --model lm)' },
   prompt: { type: 'string', metavar: 'TEXT', help: 'text the generation continues' },
   'prompt-ids': { type: 'ints', min: 0, metavar: 'ID,ID,…', help: 'token ids instead of text (models imported with --tokenizer none); ids are printed' },
@@ -48,7 +49,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const f = parsed.flags;
   if (f.prompt === undefined && f['prompt-ids'] === undefined) throw new UsageError('missing required flag --prompt (or --prompt-ids)');
   if (f.prompt !== undefined && f['prompt-ids'] !== undefined) throw new UsageError('give only one of --prompt and --prompt-ids');
-  await initEngine();
+  await startEngine(f);
   const { model, tokenizer, spec } = await loadTrainedModel(f.checkpoint);
   if (!(model instanceof PerformerLM)) {
     throw new UsageError(`${f.checkpoint} holds a masked-LM encoder (--model ${spec.kind}), which cannot generate; train with --model lm`);

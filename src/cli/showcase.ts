@@ -15,7 +15,7 @@ import { runTraining } from '../train/loop.js';
 import { Trainer } from '../train/trainer.js';
 import { defineFlags, formatUsage, parseArgs, type Flags } from './args.js';
 import type { CliIo, Command } from './command.js';
-import { describeEngine, initEngine } from './engine.js';
+import { describeEngine, engineFlags, startEngine } from './engine.js';
 import { formatDuration } from './progress.js';
 import { trainReporter } from './train.js';
 
@@ -45,6 +45,7 @@ export const SHOWCASE = {
 } as const;
 
 const flags = defineFlags({
+  ...engineFlags('wasm'),
   out: { type: 'string', default: 'runs/showcase', metavar: 'DIR', help: 'where the checkpoint and the corpus file go (replaced)' },
   budget: { type: 'number', positive: true, default: 210, metavar: 'SECONDS', help: 'training time; the number of steps is fitted to it after timing the first steps' },
   steps: { type: 'int', min: 1, metavar: 'N', help: 'train exactly N steps instead of fitting them to --budget' },
@@ -85,7 +86,7 @@ async function showcase(f: Flags<typeof flags>, io: CliIo): Promise<number> {
   const t0 = performance.now();
   const out = (s = ''): unknown => io.stdout.write(`${s}\n`);
   const elapsed = (): string => formatDuration((performance.now() - t0) / 1000);
-  const engine = await initEngine();
+  const engine = await startEngine(f);
   const S = SHOWCASE;
 
   const text = await loadCorpusText();

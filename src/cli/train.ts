@@ -18,12 +18,13 @@ import { defaultEvalInterval, runTraining, type LoopOptions } from '../train/loo
 import { Trainer } from '../train/trainer.js';
 import { defineFlags, formatUsage, parseArgs, UsageError, type Flags } from './args.js';
 import type { CliIo, Command } from './command.js';
-import { describeEngine, initEngine } from './engine.js';
+import { describeEngine, engineFlags, startEngine } from './engine.js';
 import { formatRate, ProgressBar } from './progress.js';
 
 const D = TRAIN_DEFAULTS;
 
 export const trainFlags = defineFlags({
+  ...engineFlags('wasm'),
   data: { type: 'string', required: true, metavar: 'FILE', help: 'training data: text (UTF-8, byte tokenizer) or FASTA (amino-acid tokenizer), optionally .gz' },
   format: { type: 'enum', values: ['text', 'fasta'], help: 'data format (default: from the name: .fa/.fasta/.faa/.fas/.fna[.gz] → fasta, else text)' },
   out: { type: 'string', required: true, metavar: 'DIR', help: 'checkpoint directory (saved at every evaluation, crash-safe)' },
@@ -229,7 +230,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
 async function train(f: TrainFlags, given: Set<FlagName>, io: CliIo): Promise<number> {
   const outDir = f.out, initFromDir = f['init-from'];
-  const engine = await initEngine();
+  const engine = await startEngine(f);
 
   let trainer: Trainer;
   let resumedFrom: number | undefined;

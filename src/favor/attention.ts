@@ -1,6 +1,9 @@
-// Public attention entry points: validate, allocate the output, hand the work to a backend.
-import { isFeatureMap, type Backend, type FeatureMap } from '../kernels/backend.js';
-import { defaultBackend } from '../kernels/default.js';
+// Public attention entry points: validate, allocate the output on the inputs' engine, enqueue the
+// engine's kernel. The output lives where the inputs do; read it with `.data` (CPU engines) or
+// `await out.read()` (any engine).
+import { isFeatureMap, type FeatureMap } from '../kernels/backend.js';
+import { isEngine, type Engine } from '../kernels/engine.js';
+import { defaultEngine } from '../kernels/registry.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertFinite, attentionTensorDims } from './validate.js';
@@ -11,13 +14,25 @@ export interface FavorOptions {
   causal?: boolean;
   keyMask?: Tensor; // [B, Lk], 0 = pad
   chunk?: number; // positions per chunk, default 64
-  backend?: Backend;
+  engine?: Engine; // default: the engine q lives on
 }
 
 export interface ExactOptions {
   causal?: boolean;
   keyMask?: Tensor;
-  backend?: Backend;
+  engine?: Engine;
+}
+
+/** The engine that runs on these tensors: the one named, else q's; every tensor must be on it (or share host memory). */
+function engineFor(op: string, named: Engine | undefined, tensors: (Tensor | undefined)[]): Engine {
+  const q = tensors[0]!;
+  const e = named ?? (isEngine(q.device) ? q.device : defaultEngine());
+  for (const t of tensors) {
+    if (t && t.device !== e && !(t.device.host && e.host)) {
+      throw new Error(`${op}: a tensor lives on engine ${t.device.name}, the op runs on ${e.name}; move it with .to(engine)`);
+    }
+  }
+  return e;
 }
 
 /** FAVOR+ attention (docs/MATH.md): q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv] → [B,H,Lq,Dv]. */
@@ -29,10 +44,11 @@ export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptio
   if (projection.rank !== 2 || projection.shape[1] !== dims.d || projection.shape[0]! < 1) {
     throw new Error(`projection must have shape [m, d] with d=${dims.d}, got ${formatShape(projection.shape)}`);
   }
-  assertFinite(projection, 'projection');
-  const out = new Tensor([dims.B, dims.H, dims.Lq, dims.Dv]);
-  (opts.backend ?? defaultBackend()).favor({
-    q: q.data, k: k.data, v: v.data, out: out.data, projection: projection.data, keyMask: keyMask?.data,
+  if (projection.device.host) assertFinite(projection, 'projection');
+  const e = engineFor('favorAttention', opts.engine, [q, k, v, projection, keyMask]);
+  const out = Tensor.zeros([dims.B, dims.H, dims.Lq, dims.Dv], e);
+  e.favorForward({
+    q: q.storage, k: k.storage, v: v.storage, out: out.storage, projection: projection.storage, keyMask: keyMask?.storage,
     ...dims, m: projection.shape[0]!, featureMap, causal, chunk,
   });
   return out;
@@ -42,9 +58,8 @@ export function favorAttention(q: Tensor, k: Tensor, v: Tensor, opts: FavorOptio
 export function exactAttention(q: Tensor, k: Tensor, v: Tensor, opts: ExactOptions = {}): Tensor {
   const { causal = false, keyMask } = opts;
   const dims = attentionTensorDims(q, k, v, keyMask, causal);
-  const out = new Tensor([dims.B, dims.H, dims.Lq, dims.Dv]);
-  (opts.backend ?? defaultBackend()).exact({
-    q: q.data, k: k.data, v: v.data, out: out.data, keyMask: keyMask?.data, ...dims, causal,
-  });
+  const e = engineFor('exactAttention', opts.engine, [q, k, v, keyMask]);
+  const out = Tensor.zeros([dims.B, dims.H, dims.Lq, dims.Dv], e);
+  e.exactForward({ q: q.storage, k: k.storage, v: v.storage, out: out.storage, keyMask: keyMask?.storage, ...dims, causal });
   return out;
 }

@@ -90,8 +90,11 @@ export class MultiHeadAttention extends Module {
     const w = drawProjection({
       features: this.opts.features, dim: this.headDim, kind: this.opts.projection,
       seed: (fnv1a(`${this.projSeed}/${index}`) + this.projSeed * 4294967296) % Number.MAX_SAFE_INTEGER,
-    }).data;
-    this.projection.data = this.dtype === 'float64' ? Float64Array.from(w) : w;
+    });
+    const p = this.projection;
+    // The draw lands on the default engine; a float32 buffer on that engine takes its storage as is.
+    if (this.dtype === 'float32' && w.device === p.device) p.storage = w.storage;
+    else p.data = this.dtype === 'float64' ? Float64Array.from(w.data) : w.data;
     this.drawIndex = index;
   }
 
@@ -124,7 +127,7 @@ export class MultiHeadAttention extends Module {
       return this.wo.forward(mergeHeads(o));
     }
     const o = this.projection
-      ? favorAttentionOp(q, k, v, { projection: this.projection.data, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
+      ? favorAttentionOp(q, k, v, { projection: this.projection, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
       : exactAttentionOp(q, k, v, { causal, keyMask });
     return this.wo.forward(mergeHeads(o));
   }

@@ -122,9 +122,11 @@ export class Module {
  */
 export function initParameters(root: Module, seed: number): void {
   for (const [name, v, { init }] of root.namedParameters()) {
-    if (init.kind === 'zeros') v.data.fill(0);
-    else if (init.kind === 'ones') v.data.fill(1);
-    else new Rng(seed, fnv1a(name)).fillNormal(v.data, 0, init.std);
+    // Filled on the host, then uploaded to the parameter's engine (on a CPU engine: no copy).
+    const a = allocArr(v.dtype, v.size);
+    if (init.kind === 'ones') a.fill(1);
+    else if (init.kind === 'normal') new Rng(seed, fnv1a(name)).fillNormal(a, 0, init.std);
+    v.data = a;
   }
 }
 

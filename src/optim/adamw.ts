@@ -4,7 +4,12 @@
 // Weight decay applies only to parameters whose kind is in `decayKinds`, by default ['weight']
 // (Linear matrices): biases, LayerNorm gains/shifts and embeddings are not decayed unless listed
 // (add 'embedding' to decay the token/position tables, which the tied LM head shares).
-import type { Var } from '../autograd/var.js';
+// Both the update and the clipping are engine kernels, so parameters, gradients and moments stay
+// where the parameters live (a device engine trains without reading anything back).
+import { engineOf, output } from '../autograd/engine-of.js';
+import { Var } from '../autograd/var.js';
+import type { Engine } from '../kernels/engine.js';
+import type { Floats } from '../tensor/floats.js';
 import type { ParamInfo, ParamKind } from '../autograd/param.js';
 
 export interface AdamWOptions {
@@ -21,7 +26,8 @@ export interface HasParameters {
   namedParameters(): [string, Var, ParamInfo][];
 }
 
-interface Slot { name: string; p: Var; decay: boolean; m: Float64Array | Float32Array; v: Float64Array | Float32Array }
+/** A parameter and its moments m, v: storage of the parameter's engine, in its dtype. */
+interface Slot { name: string; p: Var; engine: Engine; decay: boolean; m: unknown; v: unknown }
 
 export interface AdamWState {
   step: number;
@@ -40,11 +46,13 @@ export class AdamW {
       lr: opts.lr ?? 1e-3, beta1: opts.beta1 ?? 0.9, beta2: opts.beta2 ?? 0.999, eps: opts.eps ?? 1e-8,
       weightDecay: opts.weightDecay ?? 0.01, decayKinds: opts.decayKinds ?? ['weight'],
     };
-    this.slots = model.namedParameters().map(([name, p, info]) => ({
-      name, p, decay: this.opts.decayKinds.includes(info.kind),
-      m: p.data instanceof Float64Array ? new Float64Array(p.size) : new Float32Array(p.size),
-      v: p.data instanceof Float64Array ? new Float64Array(p.size) : new Float32Array(p.size),
-    }));
+    this.slots = model.namedParameters().map(([name, p, info]) => {
+      const engine = engineOf('AdamW', p);
+      return {
+        name, p, engine, decay: this.opts.decayKinds.includes(info.kind),
+        m: engine.zeros(p.size, p.dtype), v: engine.zeros(p.size, p.dtype),
+      };
+    });
   }
 
   get stepCount(): number {
@@ -57,17 +65,12 @@ export class AdamW {
     const t = ++this.step_;
     const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
     for (const s of this.slots) {
-      const g = s.p.grad;
-      if (!g) continue;
-      const p = s.p.data, m = s.m, v = s.v;
-      const decay = s.decay ? lr * wd : 0;
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i]!;
-        const mi = b1 * m[i]! + (1 - b1) * gi;
-        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-        m[i] = mi; v[i] = vi;
-        p[i] = p[i]! - lr * (mi / c1 / (Math.sqrt(vi / c2) + eps)) - decay * p[i]!;
-      }
+      const dp = s.p.gradStorage;
+      if (dp === null) continue;
+      s.engine.adamw({
+        p: s.p.storage, dp, m: s.m, v: s.v, n: s.p.size,
+        lr, beta1: b1, beta2: b2, eps, c1, c2, decay: s.decay ? lr * wd : 0,
+      });
     }
   }
 
@@ -78,45 +81,49 @@ export class AdamW {
   exportState(): AdamWState {
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const s of this.slots) {
-      tensors.set(`${s.name}.m`, { shape: [...s.p.shape], data: Float32Array.from(s.m) });
-      tensors.set(`${s.name}.v`, { shape: [...s.p.shape], data: Float32Array.from(s.v) });
+      tensors.set(`${s.name}.m`, { shape: [...s.p.shape], data: Float32Array.from(s.engine.readSync(s.m)) });
+      tensors.set(`${s.name}.v`, { shape: [...s.p.shape], data: Float32Array.from(s.engine.readSync(s.v)) });
     }
     return { step: this.step_, tensors };
   }
 
   importState(state: AdamWState): void {
+    const moments = new Map<Slot, [unknown, unknown]>();
     for (const s of this.slots) {
-      for (const [key, dst] of [[`${s.name}.m`, s.m], [`${s.name}.v`, s.v]] as const) {
+      const [m, v] = (['m', 'v'] as const).map((which) => {
+        const key = `${s.name}.${which}`;
         const t = state.tensors.get(key);
         if (!t) throw new Error(`optimiser state is missing '${key}'`);
-        if (t.data.length !== dst.length) throw new Error(`optimiser state '${key}' has ${t.data.length} values, expected ${dst.length}`);
-        dst.set(t.data);
-      }
+        if (t.data.length !== s.p.size) throw new Error(`optimiser state '${key}' has ${t.data.length} values, expected ${s.p.size}`);
+        const host: Floats = s.p.dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
+        return s.engine.upload(host);
+      }) as [unknown, unknown];
+      moments.set(s, [m, v]);
     }
     if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`optimiser step must be a non-negative integer, got ${state.step}`);
+    for (const [s, [m, v]] of moments) { s.m = m; s.v = v; }
     this.step_ = state.step;
   }
 }
 
 /**
  * Scales all gradients by min(1, maxNorm/‖g‖) with ‖g‖ the global L2 norm over every parameter's
- * gradient. Returns ‖g‖ before clipping.
+ * gradient, on the parameters' engine. Returns ‖g‖ before clipping as a one-element Var on that
+ * engine (float64 on CPU engines): nothing is read back.
  */
-export function clipGradNorm(params: Var[], maxNorm: number): number {
-  let sq = 0;
-  for (const p of params) {
-    const g = p.grad;
-    if (!g) continue;
-    for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
-  }
-  const norm = Math.sqrt(sq);
-  if (norm > maxNorm && norm > 0) {
-    const f = maxNorm / norm;
-    for (const p of params) {
-      const g = p.grad;
-      if (!g) continue;
-      for (let i = 0; i < g.length; i++) g[i] = g[i]! * f;
-    }
-  }
+export function clipGradNormVar(params: Var[], maxNorm: number): Var {
+  const withGrad = params.filter((p) => p.gradStorage !== null);
+  const first = withGrad[0] ?? params[0];
+  if (!first) return new Var([1], new Float64Array(1));
+  const engine = engineOf('clipGradNorm', first, ...withGrad);
+  const norm = output(engine, [1], 'float64', false);
+  const grads = withGrad.map((p) => p.gradStorage);
+  engine.gradNorm({ grads, norm: norm.storage });
+  engine.clip({ grads, norm: norm.storage, maxNorm });
   return norm;
+}
+
+/** clipGradNormVar, returning ‖g‖ as a number (a synchronous read: CPU engines). */
+export function clipGradNorm(params: Var[], maxNorm: number): number {
+  return clipGradNormVar(params, maxNorm).item();
 }

@@ -1,3 +1,3 @@
 // Optimisation: AdamW, global gradient-norm clipping, learning-rate schedules.
-export { AdamW, clipGradNorm, type AdamWOptions, type AdamWState, type HasParameters } from './adamw.js';
+export { AdamW, clipGradNorm, clipGradNormVar, type AdamWOptions, type AdamWState, type HasParameters } from './adamw.js';
 export { learningRate, type ScheduleOptions } from './schedule.js';
