@@ -1,9 +1,11 @@
 // favorAttention / exactAttention against the independent float64 reference (test/helpers), plus
-// causality, padding, large inputs and argument errors.
+// causality, padding, large inputs and argument errors. The agreement, cross-attention, causality
+// and padding tests run once per engine of test/engines/list.ts: inputs move to the engine with
+// `to`, outputs come back with `await read()`.
 //
 // Error metric everywhere (see relativeError): max_i |out_i − ref_i| / max_i |ref_i| over the
 // whole [B, H, Lq, Dv] output, where ref is the float64 textbook formula with the same W.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   drawProjection, exactAttention, favorAttention, FEATURE_MAPS, referenceEngine, Tensor,
@@ -12,6 +14,9 @@ import {
 import type { FavorFwdArgs } from '../src/kernels/engine.js';
 import { clone, randn, randomMask, replaceFrom, setRowNorms, sliceRows } from './helpers/data.js';
 import { allFinite, exactReference64, favorReference64, maxAbs, relativeError } from './helpers/float64-reference.js';
+import { disposeEngines, ENGINES } from './engines/list.js';
+
+after(disposeEngines);
 
 type AnyKernel = FeatureMap | 'exact';
 const ALL: readonly AnyKernel[] = [...FEATURE_MAPS, 'exact'];
@@ -26,6 +31,14 @@ function lib(featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts 
   return favorAttention(q, k, v, {
     projection: o.projection ?? W, featureMap, causal: o.causal, keyMask: o.keyMask, chunk: o.chunk, engine: o.engine,
   });
+}
+
+/** lib on `engine`: the inputs are moved there, the output read back into a host tensor. */
+async function libOn(engine: Engine, featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Promise<Tensor> {
+  const on = (t: Tensor | undefined) => t?.to(engine);
+  const [eq, ek, ev, keyMask, projection] = await Promise.all([on(q), on(k), on(v), on(o.keyMask), on(o.projection ?? W)]);
+  const out = lib(featureMap, eq!, ek!, ev!, { ...o, keyMask, projection, engine });
+  return new Tensor(out.shape, await out.read(), referenceEngine);
 }
 
 function ref(featureMap: AnyKernel, q: Tensor, k: Tensor, v: Tensor, o: RunOpts = {}): Float64Array {
@@ -53,13 +66,13 @@ function inputs(L: number, seed: number, std = 0.5, Lk = L, dvv = Dv) {
 
 // ---- agreement with the float64 reference ----
 
-for (const featureMap of ALL) {
-  test(`${featureMap}: matches the float64 reference (bidirectional/causal, masks, chunks 1/7/64)`, () => {
+for (const engine of ENGINES) for (const featureMap of ALL) {
+  test(`${engine.name}, ${featureMap}: matches the float64 reference (bidirectional/causal, masks, chunks 1/7/64)`, async () => {
     for (const causal of [false, true]) {
       for (const [chunk, L] of [[1, 23], [7, 23], [64, 70]] as const) {
         const { q, k, v } = inputs(L, 100 + L);
         for (const keyMask of [undefined, randomMask(B, L, 5 + L)]) {
-          const out = lib(featureMap, q, k, v, { causal, chunk, keyMask });
+          const out = await libOn(engine, featureMap, q, k, v, { causal, chunk, keyMask });
           assert.deepEqual(out.shape, [B, H, L, Dv]);
           const err = relativeError(out.data, ref(featureMap, q, k, v, { causal, keyMask }));
           assert.ok(err <= tol(featureMap),
@@ -70,20 +83,23 @@ for (const featureMap of ALL) {
   });
 }
 
-test('cross attention (Lq ≠ Lk), bidirectional, with a key mask and Dv ≠ d', () => {
-  for (const [Lq, Lk] of [[13, 29], [40, 3], [1, 17]] as const) {
-    const { q, k, v } = inputs(Lq, 300 + Lq, 0.5, Lk, 11);
-    const keyMask = randomMask(B, Lk, 9);
-    for (const featureMap of ALL) {
-      for (const mask of [undefined, keyMask]) {
-        const out = lib(featureMap, q, k, v, { keyMask: mask, chunk: 7 });
-        assert.deepEqual(out.shape, [B, H, Lq, 11]);
-        const err = relativeError(out.data, ref(featureMap, q, k, v, { keyMask: mask }));
-        assert.ok(err <= tol(featureMap), `${featureMap} Lq=${Lq} Lk=${Lk} mask=${!!mask}: relative error ${err}`);
+for (const engine of ENGINES) {
+  test(`${engine.name}: cross attention (Lq ≠ Lk), bidirectional, with a key mask and Dv ≠ d`, async () => {
+    for (const [Lq, Lk] of [[13, 29], [40, 3], [1, 17]] as const) {
+      const { q, k, v } = inputs(Lq, 300 + Lq, 0.5, Lk, 11);
+      const keyMask = randomMask(B, Lk, 9);
+      for (const featureMap of ALL) {
+        for (const mask of [undefined, keyMask]) {
+          const out = await libOn(engine, featureMap, q, k, v, { keyMask: mask, chunk: 7 });
+          assert.deepEqual(out.shape, [B, H, Lq, 11]);
+          const err = relativeError(out.data, ref(featureMap, q, k, v, { keyMask: mask }));
+          assert.ok(err <= tol(featureMap), `${featureMap} Lq=${Lq} Lk=${Lk} mask=${!!mask}: relative error ${err}`);
+        }
       }
     }
-  }
-});
+  });
+
+}
 
 test('the reference comparison has teeth: wrong mode, mask or W are detected', () => {
   const L = 23;
@@ -192,33 +208,36 @@ test('outputs stay finite with query/key norms up to 100, every featureMap and m
 
 // ---- causality ----
 
-test('causal: changing q, k, v at positions ≥ t never changes outputs before t', () => {
-  const L = 23, chunk = 7;
-  const { q, k, v } = inputs(L, 900);
-  const keyMask = randomMask(B, L, 8);
-  const huge = inputs(L, 950);
-  setRowNorms(huge.q, 100);
-  setRowNorms(huge.k, 100);
-  for (let i = 0; i < huge.v.data.length; i++) huge.v.data[i] = huge.v.data[i]! * 1e6;
-  const other = inputs(L, 990, 2);
-  for (const featureMap of ALL) {
-    for (const mask of [undefined, keyMask]) {
-      const base = lib(featureMap, q, k, v, { causal: true, keyMask: mask, chunk });
-      // t = 1 (inside the first chunk), 6/7/8 (around a boundary), 13, 14 (boundary), 20, 22 (last).
-      for (const t of [1, 3, 6, 7, 8, 13, 14, 20, 22]) {
-        for (const alt of [huge, other]) {
-          const out = lib(featureMap, replaceFrom(q, alt.q, t), replaceFrom(k, alt.k, t), replaceFrom(v, alt.v, t),
-            { causal: true, keyMask: mask, chunk });
-          const before = sliceRows(base, 0, t), after = sliceRows(out, 0, t);
-          const err = relativeError(after, before);
-          assert.ok(err < 1e-6, `${featureMap} mask=${!!mask} t=${t}: prefix changed by ${err}`);
-          // The suffix does change (the perturbation is real).
-          assert.ok(relativeError(sliceRows(out, t, L), sliceRows(base, t, L)) > 1e-3, `${featureMap} t=${t}: suffix unchanged?`);
+for (const engine of ENGINES) {
+  test(`${engine.name}: causal: changing q, k, v at positions ≥ t never changes outputs before t`, async () => {
+    const L = 23, chunk = 7;
+    const { q, k, v } = inputs(L, 900);
+    const keyMask = randomMask(B, L, 8);
+    const huge = inputs(L, 950);
+    setRowNorms(huge.q, 100);
+    setRowNorms(huge.k, 100);
+    for (let i = 0; i < huge.v.data.length; i++) huge.v.data[i] = huge.v.data[i]! * 1e6;
+    const other = inputs(L, 990, 2);
+    for (const featureMap of ALL) {
+      for (const mask of [undefined, keyMask]) {
+        const base = await libOn(engine, featureMap, q, k, v, { causal: true, keyMask: mask, chunk });
+        // t = 1 (inside the first chunk), 6/7/8 (around a boundary), 13, 14 (boundary), 20, 22 (last).
+        for (const t of [1, 3, 6, 7, 8, 13, 14, 20, 22]) {
+          for (const alt of [huge, other]) {
+            const out = await libOn(engine, featureMap, replaceFrom(q, alt.q, t), replaceFrom(k, alt.k, t), replaceFrom(v, alt.v, t),
+              { causal: true, keyMask: mask, chunk });
+            const before = sliceRows(base, 0, t), after = sliceRows(out, 0, t);
+            const err = relativeError(after, before);
+            assert.ok(err < 1e-6, `${featureMap} mask=${!!mask} t=${t}: prefix changed by ${err}`);
+            // The suffix does change (the perturbation is real).
+            assert.ok(relativeError(sliceRows(out, t, L), sliceRows(base, t, L)) > 1e-3, `${featureMap} t=${t}: suffix unchanged?`);
+          }
         }
       }
     }
-  }
-});
+  });
+
+}
 
 test('causal, reference engine: the prefix is bit-identical under future changes (chunks 1, 5, 64)', () => {
   const L = 70;
@@ -294,31 +313,34 @@ test('padding: masked keys\' k and v do not affect any output; their q affects o
   }
 });
 
-test('padding: a fully masked row is zero (favor and exact, bidirectional and causal)', () => {
-  const L = 23;
-  const { q, k, v } = inputs(L, 1300);
-  // Batch 1 has no key at all; batch 0 masks its first 9 keys (causal rows 0..8 see no key).
-  const keyMask = new Tensor([B, L]);
-  for (let j = 9; j < L; j++) keyMask.data[j] = 1;
-  for (const featureMap of ALL) {
-    for (const causal of [false, true]) {
-      for (const chunk of [1, 7, 64]) {
-        const out = lib(featureMap, q, k, v, { causal, keyMask, chunk });
-        const perB = H * L * Dv;
-        assert.ok(out.data.subarray(perB).every((x) => x === 0), `${featureMap} causal=${causal}: batch 1 must be zero`);
-        for (let h = 0; h < H; h++) {
-          for (let i = 0; i < L; i++) {
-            const rowv = out.data.subarray((h * L + i) * Dv, (h * L + i + 1) * Dv);
-            if (causal && i < 9) assert.ok(rowv.every((x) => x === 0), `${featureMap} causal: row ${i} sees no key, must be zero`);
-            else assert.ok(rowv.some((x) => x !== 0), `${featureMap} causal=${causal}: row ${i} has keys, must not be zero`);
+for (const engine of ENGINES) {
+  test(`${engine.name}: padding: a fully masked row is zero (favor and exact, bidirectional and causal)`, async () => {
+    const L = 23;
+    const { q, k, v } = inputs(L, 1300);
+    // Batch 1 has no key at all; batch 0 masks its first 9 keys (causal rows 0..8 see no key).
+    const keyMask = new Tensor([B, L]);
+    for (let j = 9; j < L; j++) keyMask.data[j] = 1;
+    for (const featureMap of ALL) {
+      for (const causal of [false, true]) {
+        for (const chunk of [1, 7, 64]) {
+          const out = await libOn(engine, featureMap, q, k, v, { causal, keyMask, chunk });
+          const perB = H * L * Dv;
+          assert.ok(out.data.subarray(perB).every((x) => x === 0), `${featureMap} causal=${causal}: batch 1 must be zero`);
+          for (let h = 0; h < H; h++) {
+            for (let i = 0; i < L; i++) {
+              const rowv = out.data.subarray((h * L + i) * Dv, (h * L + i + 1) * Dv);
+              if (causal && i < 9) assert.ok(rowv.every((x) => x === 0), `${featureMap} causal: row ${i} sees no key, must be zero`);
+              else assert.ok(rowv.some((x) => x !== 0), `${featureMap} causal=${causal}: row ${i} has keys, must not be zero`);
+            }
           }
+          const err = relativeError(out.data, ref(featureMap, q, k, v, { causal, keyMask }));
+          assert.ok(err <= tol(featureMap), `${featureMap} causal=${causal} chunk=${chunk}: ${err}`);
         }
-        const err = relativeError(out.data, ref(featureMap, q, k, v, { causal, keyMask }));
-        assert.ok(err <= tol(featureMap), `${featureMap} causal=${causal} chunk=${chunk}: ${err}`);
       }
     }
-  }
-});
+  });
+
+}
 
 test('padding: any non-zero mask value means keep; Lk = 0 gives zeros', () => {
   const L = 12;
