@@ -1,7 +1,7 @@
 // Exact softmax attention, the O(L²)-time baseline: out_i = Σ_j softmax_j(q_i·k_j/√d) v_j.
 // One query row at a time, so memory stays O(L) here too. The three steps of a row (scores, their
 // exponentials, the weighted sum of values) are shared with the autograd kernel
-// (src/autograd/kernels-ts/exact.ts) and the decoder's KV cache (src/nn/kv-cache.ts).
+// (src/kernels/reference/grad/exact.ts) and the decoder's KV cache (src/nn/kv-cache.ts).
 import type { ExactArgs } from '../backend.js';
 import type { Floats } from '../../tensor/floats.js';
 import { writeRow } from './favor.js';

@@ -1,4 +1,4 @@
-// Softmax cross-entropy over rows of V logits (src/autograd/kernels-ts/cross-entropy.ts has the
+// Softmax cross-entropy over rows of V logits (src/kernels/reference/grad/cross-entropy.ts has the
 // equations), one task item per block of CE_ROWS_PER_ITEM rows. Rows whose target is CE_IGNORE are
 // skipped. The forward leaves each row's loss in CE_LOSS and the JS driver adds them up in row
 // order, so the mean does not depend on the thread count.

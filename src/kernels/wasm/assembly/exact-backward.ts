@@ -1,5 +1,5 @@
 // Exact softmax attention backward (docs/MATH.md "Exact attention"), FlashAttention-2 style, with
-// the math of src/autograd/kernels-ts/exact.ts.
+// the math of src/kernels/reference/grad/exact.ts.
 // With S = QKᵀ/√d (−∞ for masked keys and, causal, for j > i), P = softmax_rows(S), dO = dL/dO,
 // (E2) in matrix form:
 //   D_i = dO_i·O_i,   dS = P∘(dO Vᵀ − D),   dV += Pᵀ dO,   dQ += dS K/√d,   dK += dSᵀ Q/√d.

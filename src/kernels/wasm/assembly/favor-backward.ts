@@ -153,7 +153,7 @@ function reluMaskRow(t: usize, df: usize, u: usize, n: i32): void {
   for (; i < n; i++) setF32(t, i, f32At(u, i) > 0 ? f32At(df, i) : 0);
 }
 
-/** dX[n, d] += the gradient through the feature rows F (table in kernels-ts/favor.ts), DF = dL/dF. */
+/** dX[n, d] += the gradient through the feature rows F (table in src/kernels/reference/grad/favor.ts), DF = dL/dF. */
 function featureGrad(x: usize, n: i32, F: usize, DF: usize, U: usize, dX: usize): void {
   const m = gM, mp = gMP, co = rRows + (<usize>(5 * gC) << 2);
   for (let i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-// LayerNorm over rows of D (src/autograd/kernels-ts/layernorm.ts has the equations), one task item
+// LayerNorm over rows of D (src/kernels/reference/grad/layernorm.ts has the equations), one task item
 // per block of LN_ROWS_PER_ITEM rows; the row reductions are SIMD with float32 accumulators.
 // dγ and dβ are sums over all rows: each item writes its own partial sums, and layerNormReduceCols
 // adds them up in item order, so the result does not depend on which thread ran which item.
