@@ -111,7 +111,10 @@ export class Module {
       if (s.shape.length !== v.shape.length || s.shape.some((x, i) => x !== v.shape[i])) {
         throw new Error(`tensor '${n}' has shape ${formatShape(s.shape)}, the model expects ${formatShape(v.shape)}`);
       }
-      for (let i = 0; i < v.size; i++) v.data[i] = s.data[i]!;
+      // Converted on the host, then uploaded to the Var's engine (on a CPU engine: no copy).
+      const a = allocArr(v.dtype, v.size);
+      for (let i = 0; i < v.size; i++) a[i] = s.data[i]!;
+      v.data = a;
     }
   }
 }
