@@ -14,7 +14,7 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-const COMMANDS = ['attention', 'approx', 'bench', 'train', 'eval', 'generate', 'showcase'] as const;
+const COMMANDS = ['attention', 'approx', 'bench', 'train', 'eval', 'generate', 'showcase', 'forward'] as const;
 
 for (const cmd of COMMANDS) {
   test(`${cmd}: --help lists --engine wasm|reference, --threads and --simd`, async () => {
