@@ -13,6 +13,9 @@ import {
 import { FEATURE_MAPS } from '../src/kernels/backend.js';
 import type { Engine } from '../src/kernels/engine.js';
 import { referenceEngine } from '../src/kernels/reference/engine.js';
+import { geglu, geluErf } from '../src/autograd/gelu-erf.js';
+import { gate, scaleNorm } from '../src/autograd/scale-norm.js';
+import { shiftSegments } from '../src/autograd/shift-segments.js';
 import { AdamW, clipGradNormVar } from '../src/optim/adamw.js';
 import { Rng } from '../src/tensor/rng.js';
 import type { Floats } from '../src/tensor/floats.js';
@@ -50,6 +53,10 @@ const CASES: OpCase[] = [
   { name: 'mean pool with a mask', shapes: [[2, 15, 4]], run: ([x]) => meanPool(x!, mask) },
   { name: 'rope', shapes: [[2, 3, 9, 6]], run: ([x]) => rope(x!, { offset: 3 }) },
   { name: 'token shift with a mask', shapes: [[2, 15, 6]], run: ([x]) => tokenShift(x!, 2, mask) },
+  { name: 'GELU with erf', shapes: [[3000]], run: ([a]) => geluErf(a!) },
+  { name: 'GEGLU (erf and tanh)', shapes: [[6, 10]], run: ([h]) => add(geglu(h!, 'erf'), geglu(h!, 'tanh')) },
+  { name: 'ScaleNorm and the ReZero gate', shapes: [[7, 8], [1], [1]], run: ([x, g, r]) => gate(scaleNorm(x!, g!), r!) },
+  { name: 'token shift by segments with a mask', shapes: [[2, 15, 7]], run: ([x]) => shiftSegments(x!, [-1, 0, 1], mask) },
   { name: 'exact attention, causal', shapes: [[2, 2, 15, 4], [2, 2, 15, 4], [2, 2, 15, 3]], run: ([q, k, v]) => exactAttentionOp(q!, k!, v!, { causal: true, keyMask: mask }) },
   ...FEATURE_MAPS.flatMap((featureMap) => [false, true].map((causal): OpCase => ({
     name: `FAVOR+ ${featureMap}, ${causal ? 'causal' : 'bidirectional'}, masked`,

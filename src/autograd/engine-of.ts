@@ -29,7 +29,8 @@ export function output(e: Engine, shape: readonly number[], dtype: DType, grad: 
 }
 
 /** The kernels for host arrays: float64 on the reference engine, float32 on the default engine when
- *  it is a CPU one (else the reference engine). For ops still written as host loops. */
+ *  it is a CPU one (else the reference engine). For performer-pytorch's forward-only attention
+ *  numerics (favor-pytorch.ts), which still loop over host arrays and so run on CPU engines only. */
 export function hostKernels(x: Floats): Engine {
   if (x instanceof Float64Array) return referenceEngine;
   const e = defaultEngine();

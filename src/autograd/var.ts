@@ -100,12 +100,6 @@ export class Var {
     return this.gradStorage;
   }
 
-  /** The gradient as a host array, allocated as zeros on first use (CPU engines: the storage itself).
-   *  For ops still written as host loops; they run on CPU engines only. */
-  gradData(): Floats {
-    return this.device.readSync(this.gradBuf());
-  }
-
   zeroGrad(): void {
     this.gradStorage = null;
   }

@@ -143,6 +143,26 @@ export interface GradNormArgs<S = Floats> { grads: S[]; norm: S }
 /** Scales every gradient by maxNorm/norm[0] when norm[0] > maxNorm (global-norm clipping). */
 export interface ClipArgs<S = Floats> { grads: S[]; norm: S; maxNorm: number }
 
+/** Which GELU: the tanh approximation or the exact x·Φ(x) with erf. */
+export type GeluKind = 'tanh' | 'erf';
+
+/** GEGLU over rows of h [rows, 2H] → y [rows, H]: y = act(h[:, :H]) ⊙ h[:, H:]; the backward ADDS into dh. */
+export interface GegluArgs<S = Floats> { h: S; y: S; rows: number; H: number; kind: GeluKind }
+export interface GegluBwdArgs<S = Floats> { h: S; dy: S; dh: S; rows: number; H: number; kind: GeluKind }
+
+/** ScaleNorm over rows of D: y = g[0]·x/n, n = max(‖x‖, eps), written into norms [rows] (float64 on
+ *  CPU engines); the backward ADDS into dx and dg (null: not wanted). */
+export interface ScaleNormArgs<S = Floats> { x: S; g: S; y: S; norms: S; rows: number; D: number; eps: number }
+export interface ScaleNormBwdArgs<S = Floats> { x: S; g: S; norms: S; dy: S; dx: S | null; dg: S | null; rows: number; D: number; eps: number }
+
+/** ReZero's gate y = g[0]·x over n values; the backward ADDS into dx and dg (null: not wanted). */
+export interface GateArgs<S = Floats> { x: S; g: S; y: S; n: number }
+export interface GateBwdArgs<S = Floats> { x: S; g: S; dy: S; dx: S | null; dg: S | null; n: number }
+
+/** Token shift by segments of x [B, L, D] (performer-pytorch's PreShiftTokens); the backward ADDS into dx. */
+export interface ShiftSegmentsArgs<S = Floats> { x: S; y: S; B: number; L: number; D: number; shifts: readonly number[]; keyMask?: ArrayLike<number> | undefined }
+export interface ShiftSegmentsBwdArgs<S = Floats> { dy: S; dx: S; B: number; L: number; D: number; shifts: readonly number[]; keyMask?: ArrayLike<number> | undefined }
+
 /** Every kernel an engine runs. Backwards ADD into their gradient arrays. */
 export interface Kernels<S = Floats> {
   matmul(a: MatmulArgs<S>): void;
@@ -173,6 +193,17 @@ export interface Kernels<S = Floats> {
   rope(a: RopeArgs<S>): void;
   tokenShift(a: TokenShiftArgs<S>): void;
   tokenShiftBackward(a: TokenShiftBwdArgs<S>): void;
+  /** GELU with the exact erf, x·Φ(x) (performer-pytorch models). */
+  geluErfForward(a: GeluFwdArgs<S>): void;
+  geluErfBackward(a: GeluBwdArgs<S>): void;
+  gegluForward(a: GegluArgs<S>): void;
+  gegluBackward(a: GegluBwdArgs<S>): void;
+  scaleNormForward(a: ScaleNormArgs<S>): void;
+  scaleNormBackward(a: ScaleNormBwdArgs<S>): void;
+  gateForward(a: GateArgs<S>): void;
+  gateBackward(a: GateBwdArgs<S>): void;
+  shiftSegmentsForward(a: ShiftSegmentsArgs<S>): void;
+  shiftSegmentsBackward(a: ShiftSegmentsBwdArgs<S>): void;
   adamw(a: AdamWArgs<S>): void;
   gradNorm(a: GradNormArgs<S>): void;
   clip(a: ClipArgs<S>): void;

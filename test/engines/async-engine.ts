@@ -30,8 +30,8 @@ export function createAsyncEngine(): AsyncEngine {
     return b;
   };
   // Host inputs a kernel may take besides its buffers: integer ids, targets and masks, the mean-pool
-  // weights and token shift's key mask (a GPU engine uploads these itself).
-  const hostInput = (kernel: string, key: string): boolean => key === 'weights' || (kernel.startsWith('tokenShift') && key === 'keyMask');
+  // weights and the token shifts' key masks (a GPU engine uploads these itself).
+  const hostInput = (kernel: string, key: string): boolean => key === 'weights' || ((kernel.startsWith('tokenShift') || kernel.startsWith('shiftSegments')) && key === 'keyMask');
   const open = (key: string, v: unknown, kernel = ''): unknown => {
     if (v instanceof DeviceBuffer) {
       const a = hidden.get(v);

@@ -17,6 +17,9 @@ import { tsMeanPool, tsMeanPoolBackward, tsTranspose } from './grad/layout.js';
 import { tsRope } from './grad/rope.js';
 import { tsTokenShift, tsTokenShiftBackward } from './grad/token-shift.js';
 import { tsAdamW, tsClip, tsGradNorm } from './grad/adamw.js';
+import { tsGegluBackward, tsGegluForward, tsGeluErfBackward, tsGeluErfForward } from './grad/gelu-erf.js';
+import { tsGateBackward, tsGateForward, tsScaleNormBackward, tsScaleNormForward } from './grad/scale-norm.js';
+import { tsShiftSegmentsBackward, tsShiftSegmentsForward } from './grad/shift-segments.js';
 
 /** Every kernel on host arrays: the reference engine's, and the fallback of faster CPU engines. */
 export const referenceKernels: Kernels<Floats> = {
@@ -49,6 +52,16 @@ export const referenceKernels: Kernels<Floats> = {
   rope: tsRope,
   tokenShift: tsTokenShift,
   tokenShiftBackward: tsTokenShiftBackward,
+  geluErfForward: tsGeluErfForward,
+  geluErfBackward: tsGeluErfBackward,
+  gegluForward: tsGegluForward,
+  gegluBackward: tsGegluBackward,
+  scaleNormForward: tsScaleNormForward,
+  scaleNormBackward: tsScaleNormBackward,
+  gateForward: tsGateForward,
+  gateBackward: tsGateBackward,
+  shiftSegmentsForward: tsShiftSegmentsForward,
+  shiftSegmentsBackward: tsShiftSegmentsBackward,
   adamw: tsAdamW,
   gradNorm: tsGradNorm,
   clip: tsClip,
