@@ -44,6 +44,15 @@ export const SHOWCASE = {
   prompt: 'The state of our Union is',
 } as const;
 
+/**
+ * Steps of a run that fits `budget` seconds: the calibration steps already run (`spent` seconds)
+ * plus as many more as the time left allows at `perStep` seconds each, within [minSteps, maxSteps].
+ */
+export function fitSteps(budget: number, spent: number, perStep: number): number {
+  const S = SHOWCASE;
+  return Math.max(S.minSteps, Math.min(S.maxSteps, S.calibrationSteps + Math.floor((budget - spent) / perStep)));
+}
+
 const flags = defineFlags({
   ...engineFlags('wasm'),
   out: { type: 'string', default: 'runs/showcase', metavar: 'DIR', help: 'where the checkpoint and the corpus file go (replaced)' },
@@ -123,7 +132,7 @@ async function showcase(f: Flags<typeof flags>, io: CliIo): Promise<number> {
     }
     const perStep = (performance.now() - timed) / (S.calibrationSteps - S.calibrationSkip) / 1000;
     const spent = (performance.now() - trainStart) / 1000;
-    steps = Math.max(S.minSteps, Math.min(S.maxSteps, S.calibrationSteps + Math.floor((f.budget - spent) / perStep)));
+    steps = fitSteps(f.budget, spent, perStep);
     trainer.hyper.steps = steps;
     trainer.hyper.scheduleSteps = steps;
   }
