@@ -37,7 +37,7 @@ test('--json: one line per case with the documented fields; an impossible case i
     const flops = caseFlops({ impl: row.impl as 'favor' | 'exact', mode: 'causal', L: 64, heads: 1, d: 8, features: 8, batch: 1 });
     assert.ok(Math.abs((row.gflops as number) - flops / (ms * 1e6)) <= 1e-9 * flops / (ms * 1e6), 'gflops = flops / time');
     assert.ok((row.peak_mb as number) > 0);
-    assert.match(row.backend as string, /^wasm-(relaxed|plain) x1$/);
+    assert.match(row.backend as string, /^wasm-(relaxed|simd) x1$/);
   }
   // the table says so too
   const t = await run(['bench', '--impl', 'exact', '--mode', 'causal', '--L', `${IMPOSSIBLE_L}`, ...shape]);
