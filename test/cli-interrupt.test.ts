@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { readCheckpointManifest } from '../src/io/checkpoint.js';
-import { loadTrainedModel } from '../src/train/checkpoint.js';
+import { readCheckpointManifest } from '../src/io/checkpoint-node.js';
+import { loadTrainedModel } from '../src/train/checkpoint-node.js';
 
 let dir: string;
 before(async () => {

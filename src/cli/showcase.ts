@@ -3,16 +3,16 @@
 // and leave a checkpoint that the other commands can continue from.
 
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/atomic-node.js';
 import { loadCorpusText } from '../data/sotu-node.js';
 import { corpusFromChunks } from '../data/read.js';
 import { createTokenizer } from '../data/tokenizer.js';
-import { withRunLock } from '../io/run-lock.js';
+import { withRunLock } from '../io/run-lock-node.js';
 import { createDecoder, generate, timingSummary } from '../nn/generate.js';
 import { PerformerLM } from '../nn/models.js';
 import { describeModel, formatCount, makeModelSpec, makeTrainHyper } from '../train/config.js';
 import { runTraining } from '../train/loop.js';
-import { Trainer } from '../train/trainer.js';
+import { Trainer } from '../train/trainer-node.js';
 import { defineFlags, formatUsage, parseArgs, type Flags } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { describeEngine, engineFlags, startEngine } from './engine.js';
