@@ -11,9 +11,9 @@
 import { describeEngine } from '../src/cli/engine.js';
 import { useEngine } from '../src/kernels/registry.js';
 import { loadCorpusFile, resolveFileFormat } from '../src/data/read-node.js';
-import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint.js';
+import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint-node.js';
 import { evaluateModel } from '../src/train/evaluate.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Trainer } from '../src/train/trainer-node.js';
 import type { FeatureMap } from '../src/kernels/backend.js';
 
 function option(name: string, fallback?: string): string {

@@ -11,7 +11,7 @@ import { useEngine } from '../src/kernels/registry.js';
 import { loadCorpusFile } from '../src/data/read-node.js';
 import { createTokenizer } from '../src/data/tokenizer.js';
 import { makeModelSpec, makeTrainHyper } from '../src/train/config.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Trainer } from '../src/train/trainer-node.js';
 
 function option(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -13,8 +13,8 @@ import { existsSync, watch } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LOCK_FILE } from '../src/io/run-lock.js';
-import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint.js';
+import { LOCK_FILE } from '../src/io/run-lock-node.js';
+import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint-node.js';
 
 const KILLS = Number(process.argv[2] ?? 50);
 let seed = Number(process.argv[3] ?? 1) >>> 0;

@@ -22,7 +22,9 @@ export * as optim from './optim/index.js';
 export { Var } from './autograd/index.js';
 export { PerformerLM, PerformerEncoder, type PerformerConfig, type EncoderConfig } from './nn/index.js';
 export { AdamW, clipGradNorm, learningRate } from './optim/index.js';
-// Data: tokenizers, corpora, batches (browser-safe; Node file readers live in src/data/*-node.ts).
+// Data: tokenizers, corpora, batches (browser-safe). Files that use Node APIs are named *-node.ts
+// (file readers, checkpoints, the trainer), and nothing here imports one, so a browser bundle of this
+// entry needs no Node module.
 export { createTokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerName } from './data/tokenizer.js';
 export { DataError, type TokenCorpus, type DataFormat } from './data/corpus.js';
 export { corpusFromText, corpusFromChunks } from './data/read.js';

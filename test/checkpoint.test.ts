@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { writeFileAtomic, type FileData } from '../src/io/atomic.js';
+import { writeFileAtomic, type FileData } from '../src/io/atomic-node.js';
 import {
   BACKUP_SUFFIX,
   CheckpointError,
@@ -19,7 +19,7 @@ import {
   readCheckpointManifest,
   saveCheckpoint,
   type CheckpointInput,
-} from '../src/io/checkpoint.js';
+} from '../src/io/checkpoint-node.js';
 import { readSafetensorsHeaderFile } from '../src/io/safetensors-node.js';
 import { ByteTokenizer, tokenizerFromJSON } from '../src/data/tokenizer.js';
 import { Rng } from '../src/tensor/rng.js';
@@ -376,7 +376,7 @@ describe('crash safety', () => {
     const dir = freshDir();
     const big = { ...CONFIG, vocabSize: 30000, dModel: 32 }; // ~4 MB of weights: saves take a while
     const child = `
-      const { saveCheckpoint } = await import(${JSON.stringify(join(repoRoot, 'src/io/checkpoint.ts'))});
+      const { saveCheckpoint } = await import(${JSON.stringify(join(repoRoot, 'src/io/checkpoint-node.ts'))});
       const { Tensor } = await import(${JSON.stringify(join(repoRoot, 'src/tensor/tensor.ts'))});
       const shapes = ${JSON.stringify([...modelShapes(big)])};
       for (let step = 1; ; step++) {

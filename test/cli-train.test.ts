@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { noGrad } from '../src/autograd/tape.js';
 import { main, type CliIo } from '../src/cli/main.js';
 import { formatDuration, ProgressBar } from '../src/cli/progress.js';
-import { readCheckpointManifest } from '../src/io/checkpoint.js';
+import { readCheckpointManifest } from '../src/io/checkpoint-node.js';
 import { PerformerLM } from '../src/nn/models.js';
-import { loadTrainedModel } from '../src/train/checkpoint.js';
+import { loadTrainedModel } from '../src/train/checkpoint-node.js';
 
 let dir: string;
 let textFile: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main, type CliIo } from '../src/cli/main.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
-import { useFileSystem } from '../src/io/fs.js';
+import { useFileSystem } from '../src/io/fs-node.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { faultyFs } from './fault-fs.js';
 

@@ -1,6 +1,6 @@
-// A FileSystem (src/io/fs.ts) that fails where a test says: the errors a full disk (ENOSPC), a
+// A FileSystem (src/io/fs-node.ts) that fails where a test says: the errors a full disk (ENOSPC), a
 // refused folder (EACCES) or a read-only mount (EROFS) give, which chmod cannot produce for root.
-import { nodeFileSystem, type FileData, type FileSystem } from '../src/io/fs.js';
+import { nodeFileSystem, type FileData, type FileSystem } from '../src/io/fs-node.js';
 
 export type FsOp = keyof FileSystem;
 /** The writing operations, in the sense of "each write of a save". */

@@ -1,4 +1,4 @@
-// Faults during checkpoint saves, through the injectable file system (src/io/fs.ts): a full disk at
+// Faults during checkpoint saves, through the injectable file system (src/io/fs-node.ts): a full disk at
 // each single write of a save, folders that refuse writes, and a reader running while a save moves
 // the checkpoint under it. (Real SIGKILLs: test/checkpoint.test.ts here, and 50+ in `npm run fuzz`.)
 import assert from 'node:assert/strict';
@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main, type CliIo } from '../src/cli/main.js';
-import { CheckpointError, loadCheckpoint, saveCheckpoint, type CheckpointInput } from '../src/io/checkpoint.js';
-import { nodeFileSystem, useFileSystem, type FileSystem } from '../src/io/fs.js';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, type CheckpointInput } from '../src/io/checkpoint-node.js';
+import { nodeFileSystem, useFileSystem, type FileSystem } from '../src/io/fs-node.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { faultyFs, WRITE_OPS } from './fault-fs.js';
 

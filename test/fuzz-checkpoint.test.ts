@@ -1,4 +1,4 @@
-// Fuzzing checkpoint loading (src/io/checkpoint.ts, src/train/checkpoint.ts) through an in-memory
+// Fuzzing checkpoint loading (src/io/checkpoint-node.ts, src/train/checkpoint-node.ts) through an in-memory
 // file system: a real `performer train` checkpoint whose checkpoint.json is mutated (any value at
 // any path replaced, removed, or its bytes damaged), and whose model.safetensors is mutated with
 // the manifest's size and sha256 updated to match (so the mutation reaches the safetensors and
@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { main } from '../src/cli/main.js';
-import { CheckpointError, MANIFEST_FILE, MODEL_FILE } from '../src/io/checkpoint.js';
-import { nodeFileSystem, useFileSystem, type FileSystem } from '../src/io/fs.js';
-import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint.js';
+import { CheckpointError, MANIFEST_FILE, MODEL_FILE } from '../src/io/checkpoint-node.js';
+import { nodeFileSystem, useFileSystem, type FileSystem } from '../src/io/fs-node.js';
+import { loadTrainedModel, parseTrainingState } from '../src/train/checkpoint-node.js';
 import { cases, fuzz, mutated, onlyThrows } from './fuzz-harness.js';
 
 const DIR = '/fuzz/ck';

@@ -18,7 +18,7 @@ import { createDecoder } from '../src/nn/generate.js';
 import { PerformerLM } from '../src/nn/models.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/tensor/rng.js';
-import { loadTrainedModel } from '../src/train/checkpoint.js';
+import { loadTrainedModel } from '../src/train/checkpoint-node.js';
 import { buildModel } from '../src/train/config.js';
 
 const ROOT = 'test/fixtures/performer-pytorch/';

@@ -5,7 +5,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { writeFileAtomic, writeFilesAtomic } from '../src/io/atomic.js';
+import { writeFileAtomic, writeFilesAtomic } from '../src/io/atomic-node.js';
 import {
   decodeSafetensors,
   encodeSafetensors,

@@ -1,4 +1,4 @@
-// The run lock on a checkpoint directory (src/io/run-lock.ts) and the CLI commands that take it.
+// The run lock on a checkpoint directory (src/io/run-lock-node.ts) and the CLI commands that take it.
 // Real processes: a train run in a child process holds the lock while a second run is refused.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,8 +8,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main, type CliIo } from '../src/cli/main.js';
-import { loadCheckpoint } from '../src/io/checkpoint.js';
-import { acquireRunLock, EXIT_LOCKED, LOCK_FILE, RunLockError } from '../src/io/run-lock.js';
+import { loadCheckpoint } from '../src/io/checkpoint-node.js';
+import { acquireRunLock, EXIT_LOCKED, LOCK_FILE, RunLockError } from '../src/io/run-lock-node.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 let dir: string;

@@ -6,7 +6,7 @@ import { drawProjection, type ProjectionKind } from '../favor/projection.js';
 import type { FeatureMap } from '../kernels/backend.js';
 import type { Engine } from '../kernels/engine.js';
 import { referenceEngine } from '../kernels/reference/engine.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/atomic-node.js';
 import { renderPlot, PALETTE, type PlotSeries } from './svg-plot.js';
 import { hash32, Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -1,7 +1,7 @@
 // `performer bench`: speed and memory of FAVOR+ against exact attention, one child process a case.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/atomic-node.js';
 import { caseFlops, type BenchCase } from './bench-case.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';

@@ -2,9 +2,9 @@
 
 import type { DataFormat } from '../data/corpus.js';
 import { loadCorpusFile, resolveFileFormat } from '../data/read-node.js';
-import { loadTrainedModel } from '../train/checkpoint.js';
+import { loadTrainedModel } from '../train/checkpoint-node.js';
 import { evaluateModel } from '../train/evaluate.js';
-import { parseTrainingState } from '../train/checkpoint.js';
+import { parseTrainingState } from '../train/checkpoint-node.js';
 import { defineFlags, formatUsage, parseArgs } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { engineFlags, startEngine } from './engine.js';

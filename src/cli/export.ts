@@ -2,9 +2,9 @@
 // PerformerLM keyword arguments that rebuild it.
 
 import { exportStateDict } from '../interop/convert.js';
-import { writeFilesAtomic } from '../io/atomic.js';
+import { writeFilesAtomic } from '../io/atomic-node.js';
 import { encodeSafetensors } from '../io/safetensors.js';
-import { loadTrainedModel } from '../train/checkpoint.js';
+import { loadTrainedModel } from '../train/checkpoint-node.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
 

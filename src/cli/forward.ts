@@ -7,7 +7,7 @@ import { writeSafetensorsFile } from '../io/safetensors-node.js';
 import { PerformerLM } from '../nn/models.js';
 import { Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
-import { loadTrainedModel } from '../train/checkpoint.js';
+import { loadTrainedModel } from '../train/checkpoint-node.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { engineFlags, startEngine } from './engine.js';

@@ -3,7 +3,7 @@
 
 import { createDecoder, generate, timingSummary } from '../nn/generate.js';
 import { PerformerLM } from '../nn/models.js';
-import { loadTrainedModel } from '../train/checkpoint.js';
+import { loadTrainedModel } from '../train/checkpoint-node.js';
 import { defineFlags, formatUsage, parseArgs, UsageError } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { engineFlags, startEngine } from './engine.js';

@@ -3,8 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { approxCommand } from './approx.js';
-import { describeSystemError, isSystemError } from '../io/file-error.js';
-import { RunLockError } from '../io/run-lock.js';
+import { describeSystemError, isSystemError } from '../io/file-error-node.js';
+import { RunLockError } from '../io/run-lock-node.js';
 import { UsageError } from './args.js';
 import { attentionCommand } from './attention.js';
 import { evalCommand } from './eval.js';

@@ -3,16 +3,16 @@
 // and leave a checkpoint that the other commands can continue from.
 
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/atomic-node.js';
 import { loadCorpusText } from '../data/sotu-node.js';
 import { corpusFromChunks } from '../data/read.js';
 import { createTokenizer } from '../data/tokenizer.js';
-import { withRunLock } from '../io/run-lock.js';
+import { withRunLock } from '../io/run-lock-node.js';
 import { createDecoder, generate, timingSummary } from '../nn/generate.js';
 import { PerformerLM } from '../nn/models.js';
 import { describeModel, formatCount, makeModelSpec, makeTrainHyper } from '../train/config.js';
 import { runTraining } from '../train/loop.js';
-import { Trainer } from '../train/trainer.js';
+import { Trainer } from '../train/trainer-node.js';
 import { defineFlags, formatUsage, parseArgs, type Flags } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { describeEngine, engineFlags, startEngine } from './engine.js';
@@ -43,6 +43,15 @@ export const SHOWCASE = {
   evalWindows: 8,
   prompt: 'The state of our Union is',
 } as const;
+
+/**
+ * Steps of a run that fits `budget` seconds: the calibration steps already run (`spent` seconds)
+ * plus as many more as the time left allows at `perStep` seconds each, within [minSteps, maxSteps].
+ */
+export function fitSteps(budget: number, spent: number, perStep: number): number {
+  const S = SHOWCASE;
+  return Math.max(S.minSteps, Math.min(S.maxSteps, S.calibrationSteps + Math.floor((budget - spent) / perStep)));
+}
 
 const flags = defineFlags({
   ...engineFlags('wasm'),
@@ -123,7 +132,7 @@ async function showcase(f: Flags<typeof flags>, io: CliIo): Promise<number> {
     }
     const perStep = (performance.now() - timed) / (S.calibrationSteps - S.calibrationSkip) / 1000;
     const spent = (performance.now() - trainStart) / 1000;
-    steps = Math.max(S.minSteps, Math.min(S.maxSteps, S.calibrationSteps + Math.floor((f.budget - spent) / perStep)));
+    steps = fitSteps(f.budget, spent, perStep);
     trainer.hyper.steps = steps;
     trainer.hyper.scheduleSteps = steps;
   }

@@ -3,19 +3,19 @@
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, MANIFEST_FILE, readCheckpointManifest } from '../io/checkpoint.js';
+import { CheckpointError, MANIFEST_FILE, readCheckpointManifest } from '../io/checkpoint-node.js';
 import type { DataFormat, TokenCorpus } from '../data/corpus.js';
 import { loadCorpusFile, resolveFileFormat } from '../data/read-node.js';
 import { createTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
-import { withRunLock } from '../io/run-lock.js';
+import { withRunLock } from '../io/run-lock-node.js';
 import {
   describeModel, formatCount, inheritArchitecture, makeModelSpec, makeTrainHyper, TRAIN_DEFAULTS, type ModelKind, type ModelSpec, type TrainHyper,
 } from '../train/config.js';
-import { loadTrainedModel, parseTrainingState, type EvalRecord, type TrainedModel } from '../train/checkpoint.js';
+import { loadTrainedModel, parseTrainingState, type EvalRecord, type TrainedModel } from '../train/checkpoint-node.js';
 import type { PositionKind } from '../nn/models.js';
 import type { EvalResult } from '../train/evaluate.js';
 import { defaultEvalInterval, runTraining, type LoopOptions } from '../train/loop.js';
-import { Trainer } from '../train/trainer.js';
+import { Trainer } from '../train/trainer-node.js';
 import { defineFlags, formatUsage, parseArgs, UsageError, type Flags } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { describeEngine, engineFlags, startEngine } from './engine.js';

@@ -11,7 +11,7 @@ import {
   type SafetensorsHeader,
   type TensorSet,
 } from './safetensors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic-node.js';
 
 /** Read and decode a whole file. Errors name the file (and the tensor where there is one). */
 export async function readSafetensorsFile(path: string, opts: Omit<DecodeOptions, 'source'> = {}): Promise<DecodedSafetensors> {

@@ -9,6 +9,6 @@ export { scheduledLearningRate } from './schedule.js';
 export { evaluateLM, evaluateMLM, evaluateModel, MLM_EVAL_GROUPS, type EvalOptions, type EvalResult } from './evaluate.js';
 export {
   loadTrainedModel, parseModelSpec, specFromConfig, configFromSpec, parseTrainingState, type TrainedModel, type TrainingState, type EvalRecord, type DataInfo,
-} from './checkpoint.js';
-export { Trainer, TrainingError, SPLIT_SEED, dataInfo, tokensSha256, type StepResult } from './trainer.js';
+} from './checkpoint-node.js';
+export { Trainer, TrainingError, SPLIT_SEED, dataInfo, tokensSha256, type StepResult } from './trainer-node.js';
 export { runTraining, defaultEvalInterval, type LoopOptions, type LoopResult } from './loop.js';

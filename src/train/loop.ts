@@ -6,10 +6,10 @@
 // Evaluation runs in eval mode without touching any training state, so where the evaluations fall
 // does not change the training losses.
 
-import type { SaveResult } from '../io/checkpoint.js';
-import type { EvalRecord } from './checkpoint.js';
+import type { SaveResult } from '../io/checkpoint-node.js';
+import type { EvalRecord } from './checkpoint-node.js';
 import type { EvalResult } from './evaluate.js';
-import type { StepResult, Trainer } from './trainer.js';
+import type { StepResult, Trainer } from './trainer-node.js';
 
 export interface LoopOptions {
   /** Save a checkpoint here at each evaluation (and when stopped by the signal). */

@@ -14,6 +14,7 @@ export class Context {
   readonly desc: number;
   private scratchAddr = 0;
   private scratchBytes = 0;
+  private views: { buffer: ArrayBufferLike; u32: Uint32Array; f32: Float32Array } | undefined;
 
   constructor(readonly heap: WasmHeap, readonly kernels: KernelExports, readonly runner: Runner) {
     this.desc = heap.allocBytes(DESC_WORDS * 4);
@@ -23,10 +24,14 @@ export class Context {
     return this.runner.threads;
   }
 
-  /** Views of the descriptor block as u32 (addresses, sizes) and f32 (the *_F32 fields). */
+  /** Views of the descriptor block as u32 (addresses, sizes) and f32 (the *_F32 fields); new views
+   *  only after the heap has grown (a grown memory has a new buffer). */
   descriptor(): { u32: Uint32Array; f32: Float32Array } {
     const buffer = this.heap.buffer();
-    return { u32: new Uint32Array(buffer, this.desc, DESC_WORDS), f32: new Float32Array(buffer, this.desc, DESC_WORDS) };
+    if (this.views?.buffer !== buffer) {
+      this.views = { buffer, u32: new Uint32Array(buffer, this.desc, DESC_WORDS), f32: new Float32Array(buffer, this.desc, DESC_WORDS) };
+    }
+    return this.views;
   }
 
   /** Scratch of at least `bytes` (reused across calls, grown when a call needs more). */

@@ -35,9 +35,9 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFilesAtomic, type FileData } from './atomic.js';
-import { describeSystemError, errnoCode as errCode, FileError } from './file-error.js';
-import { fileSystem } from './fs.js';
+import { writeFilesAtomic, type FileData } from './atomic-node.js';
+import { describeSystemError, errnoCode as errCode, FileError } from './file-error-node.js';
+import { fileSystem } from './fs-node.js';
 import {
   decodeSafetensors,
   describeNonFinite,

@@ -1,4 +1,4 @@
-// Training checkpoints on top of src/io/checkpoint.ts (crash-safe, validated):
+// Training checkpoints on top of src/io/checkpoint-node.ts (crash-safe, validated):
 //
 //   model.safetensors      parameters and buffers (the FAVOR+ projections) by module name
 //   optimizer.safetensors  AdamW moments "<weight>.m", "<weight>.v"
@@ -14,7 +14,7 @@
 // with dim 10^6 would otherwise allocate terabytes before any shape check could refuse it).
 
 import { join } from 'node:path';
-import { CheckpointError, loadCheckpoint, MANIFEST_FILE, MODEL_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { CheckpointError, loadCheckpoint, MANIFEST_FILE, MODEL_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint-node.js';
 import { DATA_FORMATS, type DataFormat } from '../data/corpus.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { FEATURE_MAPS, isFeatureMap } from '../kernels/backend.js';

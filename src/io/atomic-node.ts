@@ -6,10 +6,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeError } from './file-error.js';
-import { fileSystem, type FileData } from './fs.js';
+import { writeError } from './file-error-node.js';
+import { fileSystem, type FileData } from './fs-node.js';
 
-export type { FileData } from './fs.js';
+export type { FileData } from './fs-node.js';
 
 /** Name of the temporary file used for `path`: hidden, same directory, unique per call. */
 export function tempPathFor(path: string): string {

@@ -4,7 +4,7 @@
 // name the path the user gave and say what is wrong in words.
 
 import { dirname } from 'node:path';
-import { fileSystem } from './fs.js';
+import { fileSystem } from './fs-node.js';
 
 /** An operating-system error on a file the user named. `code` is the errno name (ENOSPC, ...). */
 export class FileError extends Error {

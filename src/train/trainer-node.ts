@@ -13,14 +13,14 @@
 import { createHash } from 'node:crypto';
 import { backward, clearTape } from '../autograd/tape.js';
 import type { Var } from '../autograd/var.js';
-import { saveCheckpoint, type CheckpointInput, type SaveResult } from '../io/checkpoint.js';
+import { saveCheckpoint, type CheckpointInput, type SaveResult } from '../io/checkpoint-node.js';
 import { LmBatcher } from '../data/batches.js';
 import type { TokenCorpus } from '../data/corpus.js';
 import { splitCorpus, type SplitInfo } from '../data/split.js';
 import { PerformerLM } from '../nn/models.js';
 import { AdamW, clipGradNorm } from '../optim/adamw.js';
 import { buildModel, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';
-import { configFromSpec, parseTrainingState, type DataInfo, type EvalRecord, type TrainedModel } from './checkpoint.js';
+import { configFromSpec, parseTrainingState, type DataInfo, type EvalRecord, type TrainedModel } from './checkpoint-node.js';
 import { evaluateModel, type EvalResult } from './evaluate.js';
 import { scheduledLearningRate } from './schedule.js';
 

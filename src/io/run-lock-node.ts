@@ -21,8 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describeSystemError, errnoCode, FileError } from './file-error.js';
-import { fileSystem } from './fs.js';
+import { describeSystemError, errnoCode, FileError } from './file-error-node.js';
+import { fileSystem } from './fs-node.js';
 
 export const LOCK_FILE = 'performer.lock';
 /** Exit code of a CLI command refused because another run holds the lock (sysexits EX_TEMPFAIL: try again later). */
