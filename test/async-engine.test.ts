@@ -15,6 +15,9 @@ import { AdamW, clipGradNormVar } from '../src/optim/adamw.js';
 import { defaultDevice, setDefaultDevice } from '../src/tensor/storage.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { createAsyncEngine } from './engines/async-engine.js';
+import { corpusFromText } from '../src/data/read.js';
+import { createTokenizer } from '../src/data/tokenizer.js';
+import { makeModelSpec, makeTrainHyper, Trainer } from '../src/train/index.js';
 import { randn } from './helpers/data.js';
 
 /** Runs fn with `engine` as the default engine, then restores the previous default. */
@@ -88,5 +91,27 @@ test('a training step (forward, backward, clipping, AdamW) on the async engine r
   const want = await step(referenceEngine), got = await step(gpu);
   assert.ok(Number.isFinite(want.losses[0]!) && want.losses[1] !== want.losses[0]);
   assert.deepEqual(got.losses, want.losses);
+  assert.deepEqual(got.params, want.params);
+});
+
+test('Trainer.trainStep — the step `performer train` runs — on the async engine: two reads per step (loss, gradient norm), same losses and weights as the reference engine', async () => {
+  const byte = createTokenizer('byte');
+  const text = 'It was the best of times, it was the worst of times; it was the age of wisdom. '.repeat(12);
+  const spec = makeModelSpec({ layers: 2, dim: 16, heads: 2, features: 8, redraw: 2, dropout: 0.1, positions: 'rotary', tokenShift: true }, byte, 16);
+  const hyper = makeTrainHyper({ seqLen: 16, batchSize: 2, lr: 3e-3, warmup: 2, scheduleSteps: 20, valFraction: 0.1, steps: 3 });
+  const gpu = createAsyncEngine();
+  const run = (e: Engine) => withEngine(e, async () => {
+    const trainer = Trainer.create(spec, hyper, await corpusFromText(text, byte, '<test>'));
+    const results = [];
+    for (let s = 0; s < 3; s++) {
+      const reads = gpu.reads;
+      results.push(await trainer.trainStep());
+      if (e === gpu) assert.equal(gpu.reads, reads + 2, 'a step reads back the loss and the gradient norm, nothing else');
+    }
+    const params = await Promise.all(trainer.model.parameters().map((p) => p.read()));
+    return { results, params };
+  });
+  const want = await run(referenceEngine), got = await run(gpu);
+  assert.deepEqual(got.results, want.results);
   assert.deepEqual(got.params, want.params);
 });

@@ -216,9 +216,9 @@ test('evaluateMLM: 7 passes predict every maskable token exactly once; = a direc
 
 test('a non-finite loss stops training with a TrainingError, leaving the step count alone', async () => {
   const t = Trainer.create(makeModelSpec(tiny, byte, 16), makeTrainHyper({ ...tinyHyper, steps: 5 }), await corpus());
-  t.trainStep();
+  await t.trainStep();
   t.model.namedParameters()[0]![1].data.fill(NaN);
-  assert.throws(() => t.trainStep(), (e: Error) => e instanceof TrainingError && /diverged at step 2/.test(e.message));
+  await assert.rejects(() => t.trainStep(), (e: Error) => e instanceof TrainingError && /diverged at step 2/.test(e.message));
   assert.equal(t.step, 1);
 });
 

@@ -128,7 +128,7 @@ async function showcase(f: Flags<typeof flags>, io: CliIo): Promise<number> {
     let timed = 0;
     for (let i = 0; i < S.calibrationSteps; i++) {
       if (i === S.calibrationSkip) timed = performance.now();
-      trainer.trainStep();
+      await trainer.trainStep();
     }
     const perStep = (performance.now() - timed) / (S.calibrationSteps - S.calibrationSkip) / 1000;
     const spent = (performance.now() - trainStart) / 1000;

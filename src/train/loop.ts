@@ -65,7 +65,7 @@ export async function runTraining(trainer: Trainer, opts: LoopOptions = {}): Pro
       return { stopped: true, stepsRun, ...(last ? { last } : {}) };
     }
     const t0 = now();
-    const r = trainer.trainStep();
+    const r = await trainer.trainStep();
     stepMs += now() - t0;
     stepTokens += r.tokens;
     stepsRun++;

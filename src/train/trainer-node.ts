@@ -18,7 +18,7 @@ import { LmBatcher } from '../data/batches.js';
 import type { TokenCorpus } from '../data/corpus.js';
 import { splitCorpus, type SplitInfo } from '../data/split.js';
 import { PerformerLM } from '../nn/models.js';
-import { AdamW, clipGradNorm } from '../optim/adamw.js';
+import { AdamW, clipGradNormVar } from '../optim/adamw.js';
 import { buildModel, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';
 import { configFromSpec, parseTrainingState, type DataInfo, type EvalRecord, type TrainedModel } from './checkpoint-node.js';
 import { evaluateModel, type EvalResult } from './evaluate.js';
@@ -188,8 +188,14 @@ export class Trainer {
     return this.hyper.batchSize * this.hyper.seqLen;
   }
 
-  /** One optimiser step (see the file comment). Throws TrainingError on a non-finite loss or gradient. */
-  trainStep(): StepResult {
+  /**
+   * One optimiser step (see the file comment). Throws TrainingError on a non-finite loss or gradient.
+   * Asynchronous so that one code path serves every engine: the work is enqueued on the model's
+   * engine, and the two values the step must see — the loss (before backward, so a diverged step
+   * changes nothing) and the global gradient norm (before the update) — come back through the
+   * engine's awaited read. On the CPU engines that read is the array itself.
+   */
+  async trainStep(): Promise<StepResult> {
     const s = this.step, h = this.hyper, model = this.model;
     let loss: Var;
     try {
@@ -206,14 +212,13 @@ export class Trainer {
       clearTape();
       throw e;
     }
-    const value = loss.item();
+    const value = await loss.readItem();
     if (!Number.isFinite(value)) {
       clearTape();
       throw new TrainingError(`training diverged at step ${s + 1}: the loss is ${value} (try a lower --lr)`);
     }
     backward(loss);
-    const params = model.parameters();
-    const gradNorm = clipGradNorm(params, h.clip);
+    const gradNorm = await clipGradNormVar(model.parameters(), h.clip).readItem();
     if (!Number.isFinite(gradNorm)) {
       this.optimizer.zeroGrad();
       throw new TrainingError(`training diverged at step ${s + 1}: the gradient norm is ${gradNorm} (try a lower --lr)`);
