@@ -14,6 +14,9 @@ import type { Engine } from '../src/kernels/engine.js';
 import { createEngine } from '../src/kernels/registry.js';
 import { referenceEngine } from '../src/kernels/reference/engine.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { Rng } from '../src/tensor/rng.js';
+import { startServer } from '../src/cli/serve.js';
+import { buildExample } from '../examples/esbuild/build.mjs';
 import { randn } from './helpers/data.js';
 import { assertBuilt, browserSkipReason, launchBrowser, startServe, type ServeProcess } from './helpers/browser.js';
 
@@ -161,6 +164,38 @@ describe('playground in a headless browser', { skip }, () => {
     assert.ok(r.updates >= 10, `the output was updated ${r.updates} times while tokens streamed (every 4 tokens expected)`);
     assert.equal(r.shown, `The ${r.text}`);
     assert.ok(r.plotted >= 1);
+  });
+
+  test('the esbuild example runs in the browser, threaded, and computes what Node computes', async () => {
+    const out = join(dir, 'example');
+    await buildExample(join(out, 'web'));
+    const server = await startServer({ port: 0, host: '127.0.0.1', pageRoot: out });
+    const example = await browser.newPage();
+    const errors: string[] = [];
+    example.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    example.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await example.goto(server.url);
+      await example.waitForFunction(() => 'exampleResult' in globalThis, { timeout: 30_000 });
+      const r = await example.evaluate(() => (globalThis as unknown as { exampleResult: { threads: number; shape: number[]; sum: number } }).exampleResult);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(r.shape, [1, 1, 256, 32]);
+      const cores = await example.evaluate(() => navigator.hardwareConcurrency);
+      assert.equal(r.threads, cores);
+      // The example's computation, here on the reference engine.
+      const rng = new Rng(1);
+      const [q, k, v] = [0, 1, 2].map(() => {
+        const t = new Tensor([1, 1, 256, 32]);
+        rng.fillNormal(t.data, 0, 0.5);
+        return t;
+      });
+      const ref = favorAttention(q!, k!, v!, { projection: drawProjection({ features: 64, dim: 32, seed: 2 }), causal: true, engine: referenceEngine });
+      const sum = ref.data.reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(r.sum - sum) <= 1e-4 * Math.abs(sum) + 1e-3, `page ${r.sum}, Node ${sum}`);
+    } finally {
+      await example.close();
+      await server.close();
+    }
   });
 
   test('no console errors, failed requests or page errors', () => {
