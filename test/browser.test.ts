@@ -198,6 +198,32 @@ describe('playground in a headless browser', { skip }, () => {
     }
   });
 
+  test('without COOP/COEP the page runs on one thread and says why', async () => {
+    // The same server, its isolation headers removed on the way to the browser.
+    const plain = await browser.newPage();
+    await plain.setRequestInterception(true);
+    plain.on('request', (req) => {
+      void fetch(req.url()).then(async (res) => {
+        const headers = Object.fromEntries([...res.headers].filter(([k]) => !k.startsWith('cross-origin-')));
+        await req.respond({ status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) });
+      }, () => req.abort());
+    });
+    try {
+      await plain.goto(serve.url);
+      await plain.waitForFunction(() => (globalThis as { playground?: { approx?: unknown } }).playground?.approx !== undefined, { timeout: 60_000 });
+      const s = await plain.evaluate(() => ({
+        isolated: globalThis.crossOriginIsolated, sab: typeof SharedArrayBuffer,
+        engine: (globalThis as unknown as { playground: { engine: { threads: number } } }).playground.engine, text: document.getElementById('engine')!.textContent,
+      }));
+      assert.equal(s.isolated, false);
+      assert.equal(s.sab, 'undefined');
+      assert.equal(s.engine.threads, 1);
+      assert.match(s.text!, /on 1 thread: this page is not cross-origin isolated/);
+    } finally {
+      await plain.close();
+    }
+  });
+
   test('no console errors, failed requests or page errors', () => {
     assert.deepEqual(problems, []);
   });
