@@ -148,6 +148,7 @@ describe('playground in a headless browser', { skip }, () => {
   test('generation panel: the served checkpoint streams tokens with ms/token', async () => {
     const r = await page.evaluate(async () => {
       const p = (globalThis as unknown as { playground: { run: { loadServed(): Promise<string>; generate(): Promise<{ ids: number[]; text: string; msPerToken: number[]; positions: number[] }> } } }).playground;
+      (document.getElementById('gen-prompt') as HTMLTextAreaElement).value = 'The ';
       const loaded = await p.run.loadServed();
       (document.getElementById('gen-tokens') as HTMLInputElement).value = '40';
       const out = document.getElementById('gen-output')!;

@@ -22,6 +22,11 @@ let loaded: (ModelFromFiles & { from: string }) | undefined;
 
 function describe(m: ModelFromFiles & { from: string }): string {
   const c = m.spec.model;
+  // A learned position table bounds prompt + generated tokens (npm start's model: 128).
+  if ((c.positions ?? 'learned') === 'learned') {
+    const tokens = byId<HTMLInputElement>('gen-tokens');
+    tokens.value = String(Math.max(1, Math.min(Number(tokens.value), c.maxLen - m.tokenizer.encode(byId<HTMLTextAreaElement>('gen-prompt').value).length)));
+  }
   return `${m.from}: ${m.spec.kind} model, ${c.layers} layers, dim ${c.dim}, ${c.attention ?? 'favor'} attention, step ${m.step}, ${m.tokenizer.name} tokenizer`;
 }
 
