@@ -59,5 +59,9 @@ describe('checkpoint from bytes', () => {
     const wider = manifest.replace(/"dim": 16/, '"dim": 24');
     assert.notEqual(wider, manifest);
     await assert.rejects(loadModelFromBytes({ manifest: wider, model }), /checkpoint\/model\.safetensors: tensor .* has shape .* but the model config says/);
+    // Far beyond the stored values: refused before the model is built (it would need terabytes).
+    const huge = manifest.replace(/"dim": 16/, '"dim": 1000000');
+    await assert.rejects(loadModelFromBytes({ manifest: huge, model }),
+      /^CheckpointError: checkpoint\/checkpoint\.json: the model config is not usable \(it describes a model of at least \d+ parameters, but model\.safetensors holds \d+ values\)$/);
   });
 });

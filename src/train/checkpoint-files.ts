@@ -5,8 +5,8 @@
 import { readCheckpointBytes, type CheckpointFiles } from '../io/checkpoint-bytes.js';
 import { CheckpointError, MANIFEST_FILE, MODEL_FILE } from '../io/checkpoint-manifest.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
-import { buildModel, weightShapes, type ModelSpec, type TrainModel } from './config.js';
-import { specFromConfig } from './spec-config.js';
+import { weightShapes, type ModelSpec, type TrainModel } from './config.js';
+import { modelForWeights } from './spec-config.js';
 
 export interface ModelFromFiles {
   spec: ModelSpec;
@@ -22,9 +22,8 @@ export async function loadModelFromBytes(files: CheckpointFiles, source = 'check
   let model: TrainModel | undefined;
   const { manifest, weights } = await readCheckpointBytes(files, {
     source,
-    expectedShapes: (config) => {
-      spec = specFromConfig(config);
-      model = buildModel(spec);
+    expectedShapes: (config, stored) => {
+      ({ spec, model } = modelForWeights(config, stored));
       return weightShapes(model);
     },
   });

@@ -14,14 +14,14 @@
 // with dim 10^6 would otherwise allocate terabytes before any shape check could refuse it).
 
 import { join } from 'node:path';
-import { CheckpointError, loadCheckpoint, MANIFEST_FILE, MODEL_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint-node.js';
+import { CheckpointError, loadCheckpoint, MANIFEST_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint-node.js';
 import { DATA_FORMATS, type DataFormat } from '../data/corpus.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import type { RuntimeState } from '../nn/models.js';
-import { buildModel, validateTrainHyper, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';
-import { specFromConfig } from './spec-config.js';
+import { validateTrainHyper, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';
+import { modelForWeights, specFromConfig } from './spec-config.js';
 
-export { configFromSpec, specFromConfig } from './spec-config.js';
+export { configFromSpec, minimumParameters, specFromConfig } from './spec-config.js';
 
 /** One evaluation during training (also the JSON line `performer train --json` prints). */
 export interface EvalRecord {
@@ -104,21 +104,6 @@ export function parseTrainingState(dir: string, loaded: Pick<LoadedCheckpoint, '
   };
 }
 
-/** A lower bound of the values any model of this spec stores: token embedding; per layer the four d×d
- *  attention projections, the two FFN matrices d × ffMult·d and a FAVOR+ projection features × d/heads;
- *  and a learned position table. */
-export function minimumParameters(spec: ModelSpec): number {
-  const m = spec.model;
-  const count = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0);
-  const hidden = count(m.ffMult ?? 4) * m.dim;
-  const projection = (m.attention ?? 'favor') === 'favor' ? count(m.features) * (m.dim / m.heads) : 0;
-  const perLayer = 4 * m.dim * m.dim + 2 * m.dim * hidden + projection;
-  return m.vocabSize * m.dim + m.layers * perLayer + ((m.positions ?? 'learned') === 'learned' ? m.maxLen * m.dim : 0);
-}
-
-/** How far the config's lower bound may exceed the stored values before the model is refused unbuilt. */
-const BUILD_SLACK = 4;
-const BUILD_SLACK_VALUES = 2 ** 20;
 
 export interface TrainedModel {
   dir: string;
@@ -138,15 +123,7 @@ export async function loadTrainedModel(dir: string, opts: { optimizer?: boolean 
   const checkpoint = await loadCheckpoint(dir, {
     optimizer: opts.optimizer ?? false,
     expectedShapes: (config, weights) => {
-      spec = specFromConfig(config);
-      let stored = 0;
-      for (const t of weights.values()) stored += t.size;
-      const least = minimumParameters(spec);
-      // Far beyond the stored values: refuse unbuilt. Near them: build, so the shape check names the tensor.
-      if (least > BUILD_SLACK * stored + BUILD_SLACK_VALUES) {
-        throw new Error(`it describes a model of at least ${least} parameters, but ${MODEL_FILE} holds ${stored} values`);
-      }
-      model = buildModel(spec);
+      ({ spec, model } = modelForWeights(config, weights));
       return weightShapes(model);
     },
   });

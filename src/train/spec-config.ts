@@ -4,7 +4,9 @@
 import type { JsonObject } from '../io/checkpoint-manifest.js';
 import { FEATURE_MAPS, isFeatureMap } from '../kernels/backend.js';
 import type { PerformerConfig } from '../nn/models.js';
-import { validateModelSpec, type ModelSpec } from './config.js';
+import { MODEL_FILE } from '../io/checkpoint-manifest.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { buildModel, validateModelSpec, type ModelSpec, type TrainModel } from './config.js';
 
 // checkpoint.json spells the FAVOR+ feature map "kernel" (the --kernel flag's name, and what every
 // earlier version wrote and reads), while PerformerConfig calls it featureMap. The two functions
@@ -32,4 +34,36 @@ export function specFromConfig(config: JsonObject): ModelSpec {
   const spec = { kind: c.kind, model, tokenizer: c.tokenizer } as ModelSpec;
   validateModelSpec(spec);
   return spec;
+}
+
+/** A lower bound of the values any model of this spec stores: token embedding; per layer the four d×d
+ *  attention projections, the two FFN matrices d × ffMult·d and a FAVOR+ projection features × d/heads;
+ *  and a learned position table. */
+export function minimumParameters(spec: ModelSpec): number {
+  const m = spec.model;
+  const count = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0);
+  const hidden = count(m.ffMult ?? 4) * m.dim;
+  const projection = (m.attention ?? 'favor') === 'favor' ? count(m.features) * (m.dim / m.heads) : 0;
+  const perLayer = 4 * m.dim * m.dim + 2 * m.dim * hidden + projection;
+  return m.vocabSize * m.dim + m.layers * perLayer + ((m.positions ?? 'learned') === 'learned' ? m.maxLen * m.dim : 0);
+}
+
+/** How far the config's lower bound may exceed the stored values before the model is refused unbuilt. */
+const BUILD_SLACK = 4;
+const BUILD_SLACK_VALUES = 2 ** 20;
+
+/**
+ * The model a checkpoint's config describes, built (untrained) to receive `weights`. A config far
+ * larger than the stored values is refused before building (a lying checkpoint.json with dim 10^6
+ * would otherwise allocate terabytes); one near them is built, so the shape check names the tensor.
+ */
+export function modelForWeights(config: JsonObject, weights: ReadonlyMap<string, Tensor>): { spec: ModelSpec; model: TrainModel } {
+  const spec = specFromConfig(config);
+  let stored = 0;
+  for (const t of weights.values()) stored += t.size;
+  const least = minimumParameters(spec);
+  if (least > BUILD_SLACK * stored + BUILD_SLACK_VALUES) {
+    throw new Error(`it describes a model of at least ${least} parameters, but ${MODEL_FILE} holds ${stored} values`);
+  }
+  return { spec, model: buildModel(spec) };
 }
