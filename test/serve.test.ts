@@ -3,7 +3,7 @@
 // concurrent requests, the isolation headers, and 127.0.0.1 unless --host.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,43 +11,13 @@ import { startServer, type RunningServer } from '../src/cli/serve.js';
 import { resolveRequestPath, safeSegments } from '../src/cli/serve-files.js';
 import { main } from '../src/cli/main.js';
 import { assertBuilt, startServe } from './helpers/browser.js';
-
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
-
-/** One request with the path sent exactly as given (no normalisation by a URL parser). */
-function get(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
+import { get, makeServeFixture } from './helpers/serve-fixture.js';
 
 describe('performer serve', () => {
   let root: string, page: string, ck: string, server: RunningServer, bare: RunningServer;
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'performer-serve-'));
-    page = join(root, 'dist');
-    ck = join(root, 'ck');
-    await mkdir(join(page, 'web'), { recursive: true });
-    await mkdir(ck);
-    await writeFile(join(page, 'web', 'index.html'), '<!doctype html><p>page</p>');
-    await writeFile(join(page, 'web', 'main.js'), 'export {};\n');
-    await writeFile(join(page, 'web', 'main.js.map'), '{}');
-    await writeFile(join(page, 'index.d.ts'), 'export {};');
-    await writeFile(join(root, 'secret.js'), 'secret');
-    await writeFile(join(root, 'secret.txt'), 'secret');
-    await symlink(join(root, 'secret.js'), join(page, 'web', 'link.js'));
-    await symlink(root, join(page, 'up'));
-    await writeFile(join(ck, 'checkpoint.json'), '{"format":"performer-checkpoint"}');
-    await writeFile(join(ck, 'model.safetensors'), Buffer.alloc(100000, 7));
-    await writeFile(join(ck, 'optimizer.safetensors'), 'moments');
-    await writeFile(join(ck, 'corpus.txt'), 'corpus');
+    ({ page, ck } = await makeServeFixture(root));
     server = await startServer({ port: 0, host: '127.0.0.1', checkpoint: ck, pageRoot: page });
     bare = await startServer({ port: 0, host: '127.0.0.1', pageRoot: page });
   });
@@ -81,7 +51,7 @@ describe('performer serve', () => {
   });
 
   test('nothing else: other checkpoint files, other extensions, no checkpoint given', async () => {
-    for (const path of ['/checkpoint/optimizer.safetensors', '/checkpoint/corpus.txt', '/checkpoint/', '/checkpoint/x/model.safetensors',
+    for (const path of ['/checkpoint/optimizer.safetensors', '/checkpoint/corpus.txt', '/checkpoint/', '/checkpoint/x/model.safetensors', '/checkpoint/model.safetensors/',
       '/web/main.js.map', '/index.d.ts', '/web/missing.js', '/web', '/secret.js']) {
       assert.equal((await get(server.port, path)).status, 404, path);
     }

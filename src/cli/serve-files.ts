@@ -80,7 +80,7 @@ export async function resolveRequestPath(pathname: string, roots: FileRoots): Pr
   if (!segments || segments.length === 0) return undefined;
   if (pathname.startsWith(CHECKPOINT_PREFIX)) {
     const name = segments[1];
-    if (roots.checkpoint === undefined || segments.length !== 2 || name === undefined || !Object.hasOwn(CHECKPOINT_TYPES, name)) return undefined;
+    if (roots.checkpoint === undefined || folder || segments.length !== 2 || name === undefined || !Object.hasOwn(CHECKPOINT_TYPES, name)) return undefined;
     return inside(roots.checkpoint, join(roots.checkpoint, name), CHECKPOINT_TYPES[name]!);
   }
   if (folder) segments.push('index.html');
