@@ -9,7 +9,7 @@ import { approxPlot, runApprox, type ApproxRow } from '../cli/approx-experiment.
 import { renderHeatmap } from './heatmap.js';
 import { byId, intField, nextFrame, numberField, selectField } from './dom.js';
 
-const SAMPLES = 6;
+const SAMPLES = 12;
 const FEATURE_COUNTS = [8, 16, 32, 64, 128, 256];
 
 export interface ApproxResult {
