@@ -52,6 +52,8 @@ describe('playground in a headless browser', { skip }, () => {
     page.on('pageerror', (e) => problems.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.method()} (${r.failure()?.errorText})`));
     page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+    // Offline: every request goes to performer serve (or is a data: URL).
+    page.on('request', (r) => { if (!r.url().startsWith(serve.origin + '/') && !r.url().startsWith('data:')) problems.push(`request elsewhere: ${r.url()}`); });
     await page.goto(serve.url);
     await page.waitForFunction(() => (globalThis as { playground?: { approx?: unknown } }).playground?.approx !== undefined, { timeout: 60_000 });
   });
@@ -165,6 +167,13 @@ describe('playground in a headless browser', { skip }, () => {
     assert.ok(r.updates >= 10, `the output was updated ${r.updates} times while tokens streamed (every 4 tokens expected)`);
     assert.equal(r.shown, `The ${r.text}`);
     assert.ok(r.plotted >= 1);
+  });
+
+  test('generation panel: checkpoint files picked with the file input load too', async () => {
+    const input = await page.$('#gen-files');
+    await input!.uploadFile(join(dir, 'ck', 'model.safetensors'), join(dir, 'ck', 'checkpoint.json'));
+    await page.waitForFunction(() => /^picked files: /.test(document.getElementById('gen-status')!.textContent ?? ''), { timeout: 20_000 });
+    assert.match(await page.$eval('#gen-status', (e) => e.textContent!), /^picked files: lm model, 1 layers, dim 32, favor attention, step 3, byte tokenizer$/);
   });
 
   test('the esbuild example runs in the browser, threaded, and computes what Node computes', async () => {
