@@ -35,3 +35,8 @@ export { evalBatches, type EvalBatch, type EvalOptions } from './data/eval-windo
 export { maskTokens, type MlmOptions } from './data/masking.js';
 export { IGNORE_INDEX } from './data/ignore-index.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
+// Checkpoints from their files' bytes (fetch, file inputs; no file system): Node's folder readers
+// are in the Node entry (index-node.ts).
+export { CheckpointError } from './io/checkpoint-manifest.js';
+export { readCheckpointBytes, type CheckpointFiles, type CheckpointBytesOptions } from './io/checkpoint-bytes.js';
+export { loadModelFromBytes, fetchModel, type ModelFromFiles } from './train/checkpoint-files.js';

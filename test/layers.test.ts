@@ -1,5 +1,6 @@
 // The architecture's one rule, checked on the sources: an import never runs upward. Layers, bottom
-// up: tensor → kernels → favor → data, io → autograd → nn, optim → train → interop → cli. Layers of
+// up: tensor → kernels → favor → data, io → autograd → nn, optim → train → interop → cli → web (the
+// playground page, which also reuses the CLI's plotting and Fig. 4 experiment). Layers of
 // the same rank do not import each other (optim imports nothing from nn, nor nn from optim).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { test } from 'node:test';
 
 const SRC = resolve(import.meta.dirname, '../src');
 const RANK: Record<string, number> = {
-  tensor: 0, kernels: 1, favor: 2, data: 3, io: 3, autograd: 4, nn: 5, optim: 5, train: 6, interop: 7, cli: 8,
+  tensor: 0, kernels: 1, favor: 2, data: 3, io: 3, autograd: 4, nn: 5, optim: 5, train: 6, interop: 7, cli: 8, web: 9,
 };
 
 function sources(dir: string): string[] {

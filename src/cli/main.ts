@@ -12,6 +12,7 @@ import { exportCommand } from './export.js';
 import { forwardCommand } from './forward.js';
 import { importCommand } from './import.js';
 import { generateCommand } from './generate.js';
+import { serveCommand } from './serve.js';
 import { showcaseCommand } from './showcase.js';
 import { trainCommand } from './train.js';
 import { benchCommand } from './bench.js';
@@ -20,7 +21,7 @@ import type { CliIo, Command } from './command.js';
 export type { CliIo, Command, TextSink } from './command.js';
 
 export const COMMANDS: readonly Command[] = [
-  attentionCommand, approxCommand, benchCommand, trainCommand, evalCommand, generateCommand, forwardCommand, importCommand, exportCommand, showcaseCommand,
+  attentionCommand, approxCommand, benchCommand, trainCommand, evalCommand, generateCommand, forwardCommand, importCommand, exportCommand, showcaseCommand, serveCommand,
 ];
 
 function version(): string {

@@ -14,12 +14,14 @@
 // with dim 10^6 would otherwise allocate terabytes before any shape check could refuse it).
 
 import { join } from 'node:path';
-import { CheckpointError, loadCheckpoint, MANIFEST_FILE, MODEL_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint-node.js';
+import { CheckpointError, loadCheckpoint, MANIFEST_FILE, type JsonObject, type LoadedCheckpoint } from '../io/checkpoint-node.js';
 import { DATA_FORMATS, type DataFormat } from '../data/corpus.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
-import { FEATURE_MAPS, isFeatureMap } from '../kernels/backend.js';
-import type { PerformerConfig, RuntimeState } from '../nn/models.js';
-import { buildModel, validateModelSpec, validateTrainHyper, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';
+import type { RuntimeState } from '../nn/models.js';
+import { validateTrainHyper, weightShapes, type ModelSpec, type TrainHyper, type TrainModel } from './config.js';
+import { modelForWeights, specFromConfig } from './spec-config.js';
+
+export { configFromSpec, minimumParameters, specFromConfig } from './spec-config.js';
 
 /** One evaluation during training (also the JSON line `performer train --json` prints). */
 export interface EvalRecord {
@@ -56,34 +58,6 @@ export interface TrainingState {
 
 function fail(dir: string, msg: string): never {
   throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: ${msg}`);
-}
-
-// checkpoint.json spells the FAVOR+ feature map "kernel" (the --kernel flag's name, and what every
-// earlier version wrote and reads), while PerformerConfig calls it featureMap. The two functions
-// below map the one spelling to the other, so checkpoints written before and after load both ways.
-
-/** The stored config of a model spec: PerformerConfig with featureMap written as "kernel". */
-export function configFromSpec(spec: ModelSpec): JsonObject {
-  const { featureMap, ...model } = spec.model;
-  const stored = featureMap === undefined ? model : { ...model, kernel: featureMap };
-  return { kind: spec.kind, model: stored, tokenizer: spec.tokenizer } as unknown as JsonObject;
-}
-
-/** The model spec of a checkpoint config (validated); throws a plain Error. */
-export function specFromConfig(config: JsonObject): ModelSpec {
-  const c = config as unknown as Partial<ModelSpec>;
-  if (typeof c.kind !== 'string' || typeof c.model !== 'object' || c.model === null || typeof c.tokenizer !== 'object') {
-    throw new Error('config is not a Performer training config (needs kind, model and tokenizer; was it written by performer train?)');
-  }
-  const { kernel, ...model } = c.model as PerformerConfig & { kernel?: unknown };
-  if (kernel !== undefined) {
-    if (model.featureMap !== undefined) throw new Error('the model config names its feature map twice ("kernel" and "featureMap")');
-    if (typeof kernel !== 'string' || !isFeatureMap(kernel)) throw new Error(`model kernel must be one of ${FEATURE_MAPS.join(', ')}, got ${JSON.stringify(kernel)}`);
-    model.featureMap = kernel;
-  }
-  const spec = { kind: c.kind, model, tokenizer: c.tokenizer } as ModelSpec;
-  validateModelSpec(spec);
-  return spec;
 }
 
 /** The model spec stored in a checkpoint's config (validated); a CheckpointError naming the file. */
@@ -130,21 +104,6 @@ export function parseTrainingState(dir: string, loaded: Pick<LoadedCheckpoint, '
   };
 }
 
-/** A lower bound of the values any model of this spec stores: token embedding; per layer the four d×d
- *  attention projections, the two FFN matrices d × ffMult·d and a FAVOR+ projection features × d/heads;
- *  and a learned position table. */
-export function minimumParameters(spec: ModelSpec): number {
-  const m = spec.model;
-  const count = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0);
-  const hidden = count(m.ffMult ?? 4) * m.dim;
-  const projection = (m.attention ?? 'favor') === 'favor' ? count(m.features) * (m.dim / m.heads) : 0;
-  const perLayer = 4 * m.dim * m.dim + 2 * m.dim * hidden + projection;
-  return m.vocabSize * m.dim + m.layers * perLayer + ((m.positions ?? 'learned') === 'learned' ? m.maxLen * m.dim : 0);
-}
-
-/** How far the config's lower bound may exceed the stored values before the model is refused unbuilt. */
-const BUILD_SLACK = 4;
-const BUILD_SLACK_VALUES = 2 ** 20;
 
 export interface TrainedModel {
   dir: string;
@@ -164,15 +123,7 @@ export async function loadTrainedModel(dir: string, opts: { optimizer?: boolean 
   const checkpoint = await loadCheckpoint(dir, {
     optimizer: opts.optimizer ?? false,
     expectedShapes: (config, weights) => {
-      spec = specFromConfig(config);
-      let stored = 0;
-      for (const t of weights.values()) stored += t.size;
-      const least = minimumParameters(spec);
-      // Far beyond the stored values: refuse unbuilt. Near them: build, so the shape check names the tensor.
-      if (least > BUILD_SLACK * stored + BUILD_SLACK_VALUES) {
-        throw new Error(`it describes a model of at least ${least} parameters, but ${MODEL_FILE} holds ${stored} values`);
-      }
-      model = buildModel(spec);
+      ({ spec, model } = modelForWeights(config, weights));
       return weightShapes(model);
     },
   });
