@@ -5,7 +5,7 @@
 // backslashes, NUL) and symbolic links whose target lies outside the root.
 
 import { realpath, stat } from 'node:fs/promises';
-import { extname, join, sep } from 'node:path';
+import { extname, join, relative } from 'node:path';
 
 /** Content types of the page's files; any other extension under the page root is not served. */
 export const PAGE_TYPES: Readonly<Record<string, string>> = {
@@ -57,11 +57,16 @@ export function safeSegments(pathname: string): string[] | undefined {
   return segments;
 }
 
-/** `file` if it exists as a regular file whose real path lies inside `root`'s real path. */
+/**
+ * `file` if it exists as a regular file reached from `root` without any symbolic link: its real path
+ * must be exactly the root's real path plus the segments asked for. A link below the root is never
+ * followed, also one that leads out and back in (`/up/dist/web/` through a link `up` → the root's
+ * parent): a real-path prefix check alone would serve that.
+ */
 async function inside(root: string, file: string, type: string): Promise<ServedFile | undefined> {
   try {
     const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]);
-    if (!realFile.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) return undefined;
+    if (realFile !== join(realRoot, relative(root, file))) return undefined;
     const st = await stat(realFile);
     return st.isFile() ? { path: realFile, type, size: st.size } : undefined;
   } catch {
