@@ -1,0 +1,92 @@
+// createWebGpuBackend: the `webgpu` backend. Tensors live in device buffers (storage.ts); kernels only
+// enqueue work; `read` is the one way values come back. In browsers the GPU is navigator.gpu, in Node
+// the `webgpu` package (Dawn). Without an adapter it throws and says why: it never falls back to
+// another backend behind the caller's back.
+import type { ExactFwdArgs, FavorFwdArgs, MatmulArgs } from './args.js';
+import { createContext, type GpuContext } from './context.js';
+import { exact } from './exact.js';
+import { favor } from './favor.js';
+import { matmul } from './matmul.js';
+import { allocate, destroy, read, write, type GpuTensor } from './storage.js';
+
+export interface WebGpuOptions {
+  /** Use this adapter (a device is requested from it). */
+  adapter?: GPUAdapter;
+  /** Use this device as it is (its limits are the caller's choice). */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  /** Limits to request; by default the adapter's maxima for buffer, binding and workgroup sizes. */
+  requiredLimits?: Record<string, number>;
+  /** Internal cap on one storage binding in bytes, below the device's limit (tests use it to exercise split tensors). */
+  maxBindingBytes?: number;
+}
+
+export interface WebGpuBackend {
+  readonly name: 'webgpu';
+  readonly device: GPUDevice;
+  /** Bytes one storage binding, and so one tensor part, may hold. */
+  readonly bindingBytes: number;
+  /** A tensor of `length` zeros, split into parts at multiples of `rowLength` values. */
+  zeros(length: number, rowLength?: number): GpuTensor;
+  upload(data: Float32Array, rowLength?: number): GpuTensor;
+  read(t: GpuTensor): Promise<Float32Array>;
+  free(t: GpuTensor): void;
+  matmul(args: MatmulArgs): void;
+  favor(args: FavorFwdArgs): void;
+  exact(args: ExactFwdArgs): void;
+  destroy(): void;
+}
+
+const WANTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage'] as const;
+
+async function gpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    throw new Error('webgpu: this browser has no navigator.gpu (WebGPU is off or unsupported here)');
+  }
+  const { nodeGpu } = await import('./gpu-node.js');
+  return nodeGpu();
+}
+
+async function acquire(o: WebGpuOptions): Promise<GPUDevice> {
+  if (o.device) return o.device;
+  const adapter = o.adapter ?? await (await gpu()).requestAdapter(o.powerPreference ? { powerPreference: o.powerPreference } : {});
+  if (!adapter) {
+    throw new Error('webgpu: no adapter: requestAdapter() returned null (no usable GPU driver). Without a GPU, install a software Vulkan driver and point VK_ICD_FILENAMES at it: see docs/WEBGPU.md');
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  Object.assign(requiredLimits, o.requiredLimits);
+  return adapter.requestDevice({ requiredLimits });
+}
+
+export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  const device = await acquire(options);
+  const ctx: GpuContext = createContext(device, options.maxBindingBytes);
+  const check = () => {
+    const e = ctx.takeError();
+    if (e) throw e;
+  };
+  return {
+    name: 'webgpu',
+    device,
+    bindingBytes: ctx.bindingBytes,
+    zeros: (length, rowLength = 1) => allocate(device, length, rowLength, ctx.bindingBytes, 'tensor'),
+    upload(data, rowLength = 1) {
+      const t = allocate(device, data.length, rowLength, ctx.bindingBytes, 'tensor');
+      write(device, t, data);
+      return t;
+    },
+    async read(t) {
+      const values = await read(device, t);
+      check();
+      return values;
+    },
+    free: destroy,
+    matmul: (a) => matmul(ctx, a),
+    favor: (a) => favor(ctx, a),
+    exact: (a) => exact(ctx, a),
+    destroy: () => device.destroy(),
+  };
+}

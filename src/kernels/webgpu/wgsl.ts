@@ -1,0 +1,22 @@
+// Small pieces of WGSL text shared by the kernel sources.
+
+/** A float literal WGSL accepts (always with a decimal point or exponent). */
+export function f32(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`webgpu: ${x} is not a finite WGSL float`);
+  const s = Math.fround(x).toPrecision(9);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
+/**
+ * The uniform block every kernel reads at binding `binding`: x0 (the dispatch's x offset, see
+ * context.ts) followed by `names`, all u32.
+ */
+export function paramsBlock(binding: number, names: readonly string[]): string {
+  return `struct Params { x0: u32, ${names.map((n) => `${n}: u32`).join(', ')} }
+@group(0) @binding(${binding}) var<uniform> P: Params;`;
+}
+
+/** "Minus infinity" for running maxima: finite, because WGSL constant folding rejects infinities. */
+export const NEG = '-3.0e38';
+/** Anything at or below this is the NEG sentinel (a masked key, or no key yet). */
+export const IS_NEG = '-1.0e38';

@@ -1,0 +1,225 @@
+// The WebGPU kernels against the reference backend (src/kernels/reference) in float32 tolerance:
+// error = max |gpu − ref| / max |ref| over the whole output, at most 1e-4 (1e-3 for the trig map,
+// whose sin/cos carry WGSL's absolute error). Runs on any adapter; without a GPU, on SwiftShader
+// (see docs/WEBGPU.md). Without an adapter the tests are skipped, naming why and how to enable
+// them; with CI=true a missing adapter fails instead.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { drawProjection, KERNELS, referenceBackend, type Kernel } from '../src/index.js';
+import { createWebGpuBackend, type GpuTensor, type WebGpuBackend } from '../src/kernels/webgpu/index.js';
+import { useSwiftShaderIfNoDriverChosen } from '../src/kernels/webgpu/swiftshader-node.js';
+import { randn, randomMask, TestRandom } from './helpers/data.js';
+
+const ENABLE = 'apt-get install -y chromium-headless-shell libvulkan1';
+
+useSwiftShaderIfNoDriverChosen();
+let gpu: WebGpuBackend | undefined;
+let why = '';
+try {
+  gpu = await createWebGpuBackend();
+} catch (e) {
+  why = (e as Error).message;
+}
+const skip = gpu ? false : `no WebGPU adapter (${why}); enable with: ${ENABLE}`;
+if (!gpu && process.env.CI === 'true') {
+  test('a WebGPU adapter exists (CI=true)', () => assert.fail(`${skip}`));
+}
+after(() => gpu?.destroy());
+
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  assert.equal(got.length, want.length);
+  let e = 0, s = 0;
+  for (let i = 0; i < want.length; i++) {
+    e = Math.max(e, Math.abs(got[i]! - want[i]!));
+    s = Math.max(s, Math.abs(want[i]!));
+  }
+  return e / s;
+}
+
+const tol = (kernel: Kernel | 'exact') => (kernel === 'trig' ? 1e-3 : 1e-4);
+
+function data(n: number, seed: number, std = 1): Float32Array {
+  const r = new TestRandom(seed);
+  return Float32Array.from({ length: n }, () => std * r.normal());
+}
+
+interface Case {
+  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
+  causal: boolean; masked: boolean; seed: number;
+}
+
+interface HostInputs { q: Float32Array; k: Float32Array; v: Float32Array; w: Float32Array; mask?: Float32Array }
+
+function inputs(c: Case, std = 0.8): HostInputs {
+  const { B, H, Lq, Lk, d, dv, m } = c;
+  return {
+    q: randn([B, H, Lq, d], c.seed, std).data,
+    k: randn([B, H, Lk, d], c.seed + 1, std).data,
+    v: randn([B, H, Lk, dv], c.seed + 2).data,
+    w: drawProjection({ features: m, dim: d, seed: c.seed + 3 }).data,
+    ...(c.masked ? { mask: randomMask(B, Lk, c.seed + 4).data } : {}),
+  };
+}
+
+function reference(kernel: Kernel | 'exact', c: Case, x: HostInputs): Float32Array {
+  const out = new Float32Array(c.B * c.H * c.Lq * c.dv);
+  const shape = { B: c.B, H: c.H, Lq: c.Lq, Lk: c.Lk, d: c.d, dv: c.dv, causal: c.causal };
+  if (kernel === 'exact') referenceBackend.exact({ ...shape, q: x.q, k: x.k, v: x.v, out, keyMask: x.mask });
+  else referenceBackend.favor({ ...shape, q: x.q, k: x.k, v: x.v, out, keyMask: x.mask, projection: x.w, m: c.m, kernel, chunk: 16 });
+  return out;
+}
+
+/** Uploads, runs, reads back. Row lengths keep every row whole when `g` splits tensors. */
+async function onGpu(g: WebGpuBackend, kernel: Kernel | 'exact', c: Case, x: HostInputs, kRow = c.d, vRow = c.dv): Promise<Float32Array> {
+  const t: GpuTensor[] = [];
+  const up = (a: Float32Array, row: number) => { const u = g.upload(a, row); t.push(u); return u; };
+  const q = up(x.q, c.d), k = up(x.k, kRow), v = up(x.v, vRow);
+  const out = g.zeros(c.B * c.H * c.Lq * c.dv, c.dv);
+  t.push(out);
+  const keyMask = x.mask ? up(x.mask, c.Lk) : undefined;
+  const shape = { B: c.B, H: c.H, Lq: c.Lq, Lk: c.Lk, d: c.d, dv: c.dv, causal: c.causal };
+  if (kernel === 'exact') g.exact({ ...shape, q, k, v, out, keyMask });
+  else g.favor({ ...shape, q, k, v, out, keyMask, projection: up(x.w, c.d), m: c.m, kernel, chunk: 16 });
+  const values = await g.read(out);
+  for (const u of t) g.free(u);
+  return values;
+}
+
+const base: Case = { B: 2, H: 2, Lq: 40, Lk: 40, d: 16, dv: 8, m: 80, causal: false, masked: false, seed: 11 };
+
+for (const kernel of [...KERNELS, 'exact'] as const) {
+  for (const causal of [false, true]) {
+    for (const masked of [false, true]) {
+      test(`webgpu ${kernel} ${causal ? 'causal' : 'bidirectional'}${masked ? ', key mask' : ''} matches the reference backend`, { skip }, async () => {
+        const c = { ...base, causal, masked, seed: 100 + KERNELS.length * 4 };
+        const x = inputs(c);
+        const err = relErr(await onGpu(gpu!, kernel, c, x), reference(kernel, c, x));
+        assert.ok(err < tol(kernel), `relative error ${err.toExponential(2)}`);
+      });
+    }
+  }
+  test(`webgpu ${kernel} cross attention (Lq ≠ Lk) matches the reference backend`, { skip }, async () => {
+    const c = { ...base, Lq: 21, Lk: 45, masked: true, seed: 300 };
+    const x = inputs(c);
+    const err = relErr(await onGpu(gpu!, kernel, c, x), reference(kernel, c, x));
+    assert.ok(err < tol(kernel), `relative error ${err.toExponential(2)}`);
+  });
+}
+
+test('webgpu causal FAVOR+ carries its state over several chunks per group (L = 600), every map', { skip }, async () => {
+  for (const kernel of KERNELS) {
+    const c: Case = { ...base, B: 1, H: 1, Lq: 600, Lk: 600, causal: true, masked: true, seed: 400 };
+    const x = inputs(c);
+    const err = relErr(await onGpu(gpu!, kernel, c, x), reference(kernel, c, x));
+    assert.ok(err < tol(kernel), `${kernel}: relative error ${err.toExponential(2)}`);
+  }
+});
+
+test('webgpu FAVOR+ at a model head size (d = dv = 64, m = 128, softmax, causal)', { skip }, async () => {
+  const c: Case = { B: 1, H: 2, Lq: 48, Lk: 48, d: 64, dv: 64, m: 128, causal: true, masked: false, seed: 450 };
+  const x = inputs(c, 0.5);
+  const err = relErr(await onGpu(gpu!, 'softmax', c, x), reference('softmax', c, x));
+  assert.ok(err < 1e-4, `relative error ${err.toExponential(2)}`);
+});
+
+test('webgpu causal outputs do not change when the future does', { skip }, async () => {
+  const c: Case = { ...base, causal: true, masked: true, Lq: 72, Lk: 72, seed: 500 };
+  const t = 37;
+  for (const kernel of [...KERNELS, 'exact'] as const) {
+    const x = inputs(c);
+    const y = inputs({ ...c, seed: 600 }); // other values everywhere; keep only their future
+    const mix = (a: Float32Array, b: Float32Array, row: number, L: number) => a.map((v, i) => (Math.floor(i / row) % L >= t ? b[i]! : v));
+    const z: HostInputs = { ...x, q: mix(x.q, y.q, c.d, c.Lq), k: mix(x.k, y.k, c.d, c.Lk), v: mix(x.v, y.v, c.dv, c.Lk), mask: mix(x.mask!, y.mask!, 1, c.Lk) };
+    const a = await onGpu(gpu!, kernel, c, x);
+    const b = await onGpu(gpu!, kernel, c, z);
+    let changedLater = false;
+    for (let i = 0; i < a.length; i++) {
+      const pos = Math.floor(i / c.dv) % c.Lq;
+      if (pos < t) assert.equal(b[i], a[i], `${kernel}: output at position ${pos} changed`);
+      else if (b[i] !== a[i]) changedLater = true;
+    }
+    assert.ok(changedLater, `${kernel}: the future changed nothing at all`);
+  }
+});
+
+test('webgpu kernels give the same results when tensors are split across storage bindings', { skip }, async () => {
+  const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 8192 });
+  const c: Case = { ...base, Lq: 80, Lk: 80, masked: true, seed: 700 };
+  for (const causal of [false, true]) {
+    for (const kernel of ['softmax', 'softmax-hyp', 'exact'] as const) {
+      const cc = { ...c, causal };
+      const x = inputs(cc);
+      // Exact attention reads a whole head's keys per query tile: one head per row keeps them in one binding.
+      const split = kernel === 'exact'
+        ? await onGpu(small, kernel, cc, x, cc.Lk * cc.d, cc.Lk * cc.dv)
+        : await onGpu(small, kernel, cc, x);
+      const err = relErr(split, reference(kernel, cc, x));
+      assert.ok(err < tol(kernel), `${kernel} ${causal ? 'causal' : 'bidirectional'}: relative error ${err.toExponential(2)}`);
+    }
+  }
+  const q = small.upload(data(2 * 2 * 80 * 16, 1), 16);
+  assert.ok(q.parts.length > 1, 'the cap did not split q');
+});
+
+function matmulRef(a: Float32Array, b: Float32Array, o: { M: number; N: number; K: number; transA: boolean; transB: boolean; batch: number; strideA: number; strideB: number; strideC: number }, c0?: Float32Array): Float64Array {
+  const c = new Float64Array(c0 ?? (o.batch - 1) * o.strideC + o.M * o.N);
+  for (let t = 0; t < o.batch; t++) {
+    for (let i = 0; i < o.M; i++) {
+      for (let j = 0; j < o.N; j++) {
+        let s = 0;
+        for (let k = 0; k < o.K; k++) {
+          const x = a[t * o.strideA + (o.transA ? k * o.M + i : i * o.K + k)]!;
+          const y = b[t * o.strideB + (o.transB ? j * o.K + k : k * o.N + j)]!;
+          s += x * y;
+        }
+        c[t * o.strideC + i * o.N + j] = c[t * o.strideC + i * o.N + j]! + s;
+      }
+    }
+  }
+  return c;
+}
+
+test('webgpu matmul: every transpose variant, batched, broadcast B, accumulate, split C', { skip }, async () => {
+  const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 8192 });
+  const M = 100, N = 9, K = 20, batch = 3;
+  for (const g of [gpu!, small]) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const accumulate of [false, true]) { // a run-time flag: the same pipeline
+          const o = { M, N, K, transA, transB, batch, strideA: M * K, strideB: transB ? 0 : K * N, strideC: M * N };
+          const ha = data(batch * M * K, 1), hb = data(batch * K * N, 2), hc = data(batch * M * N, 3);
+          // A whole matrix per row when A is transposed (its rows are columns of the stored matrix).
+          const a = g.upload(ha, transA ? M * K : K), b = g.upload(hb, K * N), c = g.upload(hc, N);
+          g.matmul({ a, b, c, ...o, accumulate });
+          const err = relErr(await g.read(c), matmulRef(ha, hb, o, accumulate ? hc : undefined));
+          assert.ok(err < 1e-5, `transA ${transA} transB ${transB} accumulate ${accumulate} split ${g === small}: ${err.toExponential(2)}`);
+          if (g === small) assert.ok(c.parts.length > 1);
+          for (const t of [a, b, c]) g.free(t);
+        }
+      }
+    }
+  }
+});
+
+test('webgpu errors name what is wrong and the limit', { skip }, async () => {
+  const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 256 });
+  assert.throws(() => small.zeros(128, 128), /row of 128 float32 values \(512 bytes\) exceeds the storage-binding limit of 256 bytes/);
+  const c: Case = { ...base, B: 1, H: 1, Lq: 8, Lk: 8, d: 16, dv: 8, m: 8, seed: 1 };
+  const x = inputs(c);
+  await assert.rejects(onGpu(small, 'softmax', { ...c, m: 8 }, x), /favor projection \(512 bytes\) must fit one storage binding of 256 bytes/);
+  await assert.rejects(onGpu(small, 'exact', c, x), /exact k \(one head\).*storage-binding limit/);
+  const q = gpu!.zeros(16);
+  assert.throws(() => gpu!.favor({ q, k: q, v: q, out: q, projection: q, B: 1, H: 1, Lq: 2, Lk: 3, d: 8, dv: 8, m: 2, kernel: 'relu', causal: true, chunk: 4 }), /causal attention needs Lq = Lk, got 2 and 3/);
+  assert.throws(() => gpu!.exact({ q, k: q, v: q, out: q, B: 1, H: 1, Lq: 2, Lk: 2, d: 4, dv: 4, causal: false }), /q \[B·H·Lq·d\] holds 16 values, expected 8/);
+});
+
+test('createWebGpuBackend without an adapter throws and says why', async () => {
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { configurable: true, value: { gpu: { requestAdapter: async () => null } } });
+  try {
+    await assert.rejects(createWebGpuBackend(), /webgpu: no adapter: requestAdapter\(\) returned null/);
+  } finally {
+    if (had) Object.defineProperty(globalThis, 'navigator', had);
+    else delete (globalThis as { navigator?: unknown }).navigator;
+  }
+});
