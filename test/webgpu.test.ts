@@ -5,10 +5,11 @@
 // them; with CI=true a missing adapter fails instead.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawProjection, KERNELS, referenceBackend, type Kernel } from '../src/index.js';
+import { drawProjection, FEATURE_MAPS, referenceBackend, type FeatureMap } from '../src/index.js';
 import { createWebGpuBackend, type GpuTensor, type WebGpuBackend } from '../src/kernels/webgpu/index.js';
 import { useSwiftShaderIfNoDriverChosen } from '../src/kernels/webgpu/swiftshader-node.js';
 import { randn, randomMask, TestRandom } from './helpers/data.js';
+import { relativeError as relErr } from './helpers/float64-reference.js';
 
 const ENABLE = 'apt-get install -y chromium-headless-shell libvulkan1';
 
@@ -26,17 +27,7 @@ if (!gpu && process.env.CI === 'true') {
 }
 after(() => gpu?.destroy());
 
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let e = 0, s = 0;
-  for (let i = 0; i < want.length; i++) {
-    e = Math.max(e, Math.abs(got[i]! - want[i]!));
-    s = Math.max(s, Math.abs(want[i]!));
-  }
-  return e / s;
-}
-
-const tol = (kernel: Kernel | 'exact') => (kernel === 'trig' ? 1e-3 : 1e-4);
+const tol = (map: FeatureMap | 'exact') => (map === 'trig' ? 1e-3 : 1e-4);
 
 function data(n: number, seed: number, std = 1): Float32Array {
   const r = new TestRandom(seed);
@@ -44,79 +35,79 @@ function data(n: number, seed: number, std = 1): Float32Array {
 }
 
 interface Case {
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
+  B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number;
   causal: boolean; masked: boolean; seed: number;
 }
 
 interface HostInputs { q: Float32Array; k: Float32Array; v: Float32Array; w: Float32Array; mask?: Float32Array }
 
 function inputs(c: Case, std = 0.8): HostInputs {
-  const { B, H, Lq, Lk, d, dv, m } = c;
+  const { B, H, Lq, Lk, d, Dv, m } = c;
   return {
     q: randn([B, H, Lq, d], c.seed, std).data,
     k: randn([B, H, Lk, d], c.seed + 1, std).data,
-    v: randn([B, H, Lk, dv], c.seed + 2).data,
+    v: randn([B, H, Lk, Dv], c.seed + 2).data,
     w: drawProjection({ features: m, dim: d, seed: c.seed + 3 }).data,
     ...(c.masked ? { mask: randomMask(B, Lk, c.seed + 4).data } : {}),
   };
 }
 
-function reference(kernel: Kernel | 'exact', c: Case, x: HostInputs): Float32Array {
-  const out = new Float32Array(c.B * c.H * c.Lq * c.dv);
-  const shape = { B: c.B, H: c.H, Lq: c.Lq, Lk: c.Lk, d: c.d, dv: c.dv, causal: c.causal };
-  if (kernel === 'exact') referenceBackend.exact({ ...shape, q: x.q, k: x.k, v: x.v, out, keyMask: x.mask });
-  else referenceBackend.favor({ ...shape, q: x.q, k: x.k, v: x.v, out, keyMask: x.mask, projection: x.w, m: c.m, kernel, chunk: 16 });
+function reference(map: FeatureMap | 'exact', c: Case, x: HostInputs): Float32Array {
+  const out = new Float32Array(c.B * c.H * c.Lq * c.Dv);
+  const shape = { B: c.B, H: c.H, Lq: c.Lq, Lk: c.Lk, d: c.d, Dv: c.Dv, causal: c.causal };
+  if (map === 'exact') referenceBackend.exact({ ...shape, q: x.q, k: x.k, v: x.v, out, keyMask: x.mask });
+  else referenceBackend.favor({ ...shape, q: x.q, k: x.k, v: x.v, out, keyMask: x.mask, projection: x.w, m: c.m, featureMap: map, chunk: 16 });
   return out;
 }
 
 /** Uploads, runs, reads back. Row lengths keep every row whole when `g` splits tensors. */
-async function onGpu(g: WebGpuBackend, kernel: Kernel | 'exact', c: Case, x: HostInputs, kRow = c.d, vRow = c.dv): Promise<Float32Array> {
+async function onGpu(g: WebGpuBackend, map: FeatureMap | 'exact', c: Case, x: HostInputs, kRow = c.d, vRow = c.Dv): Promise<Float32Array> {
   const t: GpuTensor[] = [];
   const up = (a: Float32Array, row: number) => { const u = g.upload(a, row); t.push(u); return u; };
   const q = up(x.q, c.d), k = up(x.k, kRow), v = up(x.v, vRow);
-  const out = g.zeros(c.B * c.H * c.Lq * c.dv, c.dv);
+  const out = g.zeros(c.B * c.H * c.Lq * c.Dv, 'float32', c.Dv);
   t.push(out);
   const keyMask = x.mask ? up(x.mask, c.Lk) : undefined;
-  const shape = { B: c.B, H: c.H, Lq: c.Lq, Lk: c.Lk, d: c.d, dv: c.dv, causal: c.causal };
-  if (kernel === 'exact') g.exact({ ...shape, q, k, v, out, keyMask });
-  else g.favor({ ...shape, q, k, v, out, keyMask, projection: up(x.w, c.d), m: c.m, kernel, chunk: 16 });
+  const shape = { B: c.B, H: c.H, Lq: c.Lq, Lk: c.Lk, d: c.d, Dv: c.Dv, causal: c.causal };
+  if (map === 'exact') g.exactForward({ ...shape, q, k, v, out, keyMask });
+  else g.favorForward({ ...shape, q, k, v, out, keyMask, projection: up(x.w, c.d), m: c.m, featureMap: map, chunk: 16 });
   const values = await g.read(out);
   for (const u of t) g.free(u);
   return values;
 }
 
-const base: Case = { B: 2, H: 2, Lq: 40, Lk: 40, d: 16, dv: 8, m: 80, causal: false, masked: false, seed: 11 };
+const base: Case = { B: 2, H: 2, Lq: 40, Lk: 40, d: 16, Dv: 8, m: 80, causal: false, masked: false, seed: 11 };
 
-for (const kernel of [...KERNELS, 'exact'] as const) {
+for (const map of [...FEATURE_MAPS, 'exact'] as const) {
   for (const causal of [false, true]) {
     for (const masked of [false, true]) {
-      test(`webgpu ${kernel} ${causal ? 'causal' : 'bidirectional'}${masked ? ', key mask' : ''} matches the reference backend`, { skip }, async () => {
-        const c = { ...base, causal, masked, seed: 100 + KERNELS.length * 4 };
+      test(`webgpu ${map} ${causal ? 'causal' : 'bidirectional'}${masked ? ', key mask' : ''} matches the reference backend`, { skip }, async () => {
+        const c = { ...base, causal, masked, seed: 100 + FEATURE_MAPS.length * 4 };
         const x = inputs(c);
-        const err = relErr(await onGpu(gpu!, kernel, c, x), reference(kernel, c, x));
-        assert.ok(err < tol(kernel), `relative error ${err.toExponential(2)}`);
+        const err = relErr(await onGpu(gpu!, map, c, x), reference(map, c, x));
+        assert.ok(err < tol(map), `relative error ${err.toExponential(2)}`);
       });
     }
   }
-  test(`webgpu ${kernel} cross attention (Lq ≠ Lk) matches the reference backend`, { skip }, async () => {
+  test(`webgpu ${map} cross attention (Lq ≠ Lk) matches the reference backend`, { skip }, async () => {
     const c = { ...base, Lq: 21, Lk: 45, masked: true, seed: 300 };
     const x = inputs(c);
-    const err = relErr(await onGpu(gpu!, kernel, c, x), reference(kernel, c, x));
-    assert.ok(err < tol(kernel), `relative error ${err.toExponential(2)}`);
+    const err = relErr(await onGpu(gpu!, map, c, x), reference(map, c, x));
+    assert.ok(err < tol(map), `relative error ${err.toExponential(2)}`);
   });
 }
 
 test('webgpu causal FAVOR+ carries its state over several chunks per group (L = 600), every map', { skip }, async () => {
-  for (const kernel of KERNELS) {
+  for (const map of FEATURE_MAPS) {
     const c: Case = { ...base, B: 1, H: 1, Lq: 600, Lk: 600, causal: true, masked: true, seed: 400 };
     const x = inputs(c);
-    const err = relErr(await onGpu(gpu!, kernel, c, x), reference(kernel, c, x));
-    assert.ok(err < tol(kernel), `${kernel}: relative error ${err.toExponential(2)}`);
+    const err = relErr(await onGpu(gpu!, map, c, x), reference(map, c, x));
+    assert.ok(err < tol(map), `${map}: relative error ${err.toExponential(2)}`);
   }
 });
 
-test('webgpu FAVOR+ at a model head size (d = dv = 64, m = 128, softmax, causal)', { skip }, async () => {
-  const c: Case = { B: 1, H: 2, Lq: 48, Lk: 48, d: 64, dv: 64, m: 128, causal: true, masked: false, seed: 450 };
+test('webgpu FAVOR+ at a model head size (d = Dv = 64, m = 128, softmax, causal)', { skip }, async () => {
+  const c: Case = { B: 1, H: 2, Lq: 48, Lk: 48, d: 64, Dv: 64, m: 128, causal: true, masked: false, seed: 450 };
   const x = inputs(c, 0.5);
   const err = relErr(await onGpu(gpu!, 'softmax', c, x), reference('softmax', c, x));
   assert.ok(err < 1e-4, `relative error ${err.toExponential(2)}`);
@@ -125,20 +116,20 @@ test('webgpu FAVOR+ at a model head size (d = dv = 64, m = 128, softmax, causal)
 test('webgpu causal outputs do not change when the future does', { skip }, async () => {
   const c: Case = { ...base, causal: true, masked: true, Lq: 72, Lk: 72, seed: 500 };
   const t = 37;
-  for (const kernel of [...KERNELS, 'exact'] as const) {
+  for (const map of [...FEATURE_MAPS, 'exact'] as const) {
     const x = inputs(c);
     const y = inputs({ ...c, seed: 600 }); // other values everywhere; keep only their future
     const mix = (a: Float32Array, b: Float32Array, row: number, L: number) => a.map((v, i) => (Math.floor(i / row) % L >= t ? b[i]! : v));
-    const z: HostInputs = { ...x, q: mix(x.q, y.q, c.d, c.Lq), k: mix(x.k, y.k, c.d, c.Lk), v: mix(x.v, y.v, c.dv, c.Lk), mask: mix(x.mask!, y.mask!, 1, c.Lk) };
-    const a = await onGpu(gpu!, kernel, c, x);
-    const b = await onGpu(gpu!, kernel, c, z);
+    const z: HostInputs = { ...x, q: mix(x.q, y.q, c.d, c.Lq), k: mix(x.k, y.k, c.d, c.Lk), v: mix(x.v, y.v, c.Dv, c.Lk), mask: mix(x.mask!, y.mask!, 1, c.Lk) };
+    const a = await onGpu(gpu!, map, c, x);
+    const b = await onGpu(gpu!, map, c, z);
     let changedLater = false;
     for (let i = 0; i < a.length; i++) {
-      const pos = Math.floor(i / c.dv) % c.Lq;
-      if (pos < t) assert.equal(b[i], a[i], `${kernel}: output at position ${pos} changed`);
+      const pos = Math.floor(i / c.Dv) % c.Lq;
+      if (pos < t) assert.equal(b[i], a[i], `${map}: output at position ${pos} changed`);
       else if (b[i] !== a[i]) changedLater = true;
     }
-    assert.ok(changedLater, `${kernel}: the future changed nothing at all`);
+    assert.ok(changedLater, `${map}: the future changed nothing at all`);
   }
 });
 
@@ -146,15 +137,15 @@ test('webgpu kernels give the same results when tensors are split across storage
   const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 8192 });
   const c: Case = { ...base, Lq: 80, Lk: 80, masked: true, seed: 700 };
   for (const causal of [false, true]) {
-    for (const kernel of ['softmax', 'softmax-hyp', 'exact'] as const) {
+    for (const map of ['softmax', 'softmax-hyp', 'exact'] as const) {
       const cc = { ...c, causal };
       const x = inputs(cc);
       // Exact attention reads a whole head's keys per query tile: one head per row keeps them in one binding.
-      const split = kernel === 'exact'
-        ? await onGpu(small, kernel, cc, x, cc.Lk * cc.d, cc.Lk * cc.dv)
-        : await onGpu(small, kernel, cc, x);
-      const err = relErr(split, reference(kernel, cc, x));
-      assert.ok(err < tol(kernel), `${kernel} ${causal ? 'causal' : 'bidirectional'}: relative error ${err.toExponential(2)}`);
+      const split = map === 'exact'
+        ? await onGpu(small, map, cc, x, cc.Lk * cc.d, cc.Lk * cc.Dv)
+        : await onGpu(small, map, cc, x);
+      const err = relErr(split, reference(map, cc, x));
+      assert.ok(err < tol(map), `${map} ${causal ? 'causal' : 'bidirectional'}: relative error ${err.toExponential(2)}`);
     }
   }
   const q = small.upload(data(2 * 2 * 80 * 16, 1), 16);
@@ -162,7 +153,7 @@ test('webgpu kernels give the same results when tensors are split across storage
 });
 
 function matmulRef(a: Float32Array, b: Float32Array, o: { M: number; N: number; K: number; transA: boolean; transB: boolean; batch: number; strideA: number; strideB: number; strideC: number }, c0?: Float32Array): Float64Array {
-  const c = new Float64Array(c0 ?? (o.batch - 1) * o.strideC + o.M * o.N);
+  const c = c0 ? Float64Array.from(c0) : new Float64Array((o.batch - 1) * o.strideC + o.M * o.N);
   for (let t = 0; t < o.batch; t++) {
     for (let i = 0; i < o.M; i++) {
       for (let j = 0; j < o.N; j++) {
@@ -203,14 +194,14 @@ test('webgpu matmul: every transpose variant, batched, broadcast B, accumulate, 
 
 test('webgpu errors name what is wrong and the limit', { skip }, async () => {
   const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 256 });
-  assert.throws(() => small.zeros(128, 128), /row of 128 float32 values \(512 bytes\) exceeds the storage-binding limit of 256 bytes/);
-  const c: Case = { ...base, B: 1, H: 1, Lq: 8, Lk: 8, d: 16, dv: 8, m: 8, seed: 1 };
+  assert.throws(() => small.zeros(128, 'float32', 128), /row of 128 float32 values \(512 bytes\) exceeds the storage-binding limit of 256 bytes/);
+  const c: Case = { ...base, B: 1, H: 1, Lq: 8, Lk: 8, d: 16, Dv: 8, m: 8, seed: 1 };
   const x = inputs(c);
   await assert.rejects(onGpu(small, 'softmax', { ...c, m: 8 }, x), /favor projection \(512 bytes\) must fit one storage binding of 256 bytes/);
   await assert.rejects(onGpu(small, 'exact', c, x), /exact k \(one head\).*storage-binding limit/);
   const q = gpu!.zeros(16);
-  assert.throws(() => gpu!.favor({ q, k: q, v: q, out: q, projection: q, B: 1, H: 1, Lq: 2, Lk: 3, d: 8, dv: 8, m: 2, kernel: 'relu', causal: true, chunk: 4 }), /causal attention needs Lq = Lk, got 2 and 3/);
-  assert.throws(() => gpu!.exact({ q, k: q, v: q, out: q, B: 1, H: 1, Lq: 2, Lk: 2, d: 4, dv: 4, causal: false }), /q \[B·H·Lq·d\] holds 16 values, expected 8/);
+  assert.throws(() => gpu!.favorForward({ q, k: q, v: q, out: q, projection: q, B: 1, H: 1, Lq: 2, Lk: 3, d: 8, Dv: 8, m: 2, featureMap: 'relu', causal: true, chunk: 4 }), /webgpu: favor: causal attention needs Lq = Lk, got Lq=2, Lk=3/);
+  assert.throws(() => gpu!.exactForward({ q, k: q, v: q, out: q, B: 1, H: 1, Lq: 2, Lk: 2, d: 4, Dv: 4, causal: false }), /q \[B·H·Lq·d\] holds 16 values, expected 8/);
 });
 
 test('createWebGpuBackend without an adapter throws and says why', async () => {

@@ -1,7 +1,8 @@
-// Argument shapes of the kernels, field for field those of the engine interface (issue 9's
-// src/kernels/engine.ts, generic in the storage type S), with S = GpuTensor. Registering this backend
-// as an engine is then a matter of passing these objects through.
-import type { Kernel } from '../backend.js';
+// Argument shapes of the kernels: field for field those of the engine interface (issue 9's
+// src/kernels/engine.ts, generic in the storage type S) with S = GpuTensor, so registering this
+// backend as an engine passes these objects straight through.
+import type { AttentionDims, FeatureMap } from '../backend.js';
+import { attentionSizes, checkCausal } from '../attention-shape.js';
 import type { GpuTensor } from './storage.js';
 
 /**
@@ -16,35 +17,34 @@ export interface MatmulArgs {
   accumulate: boolean;
 }
 
-/** FAVOR+ forward (docs/MATH.md): q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,dv] → out [B,H,Lq,dv]. */
-export interface FavorFwdArgs {
+/** FAVOR+ forward (docs/MATH.md): q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv] → out [B,H,Lq,Dv]. */
+export interface FavorFwdArgs extends AttentionDims {
   q: GpuTensor; k: GpuTensor; v: GpuTensor; out: GpuTensor;
   projection: GpuTensor; keyMask?: GpuTensor | undefined;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; m: number;
-  kernel: Kernel; causal: boolean; chunk: number;
+  m: number; featureMap: FeatureMap; causal: boolean; chunk: number;
 }
 
 /** Exact softmax attention, scores q·k/√d. */
-export interface ExactFwdArgs {
+export interface ExactFwdArgs extends AttentionDims {
   q: GpuTensor; k: GpuTensor; v: GpuTensor; out: GpuTensor; keyMask?: GpuTensor | undefined;
-  B: number; H: number; Lq: number; Lk: number; d: number; dv: number; causal: boolean;
+  causal: boolean;
 }
 
 /** Throws unless t holds exactly `n` values. */
 export function expectLength(t: GpuTensor, n: number, what: string): void {
-  if (t.length !== n) throw new Error(`webgpu: ${what} holds ${t.length} values, expected ${n}`);
+  if (t.length !== n) throw new RangeError(`webgpu: ${what} holds ${t.length} values, expected ${n}`);
 }
 
-/** Throws unless every size is a positive integer (causal attention also needs Lq = Lk). */
+/** The shape rules of kernels/attention-shape.ts, applied to device tensors. */
 export function checkAttention(a: ExactFwdArgs, op: string): void {
-  for (const [name, x] of Object.entries({ B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, dv: a.dv })) {
-    if (!Number.isInteger(x) || x < 1) throw new Error(`webgpu: ${op}: ${name} = ${x} is not a positive integer`);
+  for (const [name, x] of Object.entries({ B: a.B, H: a.H, Lq: a.Lq, Lk: a.Lk, d: a.d, Dv: a.Dv })) {
+    if (!Number.isInteger(x) || x < 1) throw new RangeError(`webgpu: ${op}: ${name} = ${x} is not a positive integer`);
   }
-  if (a.causal && a.Lq !== a.Lk) throw new Error(`webgpu: ${op}: causal attention needs Lq = Lk, got ${a.Lq} and ${a.Lk}`);
-  const { B, H, Lq, Lk, d, dv } = a;
-  expectLength(a.q, B * H * Lq * d, `${op}: q [B·H·Lq·d]`);
-  expectLength(a.k, B * H * Lk * d, `${op}: k [B·H·Lk·d]`);
-  expectLength(a.v, B * H * Lk * dv, `${op}: v [B·H·Lk·dv]`);
-  expectLength(a.out, B * H * Lq * dv, `${op}: out [B·H·Lq·dv]`);
-  if (a.keyMask) expectLength(a.keyMask, B * Lk, `${op}: keyMask [B·Lk]`);
+  checkCausal(a, a.causal, `webgpu: ${op}: `);
+  const n = attentionSizes(a);
+  expectLength(a.q, n.q, `${op}: q [B·H·Lq·d]`);
+  expectLength(a.k, n.k, `${op}: k [B·H·Lk·d]`);
+  expectLength(a.v, n.v, `${op}: v [B·H·Lk·Dv]`);
+  expectLength(a.out, n.out, `${op}: out [B·H·Lq·Dv]`);
+  if (a.keyMask) expectLength(a.keyMask, n.keyMask, `${op}: keyMask [B·Lk]`);
 }

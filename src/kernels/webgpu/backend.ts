@@ -21,19 +21,30 @@ export interface WebGpuOptions {
   maxBindingBytes?: number;
 }
 
+/**
+ * The storage half follows the engine interface's Device (zeros, upload, read, readSync, size, dtype)
+ * and the kernels its Kernels (matmul, favorForward, exactForward), with one addition: `rowLength`,
+ * the row size at which a tensor too big for one binding may be cut into parts.
+ */
 export interface WebGpuBackend {
   readonly name: 'webgpu';
+  readonly host: false;
   readonly device: GPUDevice;
   /** Bytes one storage binding, and so one tensor part, may hold. */
   readonly bindingBytes: number;
-  /** A tensor of `length` zeros, split into parts at multiples of `rowLength` values. */
-  zeros(length: number, rowLength?: number): GpuTensor;
+  /** `length` zeros (float32: WGSL has no float64), cut into parts at multiples of `rowLength` values. */
+  zeros(length: number, dtype?: 'float32', rowLength?: number): GpuTensor;
   upload(data: Float32Array, rowLength?: number): GpuTensor;
+  /** The values once every kernel enqueued before has run; throws the first device error, if any. */
   read(t: GpuTensor): Promise<Float32Array>;
+  /** Always throws: values on the GPU come back only asynchronously. */
+  readSync(t: GpuTensor): never;
+  size(t: GpuTensor): number;
+  dtype(t: GpuTensor): 'float32';
   free(t: GpuTensor): void;
   matmul(args: MatmulArgs): void;
-  favor(args: FavorFwdArgs): void;
-  exact(args: ExactFwdArgs): void;
+  favorForward(args: FavorFwdArgs): void;
+  exactForward(args: ExactFwdArgs): void;
   destroy(): void;
 }
 
@@ -68,12 +79,20 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     const e = ctx.takeError();
     if (e) throw e;
   };
+  const float32 = (dtype: string, what: string) => {
+    if (dtype !== 'float32') throw new TypeError(`webgpu: ${what}: ${dtype} storage is not supported (WGSL has no float64); use float32`);
+  };
   return {
     name: 'webgpu',
+    host: false,
     device,
     bindingBytes: ctx.bindingBytes,
-    zeros: (length, rowLength = 1) => allocate(device, length, rowLength, ctx.bindingBytes, 'tensor'),
+    zeros(length, dtype = 'float32', rowLength = 1) {
+      float32(dtype, 'zeros');
+      return allocate(device, length, rowLength, ctx.bindingBytes, 'tensor');
+    },
     upload(data, rowLength = 1) {
+      if (!(data instanceof Float32Array)) float32(Object.prototype.toString.call(data).slice(8, -1), 'upload');
       const t = allocate(device, data.length, rowLength, ctx.bindingBytes, 'tensor');
       write(device, t, data);
       return t;
@@ -83,10 +102,15 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       check();
       return values;
     },
+    readSync() {
+      throw new Error('webgpu: values on the GPU come back only asynchronously: use await read(t)');
+    },
+    size: (t) => t.length,
+    dtype: () => 'float32',
     free: destroy,
     matmul: (a) => matmul(ctx, a),
-    favor: (a) => favor(ctx, a),
-    exact: (a) => exact(ctx, a),
+    favorForward: (a) => favor(ctx, a),
+    exactForward: (a) => exact(ctx, a),
     destroy: () => device.destroy(),
   };
 }

@@ -4,15 +4,15 @@
 // m_new) when a tile raises m. Scores never reach global memory: O(L) memory, O(L²·d) work.
 import { f32, IS_NEG, NEG, paramsBlock } from './wgsl.js';
 
-export interface ExactVariant { d: number; dv: number }
+export interface ExactVariant { d: number; Dv: number }
 
 export const ROWS = 16;
 
-export function exactWgsl({ d, dv }: ExactVariant): string {
-  const nc = Math.ceil(dv / 16);
+export function exactWgsl({ d, Dv }: ExactVariant): string {
+  const nc = Math.ceil(Dv / 16);
   return `
 const D = ${d}u;
-const DV = ${dv}u;
+const DV = ${Dv}u;
 const NEG = ${NEG};
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
 @group(0) @binding(1) var<storage, read> K: array<f32>;
@@ -23,7 +23,7 @@ ${paramsBlock(5, ['Lk', 'rows', 'p0', 'bh0', 'H', 'qBase', 'kBase', 'vBase', 'oB
 
 var<workgroup> qt: array<f32, ${16 * d}>;
 var<workgroup> kt: array<f32, ${16 * d}>;
-var<workgroup> vt: array<f32, ${16 * dv}>;
+var<workgroup> vt: array<f32, ${16 * Dv}>;
 var<workgroup> sc: array<f32, 256>;
 var<workgroup> mrow: array<f32, 16>;
 var<workgroup> lrow: array<f32, 16>;

@@ -9,9 +9,9 @@ import { expMap, featureConstants, rowFunctions, slotsPerBlock } from './feature
 import type { FavorShape } from './favor-state.wgsl.js';
 import { IS_NEG, paramsBlock } from './wgsl.js';
 
-export function reduceWgsl({ kernel, d, dv, m, fb }: FavorShape): string {
-  return `${featureConstants({ kernel, d, m, fb })}
-const DV = ${dv}u;
+export function reduceWgsl({ featureMap, d, Dv, m, fb }: FavorShape): string {
+  return `${featureConstants({ featureMap, d, m, fb })}
+const DV = ${Dv}u;
 @group(0) @binding(0) var<storage, read> PS: array<f32>;
 @group(0) @binding(1) var<storage, read> PZ: array<f32>;
 @group(0) @binding(2) var<storage, read> PM: array<f32>;
@@ -45,12 +45,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
 `;
 }
 
-export function outWgsl({ kernel, d, dv, m, fb }: FavorShape): string {
-  const fbp = slotsPerBlock(kernel, fb);
-  const nq = Math.ceil((dv + 1) / 16);
-  const exp = expMap(kernel);
-  return `${featureConstants({ kernel, d, m, fb }, 0)}
-const DV = ${dv}u;
+export function outWgsl({ featureMap, d, Dv, m, fb }: FavorShape): string {
+  const fbp = slotsPerBlock(featureMap, fb);
+  const nq = Math.ceil((Dv + 1) / 16);
+  const exp = expMap(featureMap);
+  return `${featureConstants({ featureMap, d, m, fb }, 0)}
+const DV = ${Dv}u;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
 @group(0) @binding(2) var<storage, read> S: array<f32>;
 @group(0) @binding(3) var<storage, read> Z: array<f32>;
@@ -63,7 +63,7 @@ var<workgroup> hq: array<f32, 16>;
 var<workgroup> arow: array<f32, 16>;
 var<workgroup> srow: array<f32, 16>;
 var<workgroup> den: array<f32, 16>;
-${rowFunctions(kernel, 'qt')}
+${rowFunctions(featureMap, 'qt')}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {

@@ -7,16 +7,16 @@
 //       A_ij = (ρ_i·κ_j)·exp(s_j − M(i)) for j ≤ i,   α_i = exp(M_prev − M(i)),
 //       out_i = (Σ_j A_ij v_j + α_i ρ_iᵀS) / (Σ_j A_ij + α_i ρ_i·z),
 //     then S ← exp(M_prev − M_new)·S + Σ_j exp(s_j − M_new) κ_j v_jᵀ (z likewise), M_prev ← M_new.
-//     The carried S, z live in the group's record in global memory (m'·(dv+1) values, not L·m').
+//     The carried S, z live in the group's record in global memory (m'·(Dv+1) values, not L·m').
 // Nothing a row reads depends on a later position: its stabiliser M(i), its products and the state
 // carried in are built from positions ≤ i only.
 import { expMap, featureConstants, rowFunctions, rowLogWeight, slotsPerBlock, weighted } from './features.wgsl.js';
 import type { FavorShape } from './favor-state.wgsl.js';
 import { IS_NEG, paramsBlock } from './wgsl.js';
 
-export function scanWgsl({ kernel, d, dv, m, fb }: FavorShape): string {
-  return `${featureConstants({ kernel, d, m, fb })}
-const DV = ${dv}u;
+export function scanWgsl({ featureMap, d, Dv, m, fb }: FavorShape): string {
+  return `${featureConstants({ featureMap, d, m, fb })}
+const DV = ${Dv}u;
 @group(0) @binding(0) var<storage, read_write> PS: array<f32>;
 @group(0) @binding(1) var<storage, read_write> PZ: array<f32>;
 @group(0) @binding(2) var<storage, read> PM: array<f32>;
@@ -53,13 +53,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
 `;
 }
 
-export function causalWgsl({ kernel, d, dv, m, fb }: FavorShape): string {
-  const fbp = slotsPerBlock(kernel, fb);
-  const nq = Math.ceil((dv + 1) / 16);
-  const nps = Math.ceil((fbp * (dv + 1)) / 256);
-  const exp = expMap(kernel);
-  return `${featureConstants({ kernel, d, m, fb }, 0)}
-const DV = ${dv}u;
+export function causalWgsl({ featureMap, d, Dv, m, fb }: FavorShape): string {
+  const fbp = slotsPerBlock(featureMap, fb);
+  const nq = Math.ceil((Dv + 1) / 16);
+  const nps = Math.ceil((fbp * (Dv + 1)) / 256);
+  const exp = expMap(featureMap);
+  return `${featureConstants({ featureMap, d, m, fb }, 0)}
+const DV = ${Dv}u;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
 @group(0) @binding(2) var<storage, read> K: array<f32>;
 @group(0) @binding(3) var<storage, read> V: array<f32>;
@@ -72,7 +72,7 @@ ${paramsBlock(9, ['n', 'GL', 'gBase', 'G', 'bh0', 'H', 'L', 'p0', 'qBase', 'kBas
 
 var<workgroup> qt: array<f32, ${16 * d}>;
 var<workgroup> kt: array<f32, ${16 * d}>;
-var<workgroup> vt: array<f32, ${16 * dv}>;
+var<workgroup> vt: array<f32, ${16 * Dv}>;
 var<workgroup> qf: array<f32, ${16 * fbp}>;
 var<workgroup> kf: array<f32, ${16 * fbp}>;
 var<workgroup> pm: array<f32, 256>;
@@ -84,8 +84,8 @@ var<workgroup> mi: array<f32, 16>;   // M(i)
 var<workgroup> arow: array<f32, 16>;
 var<workgroup> srow: array<f32, 16>;
 var<workgroup> den: array<f32, 16>;
-${rowFunctions(kernel, 'qt')}
-${rowFunctions(kernel, 'kt')}
+${rowFunctions(featureMap, 'qt')}
+${rowFunctions(featureMap, 'kt')}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
@@ -126,7 +126,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
       hq[t] = halfNorm_qt(t);
       let h = halfNorm_kt(t);
       hk[t] = h;
-      lam[t] = select(NEG, ${rowLogWeight(kernel, 'h')}, keep);
+      lam[t] = select(NEG, ${rowLogWeight(featureMap, 'h')}, keep);
       sk[t] = lam[t];
       arow[t] = NEG;
       srow[t] = 1.0;
@@ -160,7 +160,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
         qf[x] = entry_qt(j, fb, x % FBP, hq[j]);
         // κ_j: the key's features against its own s(k_j) (so exp(entry − s_j) ≤ 1).
         var kv = 0.0;
-        if (lam[j] > ${IS_NEG}) { kv = ${weighted(kernel, 'entry_kt(j, fb, x % FBP, hk[j])', 'sk[j]', 'sk[j]')}; }
+        if (lam[j] > ${IS_NEG}) { kv = ${weighted(featureMap, 'entry_kt(j, fb, x % FBP, hk[j])', 'sk[j]', 'sk[j]')}; }
         kf[x] = kv;
       }
       workgroupBarrier();

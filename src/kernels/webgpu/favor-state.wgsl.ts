@@ -1,26 +1,26 @@
 // FAVOR+ key pass: S = Σ_j ω_j κ_j v_jᵀ and z = Σ_j ω_j κ_j over a range of keys (docs/MATH.md,
 // "Bidirectional"). Workgroup (range r, feature block fb, head) streams its keys in tiles of 16
-// through workgroup memory, computes the tile's features there, and keeps its FBP × dv slice of S
+// through workgroup memory, computes the tile's features there, and keeps its FBP × Dv slice of S
 // and FBP of z in registers. Its reference maximum M is online over the (key, feature) log-weights
 // it has seen: when a tile raises M, the accumulators are multiplied by exp(M_old − M_new) first.
 // Every (range, block) writes one record (S, z, M); the reduce (bidirectional) or scan (causal)
 // brings the records to one common M per head, which is then max_j s(k_j) over the keys so far:
 // the max over blocks of the per-block maxima of entries is the max over all entries.
 // Masked keys get log-weight NEG: they raise no maximum and weigh 0.
-import type { Kernel } from '../backend.js';
+import type { FeatureMap } from '../backend.js';
 import { expMap, featureConstants, rowFunctions, rowLogWeight, slotsPerBlock, weighted } from './features.wgsl.js';
 import { IS_NEG, paramsBlock } from './wgsl.js';
 
-export interface FavorShape { kernel: Kernel; d: number; dv: number; m: number; fb: number }
+export interface FavorShape { featureMap: FeatureMap; d: number; Dv: number; m: number; fb: number }
 
 export const KEY_TILE = 16;
 
-export function stateWgsl({ kernel, d, dv, m, fb }: FavorShape): string {
-  const fbp = slotsPerBlock(kernel, fb);
-  const npt = Math.ceil((fbp * dv) / 256);
-  const exp = expMap(kernel);
-  return `${featureConstants({ kernel, d, m, fb }, 0)}
-const DV = ${dv}u;
+export function stateWgsl({ featureMap, d, Dv, m, fb }: FavorShape): string {
+  const fbp = slotsPerBlock(featureMap, fb);
+  const npt = Math.ceil((fbp * Dv) / 256);
+  const exp = expMap(featureMap);
+  return `${featureConstants({ featureMap, d, m, fb }, 0)}
+const DV = ${Dv}u;
 @group(0) @binding(1) var<storage, read> K: array<f32>;
 @group(0) @binding(2) var<storage, read> V: array<f32>;
 @group(0) @binding(3) var<storage, read_write> PS: array<f32>; // [BH][R][MF][DV]
@@ -30,12 +30,12 @@ const DV = ${dv}u;
 ${paramsBlock(7, ['n', 'KR', 'rBase', 'R', 'bh0', 'H', 'Lk', 'p0', 'kBase', 'vBase', 'hsK', 'hsV', 'masked'])}
 
 var<workgroup> kt: array<f32, ${16 * d}>;
-var<workgroup> vt: array<f32, ${16 * dv}>;
+var<workgroup> vt: array<f32, ${16 * Dv}>;
 var<workgroup> ft: array<f32, ${16 * fbp}>;
 var<workgroup> lam: array<f32, 16>;
 var<workgroup> hk: array<f32, 16>;
 var<workgroup> red: array<f32, 256>;
-${rowFunctions(kernel, 'kt')}
+${rowFunctions(featureMap, 'kt')}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
@@ -70,7 +70,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
       if (keep && P.masked != 0u) { keep = Mask[b * P.Lk + P.p0 + j] != 0.0; }
       let h = halfNorm_kt(t);
       hk[t] = h;
-      lam[t] = select(NEG, ${rowLogWeight(kernel, 'h')}, keep);
+      lam[t] = select(NEG, ${rowLogWeight(featureMap, 'h')}, keep);
     }
     workgroupBarrier();
     var local = NEG;
@@ -92,7 +92,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
     let decay = exp(M - Mnew); // 0 for the first kept key; 1 while none is kept (acc is 0 then)
     M = Mnew;
     for (var x = t; x < 16u * FBP; x += 256u) {
-      ft[x] = ${weighted(kernel, 'ft[x]', 'lam[x / FBP]', 'Mnew')};
+      ft[x] = ${weighted(featureMap, 'ft[x]', 'lam[x / FBP]', 'Mnew')};
     }
     workgroupBarrier();
     for (var q = 0u; q < ${npt}u; q++) {

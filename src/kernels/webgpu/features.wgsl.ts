@@ -11,38 +11,38 @@
 // For the exp maps the row's log-weight s(x) is the largest entry (over all blocks), so each
 // feature's log-weight is its own entry; exp(entry − M) ≤ 1 for any reference M ≥ s(x).
 // Slots past the last projection (m not a multiple of FB) hold INVALID and weigh 0.
-import type { Kernel } from '../backend.js';
+import type { FeatureMap } from '../backend.js';
 import { f32, NEG } from './wgsl.js';
 
-export interface FeatureShape { kernel: Kernel; d: number; m: number; fb: number }
+export interface FeatureShape { featureMap: FeatureMap; d: number; m: number; fb: number }
 
 /** Whether φ is exp(entry): the row log-weight is then the max entry, found by reduction. */
-export function expMap(kernel: Kernel): boolean {
-  return kernel === 'softmax' || kernel === 'softmax-hyp';
+export function expMap(featureMap: FeatureMap): boolean {
+  return featureMap === 'softmax' || featureMap === 'softmax-hyp';
 }
 
-export function slotsPerBlock(kernel: Kernel, fb: number): number {
-  return kernel === 'softmax-hyp' || kernel === 'trig' ? 2 * fb : fb;
+export function slotsPerBlock(featureMap: FeatureMap, fb: number): number {
+  return featureMap === 'softmax-hyp' || featureMap === 'trig' ? 2 * fb : fb;
 }
 
-/** Constants every FAVOR+ kernel declares, and the projection W at `wBinding` if it reads it. */
-export function featureConstants({ kernel, d, m, fb }: FeatureShape, wBinding?: number): string {
-  const two = slotsPerBlock(kernel, fb) > fb;
-  const norm = kernel === 'softmax' || kernel === 'trig' ? 1 / Math.sqrt(m) : kernel === 'softmax-hyp' ? 1 / Math.sqrt(2 * m) : 1;
+/** Constants every FAVOR+ featureMap declares, and the projection W at `wBinding` if it reads it. */
+export function featureConstants({ featureMap, d, m, fb }: FeatureShape, wBinding?: number): string {
+  const two = slotsPerBlock(featureMap, fb) > fb;
+  const norm = featureMap === 'softmax' || featureMap === 'trig' ? 1 / Math.sqrt(m) : featureMap === 'softmax-hyp' ? 1 / Math.sqrt(2 * m) : 1;
   return `
 const D = ${d}u;
 const MU = ${m}u;          // projections u_l
 const MF = ${two ? 2 * m : m}u;          // features m'
 const FB = ${fb}u;         // projections per block
-const FBP = ${slotsPerBlock(kernel, fb)}u;        // feature slots per block
+const FBP = ${slotsPerBlock(featureMap, fb)}u;        // feature slots per block
 const FBN = ${Math.ceil(m / fb)}u;        // blocks
 const SCALE = ${f32(d ** -0.25)};
 const NORM = ${f32(norm)};
 const NEG = ${NEG};
-const INVALID = ${expMap(kernel) ? 'NEG' : '0.0'};
+const INVALID = ${expMap(featureMap) ? 'NEG' : '0.0'};
 ${wBinding === undefined ? '' : `@group(0) @binding(${wBinding}) var<storage, read> W: array<f32>;`}
 
-${kernel === 'trig' ? SIN_COS : ''}
+${featureMap === 'trig' ? SIN_COS : ''}
 
 /** Feature index (in [0, m')) of slot f of block fb; MF when the slot is past the last projection. */
 fn featureIndex(fb: u32, f: u32) -> u32 {
@@ -52,13 +52,13 @@ fn featureIndex(fb: u32, f: u32) -> u32 {
 }
 
 /** Helper functions over one workgroup array of rows of D values (WGSL cannot pass those by pointer). */
-export function rowFunctions(kernel: Kernel, arr: string): string {
+export function rowFunctions(featureMap: FeatureMap, arr: string): string {
   const entry = {
     softmax: 'u - h',
     'softmax-hyp': 'select(-u, u, f < FB) - h',
     trig: 'select(sc.y, sc.x, f < FB) * NORM',
     relu: 'max(u, 0.0) + 0.001',
-  }[kernel];
+  }[featureMap];
   return `
 /** ‖x̂‖²/2 of row \`row\` of ${arr} ([rows][D]). */
 fn halfNorm_${arr}(row: u32) -> f32 {
@@ -73,7 +73,7 @@ fn entry_${arr}(row: u32, fb: u32, f: u32, h: f32) -> f32 {
   var u = 0.0;
   for (var c = 0u; c < D; c++) { u = fma(W[l * D + c], ${arr}[row * D + c], u); }
   u *= SCALE;
-  ${kernel === 'trig' ? 'let sc = sinCos(u);' : ''}
+  ${featureMap === 'trig' ? 'let sc = sinCos(u);' : ''}
   return ${entry};
 }`;
 }
@@ -81,7 +81,7 @@ fn entry_${arr}(row: u32, fb: u32, f: u32, h: f32) -> f32 {
 /**
  * sin and cos to float32 accuracy at any argument the features meet (WGSL's builtins promise only
  * 2^-11 absolute error, and only on [−π, π], while the trig map's normaliser is a signed sum that
- * amplifies feature errors). The same method as the wasm kernel (assembly/trig.ts): q = round(x·2/π),
+ * amplifies feature errors). The same method as the wasm featureMap (assembly/trig.ts): q = round(x·2/π),
  * r = x − q·π/2 with a three-part π/2 (exact for |q| < 2^12), Cephes polynomials on [−π/4, π/4],
  * then the quadrant's swap and signs.
  */
@@ -105,9 +105,9 @@ fn sinCos(x: f32) -> vec2f {
  * WGSL expression: the entry `e` of a row with log-weight `lam`, weighted against the reference
  * maximum `M`, i.e. exp(λ − M)·κ, 0 for a masked row or an invalid slot.
  */
-export function weighted(kernel: Kernel, e: string, lam: string, M: string): string {
-  if (expMap(kernel)) return `select(exp(${e} - ${M}) * NORM, 0.0, ${e} <= -1.0e38)`;
-  if (kernel === 'trig') return `select(exp(${lam} - ${M}) * ${e}, 0.0, ${lam} <= -1.0e38)`;
+export function weighted(featureMap: FeatureMap, e: string, lam: string, M: string): string {
+  if (expMap(featureMap)) return `select(exp(${e} - ${M}) * NORM, 0.0, ${e} <= -1.0e38)`;
+  if (featureMap === 'trig') return `select(exp(${lam} - ${M}) * ${e}, 0.0, ${lam} <= -1.0e38)`;
   return `select(${e}, 0.0, ${lam} <= -1.0e38)`;
 }
 
@@ -115,6 +115,6 @@ export function weighted(kernel: Kernel, e: string, lam: string, M: string): str
  * WGSL expression: the row log-weight λ of a kept row with ‖x̂‖²/2 = h (masked rows get NEG). For the
  * exp maps it is only a keep flag (0): their log-weights are the entries themselves.
  */
-export function rowLogWeight(kernel: Kernel, h: string): string {
-  return kernel === 'trig' ? h : '0.0';
+export function rowLogWeight(featureMap: FeatureMap, h: string): string {
+  return featureMap === 'trig' ? h : '0.0';
 }
