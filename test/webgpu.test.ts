@@ -199,7 +199,10 @@ test('webgpu errors name what is wrong and the limit', { skip }, async () => {
   const x = inputs(c);
   await assert.rejects(onGpu(small, 'softmax', { ...c, m: 8 }, x), /favor projection \(512 bytes\) must fit one storage binding of 256 bytes/);
   await assert.rejects(onGpu(small, 'exact', c, x), /exact k \(one head\).*storage-binding limit/);
+  assert.throws(() => gpu!.upload(new Float64Array(4)), /webgpu: upload: float64 storage is not supported/);
+  assert.throws(() => gpu!.zeros(4, 'float64'), /webgpu: zeros: float64 storage is not supported/);
   const q = gpu!.zeros(16);
+  assert.throws(() => gpu!.readSync(q), /come back only asynchronously/);
   assert.throws(() => gpu!.favorForward({ q, k: q, v: q, out: q, projection: q, B: 1, H: 1, Lq: 2, Lk: 3, d: 8, Dv: 8, m: 2, featureMap: 'relu', causal: true, chunk: 4 }), /webgpu: favor: causal attention needs Lq = Lk, got Lq=2, Lk=3/);
   assert.throws(() => gpu!.exactForward({ q, k: q, v: q, out: q, B: 1, H: 1, Lq: 2, Lk: 2, d: 4, Dv: 4, causal: false }), /q \[B·H·Lq·d\] holds 16 values, expected 8/);
 });

@@ -33,8 +33,9 @@ export interface WebGpuBackend {
   /** Bytes one storage binding, and so one tensor part, may hold. */
   readonly bindingBytes: number;
   /** `length` zeros (float32: WGSL has no float64), cut into parts at multiples of `rowLength` values. */
-  zeros(length: number, dtype?: 'float32', rowLength?: number): GpuTensor;
-  upload(data: Float32Array, rowLength?: number): GpuTensor;
+  zeros(length: number, dtype?: 'float32' | 'float64', rowLength?: number): GpuTensor;
+  /** Float32 values only: a Float64Array is refused (WGSL has no float64). */
+  upload(data: Float32Array | Float64Array, rowLength?: number): GpuTensor;
   /** The values once every kernel enqueued before has run; throws the first device error, if any. */
   read(t: GpuTensor): Promise<Float32Array>;
   /** Always throws: values on the GPU come back only asynchronously. */
@@ -79,20 +80,18 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     const e = ctx.takeError();
     if (e) throw e;
   };
-  const float32 = (dtype: string, what: string) => {
-    if (dtype !== 'float32') throw new TypeError(`webgpu: ${what}: ${dtype} storage is not supported (WGSL has no float64); use float32`);
-  };
+  const noFloat64 = (what: string) => new TypeError(`webgpu: ${what}: float64 storage is not supported (WGSL has no float64); use float32`);
   return {
     name: 'webgpu',
     host: false,
     device,
     bindingBytes: ctx.bindingBytes,
     zeros(length, dtype = 'float32', rowLength = 1) {
-      float32(dtype, 'zeros');
+      if (dtype !== 'float32') throw noFloat64('zeros');
       return allocate(device, length, rowLength, ctx.bindingBytes, 'tensor');
     },
     upload(data, rowLength = 1) {
-      if (!(data instanceof Float32Array)) float32(Object.prototype.toString.call(data).slice(8, -1), 'upload');
+      if (!(data instanceof Float32Array)) throw noFloat64('upload');
       const t = allocate(device, data.length, rowLength, ctx.bindingBytes, 'tensor');
       write(device, t, data);
       return t;

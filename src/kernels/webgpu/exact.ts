@@ -3,7 +3,7 @@
 import { checkAttention, type ExactFwdArgs } from './args.js';
 import type { GpuContext } from './context.js';
 import { exactWgsl, ROWS } from './exact.wgsl.js';
-import { pieces, whole } from './pieces.js';
+import { pieces, whole, type Binding } from './pieces.js';
 
 export function exact(ctx: GpuContext, a: ExactFwdArgs): void {
   checkAttention(a, 'exact');
@@ -18,7 +18,7 @@ export function exact(ctx: GpuContext, a: ExactFwdArgs): void {
   const mask = a.keyMask ? whole(a.keyMask, 'exact keyMask') : ctx.absent;
   const run = ctx.batch();
   for (const p of pieces(views, a.B * H, Lq)) {
-    const [q, o, k, v] = p.binds as [typeof p.binds[0], typeof p.binds[0], typeof p.binds[0], typeof p.binds[0]];
+    const [q, o, k, v] = p.binds as [Binding, Binding, Binding, Binding];
     run.dispatch(pipeline, [q.buffer, k.buffer, v.buffer, o.buffer, mask],
       [Lk, p.p1 - p.p0, p.p0, p.bh0, H, q.base, k.base, v.base, o.base, Lq * d, Lk * d, Lk * Dv, Lq * Dv, a.causal ? 1 : 0, a.keyMask ? 1 : 0],
       [Math.ceil((p.p1 - p.p0) / ROWS), 1, p.nbh]);

@@ -5,12 +5,12 @@
 // changes nothing here but float32 rounding, which the reference comparison covers.
 import { FEATURE_MAPS, featureCount, type FeatureMap } from '../backend.js';
 import { checkAttention, expectLength, type FavorFwdArgs } from './args.js';
-import type { Batch, GpuContext } from './context.js';
+import type { GpuContext } from './context.js';
 import { outWgsl, reduceWgsl } from './favor-bidirectional.wgsl.js';
 import { causalWgsl, scanWgsl } from './favor-causal.wgsl.js';
 import { fillWgsl, KEY_TILE, stateWgsl, type FavorShape } from './favor-state.wgsl.js';
 import { slotsPerBlock } from './features.wgsl.js';
-import { pieces, whole, type Piece, type View } from './pieces.js';
+import { pieces, whole, type Binding, type Piece, type View } from './pieces.js';
 
 
 /** Records (key ranges or causal groups) per head: enough workgroups to fill a GPU, bounded memory. */
@@ -93,7 +93,7 @@ export function favor(ctx: GpuContext, a: FavorFwdArgs): void {
     run.dispatch(ctx.pipeline(reduceWgsl(shape)), [PS, PZ, PM, S, Z], [R], [Math.ceil(groups / 256), 1, BH]);
     const out = ctx.pipeline(outWgsl(shape));
     for (const p of pieces([view(a.q, 'favor q', Lq, d), view(a.out, 'favor out', Lq, Dv)], BH, Lq)) {
-      const [q, o] = p.binds as [typeof p.binds[0], typeof p.binds[0]];
+      const [q, o] = p.binds as [Binding, Binding];
       run.dispatch(out, [w, q.buffer, S, Z, o.buffer], [p.p1 - p.p0, p.bh0, q.base, o.base, Lq * d, Lq * Dv],
         [Math.ceil((p.p1 - p.p0) / 16), 1, p.nbh]);
     }
@@ -106,16 +106,12 @@ export function favor(ctx: GpuContext, a: FavorFwdArgs): void {
     run.dispatch(ctx.pipeline(scanWgsl(shape)), [PS, PZ, PM, PX], [G], [Math.ceil(groups / 256), 1, BH]);
     const chunks = ctx.pipeline(causalWgsl(shape));
     ps.forEach((p, n) => {
-      const [q, k, v, o] = p.binds as [typeof p.binds[0], typeof p.binds[0], typeof p.binds[0], typeof p.binds[0]];
+      const [q, k, v, o] = p.binds as [Binding, Binding, Binding, Binding];
       run.dispatch(chunks, [w, q.buffer, k.buffer, v.buffer, o.buffer, PS, PZ, PX, mask],
         [p.p1 - p.p0, GL, base[n]!, G, p.bh0, H, L, p.p0, q.base, k.base, v.base, o.base, L * d, L * d, L * Dv, L * Dv, masked],
         [Math.ceil((p.p1 - p.p0) / GL), 1, p.nbh]);
     });
   }
-  submitAndFree(run, temps);
-}
-
-function submitAndFree(run: Batch, temps: readonly GPUBuffer[]): void {
   run.submit();
   for (const b of temps) b.destroy(); // freed once the submitted work is done
 }

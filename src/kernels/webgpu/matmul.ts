@@ -2,7 +2,7 @@
 import type { MatmulArgs } from './args.js';
 import type { GpuContext } from './context.js';
 import { matmulWgsl, TILE } from './matmul.wgsl.js';
-import { pieces } from './pieces.js';
+import { pieces, type Binding } from './pieces.js';
 
 export function matmul(ctx: GpuContext, a: MatmulArgs): void {
   const { M, N, K, batch, transA, transB } = a;
@@ -24,7 +24,7 @@ export function matmul(ctx: GpuContext, a: MatmulArgs): void {
   const pipeline = ctx.pipeline(matmulWgsl({ transA, transB }));
   const run = ctx.batch();
   for (const p of pieces(views, batch, M)) {
-    const [A, B, C] = p.binds as [typeof p.binds[0], typeof p.binds[0], typeof p.binds[0]];
+    const [A, B, C] = p.binds as [Binding, Binding, Binding];
     run.dispatch(pipeline, [A.buffer, B.buffer, C.buffer],
       [M, N, K, p.p1 - p.p0, A.base, B.base, C.base, a.strideA, a.strideB, a.strideC, a.accumulate ? 1 : 0],
       [Math.ceil((p.p1 - p.p0) / TILE), Math.ceil(N / TILE), p.nbh]);

@@ -52,8 +52,7 @@ export async function read(device: GPUDevice, t: GpuTensor): Promise<Float32Arra
   const enc = device.createCommandEncoder();
   const staging: GPUBuffer[] = [];
   t.parts.forEach((buf, p) => {
-    const n = Math.min(t.partLength, t.length - p * t.partLength);
-    const size = Math.ceil((Math.max(n, 1) * 4) / 4) * 4;
+    const size = Math.max(1, Math.min(t.partLength, t.length - p * t.partLength)) * 4;
     const s = device.createBuffer({ size, usage: 0x0001 | 0x0008 }); // MAP_READ | COPY_DST
     enc.copyBufferToBuffer(buf, 0, s, 0, size);
     staging.push(s);
