@@ -10,6 +10,8 @@ import { createWebGpuBackend, type GpuTensor, type WebGpuBackend } from '../src/
 import { useSwiftShaderIfNoDriverChosen } from '../src/kernels/webgpu/swiftshader-node.js';
 import { randn, randomMask, TestRandom } from './helpers/data.js';
 import { relativeError as relErr } from './helpers/float64-reference.js';
+import { tsGeluBackward, tsGeluForward } from '../src/autograd/kernels-ts/pointwise.js';
+import { tsLayerNormBackward, tsLayerNormForward } from '../src/autograd/kernels-ts/layernorm.js';
 
 const ENABLE = 'apt-get install -y chromium-headless-shell libvulkan1';
 
@@ -215,5 +217,54 @@ test('createWebGpuBackend without an adapter throws and says why', async () => {
   } finally {
     if (had) Object.defineProperty(globalThis, 'navigator', had);
     else delete (globalThis as { navigator?: unknown }).navigator;
+  }
+});
+
+// ---- row kernels: GELU and LayerNorm against the plain-TS kernels run in float64 ----
+
+const f64 = (a: Float32Array) => Float64Array.from(a);
+
+test('webgpu GELU forward and backward match the TS kernels (float64), also split across bindings', { skip }, async () => {
+  const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 2048 });
+  const n = 1500;
+  const x = data(n, 5, 3), dy = data(n, 6), dx0 = data(n, 7);
+  const y64 = new Float64Array(n), dx64 = f64(dx0);
+  tsGeluForward({ x: f64(x), y: y64 });
+  tsGeluBackward({ x: f64(x), dy: f64(dy), dx: dx64 });
+  for (const g of [gpu!, small]) {
+    const X = g.upload(x), Y = g.zeros(n), DY = g.upload(dy), DX = g.upload(dx0);
+    g.geluForward({ x: X, y: Y });
+    g.geluBackward({ x: X, dy: DY, dx: DX });
+    assert.ok(relErr(await g.read(Y), y64) < 1e-6, 'forward');
+    assert.ok(relErr(await g.read(DX), dx64) < 1e-6, 'backward adds dy·GELU′(x)');
+    if (g === small) assert.ok(X.parts.length > 1);
+  }
+});
+
+test('webgpu LayerNorm forward and backward match the TS kernels (float64): D < 256 and D > 256, every gradient optional, split rows', { skip }, async () => {
+  const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 4096 });
+  for (const [rows, D] of [[37, 48], [9, 300]] as const) {
+    const x = data(rows * D, 10 + D, 2), gamma = data(D, 11), beta = data(D, 12), dy = data(rows * D, 13);
+    const dx0 = data(rows * D, 14), dg0 = data(D, 15), db0 = data(D, 16);
+    const ref = { y: new Float64Array(rows * D), mean: new Float64Array(rows), rstd: new Float64Array(rows), dx: f64(dx0), dGamma: f64(dg0), dBeta: f64(db0) };
+    tsLayerNormForward({ x: f64(x), gamma: f64(gamma), beta: f64(beta), y: ref.y, mean: ref.mean, rstd: ref.rstd, rows, D, eps: 1e-5 });
+    tsLayerNormBackward({ x: f64(x), gamma: f64(gamma), mean: ref.mean, rstd: ref.rstd, dy: f64(dy), dx: ref.dx, dGamma: ref.dGamma, dBeta: ref.dBeta, rows, D });
+    for (const g of D < 256 ? [gpu!, small] : [gpu!]) {
+      const X = g.upload(x, D), G = g.upload(gamma), Bt = g.upload(beta), Y = g.zeros(rows * D, 'float32', D);
+      const mean = g.zeros(rows), rstd = g.zeros(rows), DY = g.upload(dy, D);
+      g.layerNormForward({ x: X, gamma: G, beta: Bt, y: Y, mean, rstd, rows, D, eps: 1e-5 });
+      assert.ok(relErr(await g.read(Y), ref.y) < 1e-5, `y, D = ${D}`);
+      assert.ok(relErr(await g.read(rstd), ref.rstd) < 1e-5, `rstd, D = ${D}`);
+      const DX = g.upload(dx0, D), DG = g.upload(dg0), DB = g.upload(db0);
+      g.layerNormBackward({ x: X, gamma: G, mean, rstd, dy: DY, dx: DX, dGamma: DG, dBeta: DB, rows, D });
+      assert.ok(relErr(await g.read(DX), ref.dx) < 1e-5, `dx, D = ${D}`);
+      assert.ok(relErr(await g.read(DG), ref.dGamma) < 1e-5, `dGamma, D = ${D}`);
+      assert.ok(relErr(await g.read(DB), ref.dBeta) < 1e-5, `dBeta, D = ${D}`);
+      // Only dβ wanted: dx and dγ are left alone.
+      const onlyBeta = g.upload(db0);
+      g.layerNormBackward({ x: X, gamma: G, mean, rstd, dy: DY, dx: null, dGamma: null, dBeta: onlyBeta, rows, D });
+      assert.ok(relErr(await g.read(onlyBeta), ref.dBeta) < 1e-5, `dBeta alone, D = ${D}`);
+      if (g === small) assert.ok(X.parts.length > 1 && DX.parts.length > 1);
+    }
   }
 });

@@ -48,3 +48,20 @@ export function checkAttention(a: ExactFwdArgs, op: string): void {
   expectLength(a.out, n.out, `${op}: out [B·H·Lq·Dv]`);
   if (a.keyMask) expectLength(a.keyMask, n.keyMask, `${op}: keyMask [B·Lk]`);
 }
+
+/** GELU, tanh approximation, over x.length values: y = ½x(1 + tanh(c(x + 0.044715x³))). */
+export interface GeluFwdArgs { x: GpuTensor; y: GpuTensor }
+/** ADDS dy·GELU′(x) into dx. */
+export interface GeluBwdArgs { x: GpuTensor; dy: GpuTensor; dx: GpuTensor }
+
+/** LayerNorm over `rows` rows of D: y = (x − μ)·r⊙γ + β, r = 1/√(var + eps); writes μ and r per row. */
+export interface LayerNormFwdArgs {
+  x: GpuTensor; gamma: GpuTensor; beta: GpuTensor; y: GpuTensor; mean: GpuTensor; rstd: GpuTensor;
+  rows: number; D: number; eps: number;
+}
+/** ADDS dL/dx, dL/dγ, dL/dβ into dx, dGamma, dBeta (null: not wanted) given dy and the forward's μ, r. */
+export interface LayerNormBwdArgs {
+  x: GpuTensor; gamma: GpuTensor; mean: GpuTensor; rstd: GpuTensor; dy: GpuTensor;
+  dx: GpuTensor | null; dGamma: GpuTensor | null; dBeta: GpuTensor | null;
+  rows: number; D: number;
+}

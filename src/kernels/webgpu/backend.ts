@@ -2,10 +2,12 @@
 // enqueue work; `read` is the one way values come back. In browsers the GPU is navigator.gpu, in Node
 // the `webgpu` package (Dawn). Without an adapter it throws and says why: it never falls back to
 // another backend behind the caller's back.
-import type { ExactFwdArgs, FavorFwdArgs, MatmulArgs } from './args.js';
+import type { ExactFwdArgs, FavorFwdArgs, GeluBwdArgs, GeluFwdArgs, LayerNormBwdArgs, LayerNormFwdArgs, MatmulArgs } from './args.js';
 import { createContext, type GpuContext } from './context.js';
 import { exact } from './exact.js';
 import { favor } from './favor.js';
+import { geluBackward, geluForward } from './gelu.js';
+import { layerNormBackward, layerNormForward } from './layernorm.js';
 import { matmul } from './matmul.js';
 import { allocate, destroy, read, write, type GpuTensor } from './storage.js';
 
@@ -23,7 +25,8 @@ export interface WebGpuOptions {
 
 /**
  * The storage half follows the engine interface's Device (zeros, upload, read, readSync, size, dtype)
- * and the kernels its Kernels (matmul, favorForward, exactForward), with one addition: `rowLength`,
+ * and the kernels its Kernels (matmul, favorForward, exactForward, geluForward/Backward,
+ * layerNormForward/Backward), with one addition: `rowLength`,
  * the row size at which a tensor too big for one binding may be cut into parts.
  */
 export interface WebGpuBackend {
@@ -46,6 +49,10 @@ export interface WebGpuBackend {
   matmul(args: MatmulArgs): void;
   favorForward(args: FavorFwdArgs): void;
   exactForward(args: ExactFwdArgs): void;
+  geluForward(args: GeluFwdArgs): void;
+  geluBackward(args: GeluBwdArgs): void;
+  layerNormForward(args: LayerNormFwdArgs): void;
+  layerNormBackward(args: LayerNormBwdArgs): void;
   destroy(): void;
 }
 
@@ -110,6 +117,10 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     matmul: (a) => matmul(ctx, a),
     favorForward: (a) => favor(ctx, a),
     exactForward: (a) => exact(ctx, a),
+    geluForward: (a) => geluForward(ctx, a),
+    geluBackward: (a) => geluBackward(ctx, a),
+    layerNormForward: (a) => layerNormForward(ctx, a),
+    layerNormBackward: (a) => layerNormBackward(ctx, a),
     destroy: () => device.destroy(),
   };
 }
