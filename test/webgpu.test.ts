@@ -12,6 +12,7 @@ import { randn, randomMask, TestRandom } from './helpers/data.js';
 import { relativeError as relErr } from './helpers/float64-reference.js';
 import { tsGeluBackward, tsGeluForward } from '../src/autograd/kernels-ts/pointwise.js';
 import { tsLayerNormBackward, tsLayerNormForward } from '../src/autograd/kernels-ts/layernorm.js';
+import { tsExactBackward } from '../src/autograd/kernels-ts/exact.js';
 
 const ENABLE = 'apt-get install -y chromium-headless-shell libvulkan1';
 
@@ -265,6 +266,29 @@ test('webgpu LayerNorm forward and backward match the TS kernels (float64): D < 
       g.layerNormBackward({ x: X, gamma: G, mean, rstd, dy: DY, dx: null, dGamma: null, dBeta: onlyBeta, rows, D });
       assert.ok(relErr(await g.read(onlyBeta), ref.dBeta) < 1e-5, `dBeta alone, D = ${D}`);
       if (g === small) assert.ok(X.parts.length > 1 && DX.parts.length > 1);
+    }
+  }
+});
+
+test('webgpu exact attention backward matches the TS kernel (float64): causal, masks, Lq ≠ Lk, gradients added', { skip }, async () => {
+  for (const c of [
+    { ...base, causal: false, masked: false, seed: 800 },
+    { ...base, causal: true, masked: true, seed: 810 },
+    { ...base, Lq: 21, Lk: 45, causal: false, masked: true, seed: 820 },
+  ]) {
+    const x = inputs(c);
+    const { B, H, Lq, Lk, d, Dv, causal } = c;
+    const out = reference('exact', c, x);
+    const dOut = data(out.length, c.seed + 5), dq0 = data(x.q.length, c.seed + 6), dk0 = data(x.k.length, c.seed + 7), dv0 = data(x.v.length, c.seed + 8);
+    const want = { dq: f64(dq0), dk: f64(dk0), dv: f64(dv0) };
+    tsExactBackward({ B, H, Lq, Lk, d, Dv, causal, q: f64(x.q), k: f64(x.k), v: f64(x.v), out: f64(out), keyMask: x.mask && f64(x.mask), dOut: f64(dOut), ...want });
+    const g = gpu!;
+    const q = g.upload(x.q), k = g.upload(x.k), v = g.upload(x.v), o = g.upload(out), dO = g.upload(dOut);
+    const dq = g.upload(dq0), dk = g.upload(dk0), dv = g.upload(dv0), keyMask = x.mask && g.upload(x.mask);
+    g.exactBackward({ B, H, Lq, Lk, d, Dv, causal, q, k, v, out: o, keyMask, dOut: dO, dq, dk, dv });
+    for (const [name, t] of [['dq', dq], ['dk', dk], ['dv', dv]] as const) {
+      const err = relErr(await g.read(t), want[name]);
+      assert.ok(err < 1e-5, `${name} causal=${causal} masked=${c.masked} Lq=${Lq} Lk=${Lk}: relative error ${err.toExponential(2)}`);
     }
   }
 });

@@ -65,3 +65,8 @@ export interface LayerNormBwdArgs {
   dx: GpuTensor | null; dGamma: GpuTensor | null; dBeta: GpuTensor | null;
   rows: number; D: number;
 }
+
+/** Gradients of exact attention given out (the forward's) and dOut = dL/dout; ADDS into dq, dk, dv. */
+export interface ExactBwdArgs extends ExactFwdArgs {
+  dOut: GpuTensor; dq: GpuTensor; dk: GpuTensor; dv: GpuTensor;
+}

@@ -2,9 +2,10 @@
 // enqueue work; `read` is the one way values come back. In browsers the GPU is navigator.gpu, in Node
 // the `webgpu` package (Dawn). Without an adapter it throws and says why: it never falls back to
 // another backend behind the caller's back.
-import type { ExactFwdArgs, FavorFwdArgs, GeluBwdArgs, GeluFwdArgs, LayerNormBwdArgs, LayerNormFwdArgs, MatmulArgs } from './args.js';
+import type { ExactBwdArgs, ExactFwdArgs, FavorFwdArgs, GeluBwdArgs, GeluFwdArgs, LayerNormBwdArgs, LayerNormFwdArgs, MatmulArgs } from './args.js';
 import { createContext, type GpuContext } from './context.js';
 import { exact } from './exact.js';
+import { exactBackward } from './exact-backward.js';
 import { favor } from './favor.js';
 import { geluBackward, geluForward } from './gelu.js';
 import { layerNormBackward, layerNormForward } from './layernorm.js';
@@ -25,7 +26,7 @@ export interface WebGpuOptions {
 
 /**
  * The storage half follows the engine interface's Device (zeros, upload, read, readSync, size, dtype)
- * and the kernels its Kernels (matmul, favorForward, exactForward, geluForward/Backward,
+ * and the kernels its Kernels (matmul, favorForward, exactForward/Backward, geluForward/Backward,
  * layerNormForward/Backward), with one addition: `rowLength`,
  * the row size at which a tensor too big for one binding may be cut into parts.
  */
@@ -49,6 +50,7 @@ export interface WebGpuBackend {
   matmul(args: MatmulArgs): void;
   favorForward(args: FavorFwdArgs): void;
   exactForward(args: ExactFwdArgs): void;
+  exactBackward(args: ExactBwdArgs): void;
   geluForward(args: GeluFwdArgs): void;
   geluBackward(args: GeluBwdArgs): void;
   layerNormForward(args: LayerNormFwdArgs): void;
@@ -117,6 +119,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     matmul: (a) => matmul(ctx, a),
     favorForward: (a) => favor(ctx, a),
     exactForward: (a) => exact(ctx, a),
+    exactBackward: (a) => exactBackward(ctx, a),
     geluForward: (a) => geluForward(ctx, a),
     geluBackward: (a) => geluBackward(ctx, a),
     layerNormForward: (a) => layerNormForward(ctx, a),

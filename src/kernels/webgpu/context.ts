@@ -21,11 +21,12 @@ export interface GpuContext {
 
 export interface Batch {
   /**
-   * Dispatches `groups` workgroups. Bindings 0..n−1 are `buffers`; binding n is a uniform block
+   * Dispatches `groups` workgroups. Bindings 0..n−1 are `buffers` (null: a binding this program
+   * declares but does not use, which the automatic layout leaves out); binding n is a uniform block
    * whose first word is the x offset of the dispatch (large x counts are split into dispatches of at
    * most maxComputeWorkgroupsPerDimension) followed by `params`.
    */
-  dispatch(pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[], params: readonly number[], groups: readonly [number, number, number]): void;
+  dispatch(pipeline: GPUComputePipeline, buffers: readonly (GPUBuffer | null)[], params: readonly number[], groups: readonly [number, number, number]): void;
   submit(): void;
 }
 
@@ -71,7 +72,7 @@ export function createContext(device: GPUDevice, maxBindingBytes = Infinity): Gp
             const u = device.createBuffer({ size: words.byteLength, usage: 0x0040 | 0x0008 }); // UNIFORM | COPY_DST
             device.queue.writeBuffer(u, 0, words);
             uniforms.push(u);
-            const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+            const entries: GPUBindGroupEntry[] = buffers.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : []));
             entries.push({ binding: buffers.length, resource: { buffer: u } });
             const pass = enc.beginComputePass();
             pass.setPipeline(pipeline);
