@@ -13,6 +13,9 @@ import { relativeError as relErr } from './helpers/float64-reference.js';
 import { tsGeluBackward, tsGeluForward } from '../src/autograd/kernels-ts/pointwise.js';
 import { tsLayerNormBackward, tsLayerNormForward } from '../src/autograd/kernels-ts/layernorm.js';
 import { tsExactBackward } from '../src/autograd/kernels-ts/exact.js';
+import { tsEmbeddingBackward, tsEmbeddingForward } from '../src/autograd/kernels-ts/embedding.js';
+import { tsCrossEntropyBackward, tsCrossEntropyForward } from '../src/autograd/kernels-ts/cross-entropy.js';
+import { IGNORE_INDEX } from '../src/data/ignore-index.js';
 
 const ENABLE = 'apt-get install -y chromium-headless-shell libvulkan1';
 
@@ -290,5 +293,65 @@ test('webgpu exact attention backward matches the TS kernel (float64): causal, m
       const err = relErr(await g.read(t), want[name]);
       assert.ok(err < 1e-5, `${name} causal=${causal} masked=${c.masked} Lq=${Lq} Lk=${Lk}: relative error ${err.toExponential(2)}`);
     }
+  }
+});
+
+test('webgpu embedding forward and backward match the TS kernels; repeated ids add in token order', { skip }, async () => {
+  const V = 11, D = 20, ids = Int32Array.from([3, 0, 3, 10, 7, 3, 1, 0]);
+  const table = data(V * D, 30), dOut = data(ids.length * D, 31), dT0 = data(V * D, 32);
+  const out64 = new Float64Array(ids.length * D), dT64 = f64(dT0);
+  tsEmbeddingForward({ table: f64(table), ids, out: out64, D });
+  tsEmbeddingBackward({ dOut: f64(dOut), ids, dTable: dT64, D });
+  const g = gpu!;
+  const T = g.upload(table), out = g.zeros(ids.length * D), dT = g.upload(dT0);
+  g.embeddingForward({ table: T, ids, out, D });
+  g.embeddingBackward({ dOut: g.upload(dOut), ids, dTable: dT, D });
+  assert.deepEqual(await g.read(out), Float32Array.from(out64), 'forward is a copy');
+  assert.ok(relErr(await g.read(dT), dT64) < 1e-6, 'backward');
+  assert.throws(() => g.embeddingForward({ table: T, ids: Int32Array.from([11]), out: g.zeros(D), D }), /webgpu: embedding: id 11 at position 0 is outside the table's 11 rows/);
+});
+
+test('webgpu cross-entropy: loss, lse and gradient match the TS kernels; ignored rows count nowhere', { skip }, async () => {
+  const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 2048 });
+  const rows = 13, V = 70;
+  const logits = data(rows * V, 40, 3), dL0 = data(rows * V, 41);
+  const targets = Int32Array.from({ length: rows }, (_, r) => (r % 4 === 1 ? IGNORE_INDEX : (r * 17) % V));
+  const lse64 = new Float64Array(rows), dL64 = f64(dL0);
+  const loss64 = tsCrossEntropyForward({ logits: f64(logits), targets, lse: lse64, rows, V, ignoreIndex: IGNORE_INDEX });
+  tsCrossEntropyBackward({ logits: f64(logits), targets, lse: lse64, dLoss: 0.7, dLogits: dL64, rows, V, ignoreIndex: IGNORE_INDEX });
+  for (const g of [gpu!, small]) {
+    const z = g.upload(logits, V), lse = g.zeros(rows), loss = g.zeros(1), dLogits = g.upload(dL0, V);
+    g.crossEntropyForward({ logits: z, targets, lse, loss, rows, V, ignoreIndex: IGNORE_INDEX });
+    g.crossEntropyBackward({ logits: z, targets, lse, dLoss: g.upload(Float32Array.of(0.7)), dLogits, rows, V, ignoreIndex: IGNORE_INDEX });
+    assert.ok(Math.abs((await g.read(loss))[0]! - loss64) < 1e-5 * loss64, 'loss');
+    const gotLse = await g.read(lse);
+    targets.forEach((t, r) => { if (t !== IGNORE_INDEX) assert.ok(Math.abs(gotLse[r]! - lse64[r]!) < 1e-5 * Math.abs(lse64[r]!) + 1e-6, `lse row ${r}`); });
+    assert.ok(relErr(await g.read(dLogits), dL64) < 1e-5, 'dLogits');
+    if (g === small) assert.ok(z.parts.length > 1);
+  }
+  const none = gpu!.zeros(1);
+  gpu!.crossEntropyForward({ logits: gpu!.upload(logits), targets: new Int32Array(rows).fill(IGNORE_INDEX), lse: gpu!.zeros(rows), loss: none, rows, V, ignoreIndex: IGNORE_INDEX });
+  assert.equal((await gpu!.read(none))[0], 0, 'no counted row: loss 0');
+});
+
+test('webgpu AdamW update matches the float64 formula over several steps, split across bindings', { skip }, async () => {
+  const small = await createWebGpuBackend({ device: gpu!.device, maxBindingBytes: 1024 });
+  const n = 700, p0 = data(n, 50), lr = 3e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, decay = lr * 0.01;
+  const grads = [data(n, 51), data(n, 52), data(n, 53)];
+  const p64 = f64(p0), m64 = new Float64Array(n), v64 = new Float64Array(n);
+  grads.forEach((g, s) => {
+    const c1 = 1 - beta1 ** (s + 1), c2 = 1 - beta2 ** (s + 1);
+    for (let i = 0; i < n; i++) {
+      m64[i] = beta1 * m64[i]! + (1 - beta1) * g[i]!;
+      v64[i] = beta2 * v64[i]! + (1 - beta2) * g[i]! ** 2;
+      p64[i] = p64[i]! - lr * (m64[i]! / c1 / (Math.sqrt(v64[i]! / c2) + eps)) - decay * p64[i]!;
+    }
+  });
+  for (const g of [gpu!, small]) {
+    const p = g.upload(p0), m = g.zeros(n), v = g.zeros(n);
+    grads.forEach((gr, s) => g.adamw({ p, dp: g.upload(gr), m, v, n, lr, beta1, beta2, eps, c1: 1 - beta1 ** (s + 1), c2: 1 - beta2 ** (s + 1), decay }));
+    assert.ok(relErr(await g.read(p), p64) < 1e-6, 'p');
+    assert.ok(relErr(await g.read(v), v64) < 1e-5, 'v');
+    if (g === small) assert.ok(p.parts.length > 1);
   }
 });

@@ -70,3 +70,27 @@ export interface LayerNormBwdArgs {
 export interface ExactBwdArgs extends ExactFwdArgs {
   dOut: GpuTensor; dq: GpuTensor; dk: GpuTensor; dv: GpuTensor;
 }
+
+/** One AdamW update (Loshchilov & Hutter, Algorithm 2) of n values: m ← β1 m + (1−β1) dp,
+ *  v ← β2 v + (1−β2) dp², p ← p − lr·(m/c1)/(√(v/c2) + ε) − decay·p (c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ). */
+export interface AdamWArgs {
+  p: GpuTensor; dp: GpuTensor; m: GpuTensor; v: GpuTensor; n: number;
+  lr: number; beta1: number; beta2: number; eps: number; c1: number; c2: number; decay: number;
+}
+
+/** Mean softmax cross-entropy of `rows` rows of V logits into loss [1]; rows whose target is
+ *  ignoreIndex do not count (loss 0 when none does); writes each counted row's log-sum-exp into lse. */
+export interface CrossEntropyLossArgs {
+  logits: GpuTensor; targets: Int32Array; lse: GpuTensor; loss: GpuTensor;
+  rows: number; V: number; ignoreIndex: number;
+}
+/** ADDS (softmax − onehot(target))·dLoss[0]/n into dLogits on the n counted rows. */
+export interface CrossEntropyGradArgs {
+  logits: GpuTensor; targets: Int32Array; lse: GpuTensor; dLoss: GpuTensor; dLogits: GpuTensor;
+  rows: number; V: number; ignoreIndex: number;
+}
+
+/** out[i, :] = table[ids[i], :] for a table of rows of D; every id is a valid row. */
+export interface EmbeddingFwdArgs { table: GpuTensor; ids: Int32Array; out: GpuTensor; D: number }
+/** dTable[ids[i], :] += dOut[i, :], each entry's additions in token order (deterministic). */
+export interface EmbeddingBwdArgs { dOut: GpuTensor; ids: Int32Array; dTable: GpuTensor; D: number }

@@ -2,8 +2,14 @@
 // enqueue work; `read` is the one way values come back. In browsers the GPU is navigator.gpu, in Node
 // the `webgpu` package (Dawn). Without an adapter it throws and says why: it never falls back to
 // another backend behind the caller's back.
-import type { ExactBwdArgs, ExactFwdArgs, FavorFwdArgs, GeluBwdArgs, GeluFwdArgs, LayerNormBwdArgs, LayerNormFwdArgs, MatmulArgs } from './args.js';
+import type {
+  AdamWArgs, CrossEntropyGradArgs, CrossEntropyLossArgs, EmbeddingBwdArgs, EmbeddingFwdArgs, ExactBwdArgs, ExactFwdArgs,
+  FavorFwdArgs, GeluBwdArgs, GeluFwdArgs, LayerNormBwdArgs, LayerNormFwdArgs, MatmulArgs,
+} from './args.js';
+import { adamw } from './adamw.js';
 import { createContext, type GpuContext } from './context.js';
+import { crossEntropyGrad, crossEntropyLoss } from './cross-entropy.js';
+import { embeddingBackward, embeddingForward } from './embedding.js';
 import { exact } from './exact.js';
 import { exactBackward } from './exact-backward.js';
 import { favor } from './favor.js';
@@ -27,7 +33,8 @@ export interface WebGpuOptions {
 /**
  * The storage half follows the engine interface's Device (zeros, upload, read, readSync, size, dtype)
  * and the kernels its Kernels (matmul, favorForward, exactForward/Backward, geluForward/Backward,
- * layerNormForward/Backward), with one addition: `rowLength`,
+ * layerNormForward/Backward, embeddingForward/Backward, crossEntropyForward/Backward, adamw), with one
+ * addition: `rowLength`,
  * the row size at which a tensor too big for one binding may be cut into parts.
  */
 export interface WebGpuBackend {
@@ -55,6 +62,11 @@ export interface WebGpuBackend {
   geluBackward(args: GeluBwdArgs): void;
   layerNormForward(args: LayerNormFwdArgs): void;
   layerNormBackward(args: LayerNormBwdArgs): void;
+  embeddingForward(args: EmbeddingFwdArgs): void;
+  embeddingBackward(args: EmbeddingBwdArgs): void;
+  crossEntropyForward(args: CrossEntropyLossArgs): void;
+  crossEntropyBackward(args: CrossEntropyGradArgs): void;
+  adamw(args: AdamWArgs): void;
   destroy(): void;
 }
 
@@ -124,6 +136,11 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     geluBackward: (a) => geluBackward(ctx, a),
     layerNormForward: (a) => layerNormForward(ctx, a),
     layerNormBackward: (a) => layerNormBackward(ctx, a),
+    embeddingForward: (a) => embeddingForward(ctx, a),
+    embeddingBackward: (a) => embeddingBackward(ctx, a),
+    crossEntropyForward: (a) => crossEntropyLoss(ctx, a),
+    crossEntropyBackward: (a) => crossEntropyGrad(ctx, a),
+    adamw: (a) => adamw(ctx, a),
     destroy: () => device.destroy(),
   };
 }

@@ -4,6 +4,7 @@ import { expectLength, type LayerNormBwdArgs, type LayerNormFwdArgs } from './ar
 import type { GpuContext } from './context.js';
 import { layerNormBackwardParamsWgsl, layerNormBackwardXWgsl, layerNormForwardWgsl } from './layernorm.wgsl.js';
 import { pieces, whole, type Binding, type View } from './pieces.js';
+import { floatBits } from './wgsl.js';
 import type { GpuTensor } from './storage.js';
 
 const rowsOf = (t: GpuTensor, name: string, D: number): View => ({ t, name, headStride: 0, posStride: D, span: D });
@@ -27,7 +28,7 @@ export function layerNormForward(ctx: GpuContext, a: LayerNormFwdArgs): void {
   const pipeline = ctx.pipeline(layerNormForwardWgsl());
   const run = ctx.batch();
   const mu = whole(a.mean, 'layerNorm mean'), rs = whole(a.rstd, 'layerNorm rstd');
-  const epsBits = new Uint32Array(new Float32Array([a.eps]).buffer)[0]!;
+  const epsBits = floatBits(a.eps);
   for (const p of pieces([rowsOf(a.x, 'layerNorm x', D), rowsOf(a.y, 'layerNorm y', D)], 1, a.rows)) {
     const [x, y] = p.binds as [Binding, Binding];
     run.dispatch(pipeline, [x.buffer, gamma, beta, y.buffer, mu, rs], [D, x.base, y.base, p.p0, epsBits], [p.p1 - p.p0, 1, 1]);

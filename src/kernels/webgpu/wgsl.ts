@@ -20,3 +20,8 @@ export function paramsBlock(binding: number, names: readonly string[]): string {
 export const NEG = '-3.0e38';
 /** Anything at or below this is the NEG sentinel (a masked key, or no key yet). */
 export const IS_NEG = '-1.0e38';
+
+/** The bits of float32(x) as a u32, for passing a float in the u32 uniform block (bitcast<f32> in WGSL). */
+export function floatBits(x: number): number {
+  return new Uint32Array(new Float32Array([x]).buffer)[0]!;
+}
