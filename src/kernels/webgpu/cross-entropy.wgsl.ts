@@ -2,22 +2,7 @@
 //   rows:     lse_r = max(z) + ln Σ exp(z − max(z)),  term_r = lse_r − z_target   (a workgroup per row)
 //   loss:     loss = Σ_r term_r / n, summed in one workgroup in a fixed order (deterministic)
 //   backward: dz += (exp(z − lse) − onehot(target))·dLoss/n on counted rows
-import { paramsBlock } from './wgsl.js';
-
-const REDUCE = `
-var<workgroup> red: array<f32, 256>;
-fn reduce(t: u32, v: f32, isMax: bool) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (t < s) { red[t] = select(red[t] + red[t + s], max(red[t], red[t + s]), isMax); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
-
+import { paramsBlock, REDUCE } from './wgsl.js';
 export function crossEntropyRowsWgsl(): string {
   return `
 @group(0) @binding(0) var<storage, read> Z: array<f32>;

@@ -9,7 +9,7 @@
 // Masked keys get log-weight NEG: they raise no maximum and weigh 0.
 import type { FeatureMap } from '../backend.js';
 import { expMap, featureConstants, rowFunctions, rowLogWeight, slotsPerBlock, weighted } from './features.wgsl.js';
-import { IS_NEG, paramsBlock } from './wgsl.js';
+import { IS_NEG, paramsBlock, REDUCE } from './wgsl.js';
 
 export interface FavorShape { featureMap: FeatureMap; d: number; Dv: number; m: number; fb: number }
 
@@ -34,7 +34,7 @@ var<workgroup> vt: array<f32, ${16 * Dv}>;
 var<workgroup> ft: array<f32, ${16 * fbp}>;
 var<workgroup> lam: array<f32, 16>;
 var<workgroup> hk: array<f32, 16>;
-var<workgroup> red: array<f32, 256>;
+${REDUCE}
 ${rowFunctions(featureMap, 'kt')}
 
 @compute @workgroup_size(256)
@@ -82,13 +82,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
       ${exp ? 'local = max(local, e);' : ''}
     }
     ${exp ? '' : 'if (t < 16u) { local = lam[t]; }'}
-    red[t] = local;
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-      if (t < s) { red[t] = max(red[t], red[t + s]); }
-      workgroupBarrier();
-    }
-    let Mnew = max(M, red[0]);
+    let Mnew = max(M, reduce(t, local, true));
     let decay = exp(M - Mnew); // 0 for the first kept key; 1 while none is kept (acc is 0 then)
     M = Mnew;
     for (var x = t; x < 16u * FBP; x += 256u) {

@@ -4,23 +4,7 @@
 // Forward and dx: one workgroup per row, its sums by tree reduction in workgroup memory (the mean
 // first, then the centred squares, as the reference does). dγ, dβ: one invocation per column walks
 // the rows in order (deterministic; parallel over D only — enough for the model widths here).
-import { paramsBlock } from './wgsl.js';
-
-/** Tree sum of red[0..256) into red[0]; every invocation must call it (it has barriers). */
-const REDUCE = `
-var<workgroup> red: array<f32, 256>;
-fn total(t: u32, v: f32) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (t < s) { red[t] += red[t + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
-
+import { paramsBlock, REDUCE } from './wgsl.js';
 export function layerNormForwardWgsl(): string {
   return `
 @group(0) @binding(0) var<storage, read> X: array<f32>;
@@ -37,10 +21,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
   let x0 = P.xBase + row * P.D;
   var s = 0.0;
   for (var c = t; c < P.D; c += 256u) { s += X[x0 + c]; }
-  let mu = total(t, s) / f32(P.D);
+  let mu = reduce(t, s, false) / f32(P.D);
   var q = 0.0;
   for (var c = t; c < P.D; c += 256u) { let e = X[x0 + c] - mu; q = fma(e, e, q); }
-  let rs = inverseSqrt(total(t, q) / f32(P.D) + bitcast<f32>(P.epsBits));
+  let rs = inverseSqrt(reduce(t, q, false) / f32(P.D) + bitcast<f32>(P.epsBits));
   for (var c = t; c < P.D; c += 256u) { Y[P.yBase + row * P.D + c] = fma((X[x0 + c] - mu) * rs, G[c], Bt[c]); }
   if (t == 0u) { MU[P.sBase + row] = mu; RS[P.sBase + row] = rs; }
 }
@@ -69,8 +53,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
     mg += gh;
     mgx = fma(gh, (X[P.xBase + row * P.D + c] - mu) * rs, mgx);
   }
-  mg = total(t, mg) / f32(P.D);
-  mgx = total(t, mgx) / f32(P.D);
+  mg = reduce(t, mg, false) / f32(P.D);
+  mgx = reduce(t, mgx, false) / f32(P.D);
   for (var c = t; c < P.D; c += 256u) {
     let xb = (X[P.xBase + row * P.D + c] - mu) * rs;
     let i = P.dxBase + row * P.D + c;

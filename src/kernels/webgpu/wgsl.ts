@@ -25,3 +25,22 @@ export const IS_NEG = '-1.0e38';
 export function floatBits(x: number): number {
   return new Uint32Array(new Float32Array([x]).buffer)[0]!;
 }
+
+/**
+ * Workgroup reduction over 256 invocations: reduce(t, v, isMax) returns the sum (or the maximum) of
+ * every invocation's v, combined in a fixed tree order (deterministic). Every invocation of the
+ * workgroup must call it: it has barriers.
+ */
+export const REDUCE = `
+var<workgroup> red: array<f32, 256>;
+fn reduce(t: u32, v: f32, isMax: bool) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (t < s) { red[t] = select(red[t] + red[t + s], max(red[t], red[t + s]), isMax); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}`;
