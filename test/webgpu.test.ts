@@ -5,16 +5,17 @@
 // them; with CI=true a missing adapter fails instead.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawProjection, FEATURE_MAPS, referenceBackend, type FeatureMap } from '../src/index.js';
+import { drawProjection, FEATURE_MAPS, type FeatureMap } from '../src/index.js';
+import { referenceBackend } from '../src/kernels/reference/index.js';
 import { createWebGpuBackend, type GpuTensor, type WebGpuBackend } from '../src/kernels/webgpu/index.js';
 import { useSwiftShaderIfNoDriverChosen } from '../src/kernels/webgpu/swiftshader-node.js';
 import { randn, randomMask, TestRandom } from './helpers/data.js';
 import { relativeError as relErr } from './helpers/float64-reference.js';
-import { tsGeluBackward, tsGeluForward } from '../src/autograd/kernels-ts/pointwise.js';
-import { tsLayerNormBackward, tsLayerNormForward } from '../src/autograd/kernels-ts/layernorm.js';
-import { tsExactBackward } from '../src/autograd/kernels-ts/exact.js';
-import { tsEmbeddingBackward, tsEmbeddingForward } from '../src/autograd/kernels-ts/embedding.js';
-import { tsCrossEntropyBackward, tsCrossEntropyForward } from '../src/autograd/kernels-ts/cross-entropy.js';
+import { tsGeluBackward, tsGeluForward } from '../src/kernels/reference/grad/pointwise.js';
+import { tsLayerNormBackward, tsLayerNormForward } from '../src/kernels/reference/grad/layernorm.js';
+import { tsExactBackward } from '../src/kernels/reference/grad/exact.js';
+import { tsEmbeddingBackward, tsEmbeddingForward } from '../src/kernels/reference/grad/embedding.js';
+import { tsCrossEntropyBackward, tsCrossEntropyForward } from '../src/kernels/reference/grad/cross-entropy.js';
 import { IGNORE_INDEX } from '../src/data/ignore-index.js';
 
 const ENABLE = 'apt-get install -y chromium-headless-shell libvulkan1';
