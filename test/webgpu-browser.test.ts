@@ -1,32 +1,17 @@
 // The WebGPU kernels in headless Chromium (navigator.gpu, SwiftShader where there is no GPU): a page
 // bundled from the same sources runs FAVOR+ (every map, both modes, masks, Lq ≠ Lk) and exact
-// attention against the reference backend; the test reads its errors over the DevTools protocol
-// (--remote-debugging-pipe: NUL-separated JSON on file descriptors 3 and 4). Skipped, naming why,
-// without chromium-headless-shell; with CI=true its absence fails.
+// attention against the reference backend, in the browser the other browser tests use
+// (test/helpers/browser.ts). Skipped, naming why, without it; with CI=true its absence fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { browserSkipReason, launchBrowser } from './helpers/browser.js';
 
-const ENABLE = 'apt-get install -y chromium-headless-shell libvulkan1';
-const BROWSER = 'chromium-headless-shell';
-
-function browserPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${BROWSER}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const browser = browserPath();
-const skip = browser ? false : `${BROWSER} is not installed; enable with: ${ENABLE}`;
-if (!browser && process.env.CI === 'true') test(`${BROWSER} exists (CI=true)`, () => assert.fail(`${skip}`));
+const skip = browserSkipReason() ?? false;
 
 // Runs in the page: the same comparisons as test/webgpu.test.ts, on a few shapes.
 const PAGE = `
@@ -77,7 +62,16 @@ test('webgpu kernels in headless Chromium match the reference backend', { skip, 
     });
     const page = join(dir, 'page.html');
     writeFileSync(page, `<html><body><script type="module">${bundle.outputFiles[0]!.text.replace(/<\/script/g, '<\\/script')}</script></body></html>`);
-    const r = await inChromium(page) as { error?: string; adapter?: string; results?: { name: string; map: string; err: number }[] };
+    const browser = await launchBrowser();
+    let value: unknown;
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`file://${page}`);
+      value = await tab.evaluate(() => (window as unknown as { __done: Promise<unknown> }).__done);
+    } finally {
+      await browser.close();
+    }
+    const r = value as { error?: string; adapter?: string; results?: { name: string; map: string; err: number }[] };
     assert.equal(r.error, undefined, r.error);
     assert.equal(r.results!.length, 5 * 4 + 5 * 2);
     for (const x of r.results!) assert.ok(x.err < (x.map === 'trig' ? 1e-3 : 1e-4), `${x.name} on ${r.adapter}: relative error ${x.err}`);
@@ -85,49 +79,3 @@ test('webgpu kernels in headless Chromium match the reference backend', { skip, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** Opens `page` in headless Chromium and returns the value its window.__done promise settles to. */
-async function inChromium(page: string): Promise<unknown> {
-  const child = spawn(browser!, [
-    '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader',
-    '--remote-debugging-pipe', 'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true }); // its own process group, killed whole below
-  const toBrowser = child.stdio[3] as Writable, fromBrowser = child.stdio[4] as Readable;
-  type Reply = { id?: number; result?: Record<string, unknown>; error?: { message: string } };
-  const waiting = new Map<number, (m: Reply) => void>();
-  let buffered = '', next = 0;
-  fromBrowser.setEncoding('utf8');
-  fromBrowser.on('data', (chunk: string) => {
-    buffered += chunk;
-    for (let end; (end = buffered.indexOf('\0')) >= 0; buffered = buffered.slice(end + 1)) {
-      const m = JSON.parse(buffered.slice(0, end)) as Reply;
-      if (m.id !== undefined) waiting.get(m.id)?.(m);
-    }
-  });
-  const send = (method: string, params: object, sessionId?: string) => new Promise<Record<string, unknown>>((resolve, reject) => {
-    const id = ++next;
-    waiting.set(id, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result ?? {})));
-    toBrowser.write(JSON.stringify({ id, method, params, sessionId }) + '\0');
-  });
-  try {
-    const { targetId } = await send('Target.createTarget', { url: `file://${page}` });
-    const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true }) as { sessionId: string };
-    const wait = 'new Promise((resolve) => { const poll = () => (window.__done ? resolve(window.__done) : setTimeout(poll, 50)); poll(); })';
-    for (let tries = 0; ; tries++) {
-      try {
-        const { result, exceptionDetails } = await send('Runtime.evaluate', { expression: wait, awaitPromise: true, returnByValue: true }, sessionId) as
-          { result: { value: unknown }; exceptionDetails?: { text: string } };
-        if (exceptionDetails) throw new Error(`page: ${exceptionDetails.text}`);
-        return result.value;
-      } catch (e) {
-        // The first evaluations can land in about:blank while the page replaces it.
-        if (tries > 50 || !/context was destroyed|Cannot find context/.test((e as Error).message)) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } finally {
-    process.kill(-child.pid!, 'SIGKILL');
-    fromBrowser.destroy();
-    toBrowser.destroy();
-  }
-}
