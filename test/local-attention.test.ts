@@ -4,6 +4,7 @@
 // difference gradients, and causality.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { concatHeads, sliceHeads } from '../src/autograd/heads.js';
 import { localAttentionOp } from '../src/autograd/local-attention.js';
 import { noGrad, Var } from '../src/autograd/index.js';
 import { Rng } from '../src/tensor/rng.js';
@@ -120,4 +121,20 @@ test('local attention: bad arguments are refused with the reason', () => {
   const y = new Var([1, 1, 4, 2], new Float64Array(8));
   assert.throws(() => localAttentionOp(y, y, y, { window: 0 }), /local window must be a positive integer/);
   assert.throws(() => localAttentionOp(y, y, y, { window: 2, keyMask: [1, 1] }), /key mask/);
+});
+
+test('sliceHeads and concatHeads: values and finite-difference gradients', () => {
+  const rng = new Rng(5);
+  const x = randVar([2, 4, 3, 2], rng), y = randVar([2, 1, 3, 2], rng);
+  const s = sliceHeads(x, 1, 3);
+  assert.deepEqual(s.shape, [2, 2, 3, 2]);
+  assert.equal(s.data[0], x.data[6]); // batch 0, head 1, row 0
+  assert.equal(s.data[12], x.data[24 + 6]); // batch 1, head 1, row 0
+  const c = concatHeads(s, y);
+  assert.equal(c.data[12], y.data[0]);
+  assert.equal(c.data[18 + 12], y.data[6]);
+  const err = gradCheck(() => concatHeads(sliceHeads(x, 1, 3), y), [x, y]);
+  assert.ok(err < 1e-8, `gradient error ${err}`);
+  assert.throws(() => sliceHeads(x, 2, 5), /heads \[2, 5\) out of 0..4/);
+  assert.throws(() => concatHeads(x, randVar([2, 1, 4, 2], rng)), /differ outside the head axis/);
 });
