@@ -75,6 +75,20 @@ async function weights(ckpt: string): Promise<Map<string, number[]>> {
 }
 
 describe('performer train', () => {
+  test('--local-heads/--local-window: trains, stores them in the model config, generates, and a resume keeps them', async () => {
+    const out = join(dir, 'local-run');
+    const r = await run(['train', '--data', textFile, '--out', out, ...TINY, '--positions', 'rotary', '--local-heads', '1', '--local-window', '4', '--steps', '12', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /local heads 1 \(window 4\)/);
+    const m = await readCheckpointManifest(out);
+    const model = (m.config as { model: { localHeads: number; localWindow: number } }).model;
+    assert.deepEqual([model.localHeads, model.localWindow], [1, 4]);
+    const g = await run(['generate', '--checkpoint', out, '--prompt', 'Four score', '--tokens', '20', '--seed', '1']);
+    assert.equal(g.code, 0, g.stderr);
+    expectError(await run(['train', '--data', textFile, '--out', out, ...TINY, '--positions', 'rotary', '--local-heads', '2', '--local-window', '4', '--steps', '14', '--resume']), 'train', /local-heads/);
+    expectError(await run(['train', '--data', textFile, '--out', join(dir, 'local-bad'), ...TINY, '--local-heads', '3']), 'train', /--local-heads 3 exceeds --heads 2/);
+  });
+
   test('--json: one line per evaluation with the documented fields, the last at the final step; checkpoint saved', async () => {
     const out = join(dir, 'json-run');
     const r = await run(['train', '--data', textFile, '--out', out, ...TINY, '--steps', '20', '--eval-interval', '8', '--json']);
