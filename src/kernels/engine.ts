@@ -34,6 +34,7 @@ export interface FavorFwdArgs<S = Floats> {
   projection: S; keyMask?: S | undefined;
   B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number;
   featureMap: FeatureMap; causal: boolean; chunk: number;
+  oprfA?: S | undefined; // [B·H], FAVOR++'s A (softmax++ only; 0 when absent)
 }
 
 /** Gradients of FAVOR+: given out (the forward output) and dOut = dL/dout, ADDS into dq, dk, dv. */

@@ -59,7 +59,7 @@ function wasmKernels(backend: WasmBackend, referenceBackward: boolean): Kernels<
       if (w) backend.matmul({ ...w, beta: p.accumulate ? 1 : 0 }); else ref.matmul(p);
     },
     favorForward(p) {
-      const w = wasmArgs(p);
+      const w = wasmArgs(p, p.featureMap !== 'softmax++'); // FAVOR++ has no wasm kernel yet
       if (w) backend.favor(w); else ref.favorForward(p);
     },
     exactForward(p) {
@@ -67,7 +67,7 @@ function wasmKernels(backend: WasmBackend, referenceBackward: boolean): Kernels<
       if (w) backend.exact(w); else ref.exactForward(p);
     },
     favorBackward(p) {
-      const w = wasmArgs(p, !referenceBackward);
+      const w = wasmArgs(p, !referenceBackward && p.featureMap !== 'softmax++');
       if (w) backend.favorBackward(w); else ref.favorBackward(p);
     },
     exactBackward(p) {
