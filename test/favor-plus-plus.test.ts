@@ -6,6 +6,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { favorAttentionOp } from '../src/autograd/attention.js';
 import { Var } from '../src/autograd/var.js';
+import { splitHeads } from '../src/autograd/ops.js';
+import { MultiHeadAttention, OPRF_MOMENTUM } from '../src/nn/attention.js';
+import { initParameters } from '../src/nn/module.js';
 import { drawProjection, favorAttention, referenceEngine, Tensor, type Engine } from '../src/index.js';
 import { FavorRecurrentState } from '../src/favor/recurrent.js';
 import { oprfCoefficients, optimalA } from '../src/favor/oprf.js';
@@ -165,4 +168,34 @@ test('softmax++: A rules (causal needs A, [H] or [B, H], below 1/8), with the re
   assert.deepEqual(a.data, b.data);
   const x = new Var([1, 1, 2, d], new Float64Array(2 * d));
   assert.throws(() => favorAttentionOp(x, x, x, { projection: W, featureMap: 'softmax++', causal: true }), /needs A given/);
+});
+
+test('a causal softmax++ layer: A is a per-head running average of A* over training batches (each step uses the value before its own update), frozen in eval, saved with the weights; decoding equals the forward', () => {
+  const D = 16, Hh = 2, Lm = 9;
+  const layer = (featureMap: 'softmax' | 'softmax++'): MultiHeadAttention => {
+    const a = new MultiHeadAttention(D, Hh, { featureMap, features: 12, causal: true, chunk: 4, seed: 3, dtype: 'float64' });
+    initParameters(a, 2);
+    for (const w of [a.wq.weight, a.wk.weight]) for (let i = 0; i < w.size; i++) w.data[i] = w.data[i]! * 15;
+    return a;
+  };
+  const attn = layer('softmax++');
+  assert.deepEqual(Array.from(attn.oprfA!.data), [0, 0]);
+  const x = new Var([2, Lm, D], Float64Array.from(randn(2 * Lm * D, 9)));
+  // what the layer computes from this batch: q, k of its global heads
+  const q = splitHeads(attn.wq.forward(x), Hh), k = splitHeads(attn.wk.forward(x), Hh);
+  const batch = oprfCoefficients(q.data, k.data, { B: 2, H: Hh, Lq: Lm, Lk: Lm, d: D / Hh });
+  const expectA = [0, 1].map((h) => OPRF_MOMENTUM * (batch[h]! + batch[Hh + h]!) / 2);
+  attn.train();
+  const first = attn.forward(x).data.slice();
+  assert.ok(relativeError(attn.oprfA!.data, expectA) < 1e-12, 'one training batch folds in with momentum');
+  assert.ok(relativeError(first, layer('softmax').forward(x).data) < 1e-12, 'the first step ran with A = 0 (the value before its update)');
+  attn.eval();
+  attn.forward(x);
+  assert.ok(relativeError(attn.oprfA!.data, expectA) < 1e-12, 'eval leaves A alone');
+  assert.ok(attn.stateDict().has('oprf_a'), 'A is saved with the weights');
+  const full = attn.forward(new Var([1, Lm, D], x.data.slice(0, Lm * D))).data;
+  const s = attn.startDecoding();
+  const stepped = new Float64Array(Lm * D);
+  for (let t = 0; t < Lm; t++) stepped.set(attn.step(new Var([1, 1, D], x.data.slice(t * D, (t + 1) * D)), s).data, t * D);
+  assert.ok(relativeError(stepped, full) < 1e-5, `decoding vs forward: ${relativeError(stepped, full)}`);
 });

@@ -37,7 +37,7 @@ export const trainFlags = defineFlags({
   steps: { type: 'int', min: 1, default: D.steps, help: 'total optimiser steps (with --resume: the new total; default there: the run\'s own)' },
   lr: { type: 'number', positive: true, default: D.lr, help: 'peak learning rate (AdamW)' },
   attention: { type: 'enum', values: ['favor', 'exact'], default: D.attention, help: 'FAVOR+ linear attention, or exact softmax attention' },
-  kernel: { type: 'enum', values: ['softmax', 'relu'], default: D.featureMap, help: 'FAVOR+ feature map' },
+  kernel: { type: 'enum', values: ['softmax', 'relu', 'softmax++'], default: D.featureMap, help: 'FAVOR+ feature map (softmax++: FAVOR++, A a per-head running average in causal models)' },
   features: { type: 'int', min: 1, default: D.features, help: 'FAVOR+ random features per head' },
   redraw: { type: 'int', min: 0, default: D.redraw, help: 'steps between FAVOR+ feature redraws (0 = never)' },
   'local-heads': { type: 'int', min: 0, default: 0, metavar: 'N', help: 'the last N heads of every layer run exact softmax attention within blocks of --local-window (performer-pytorch\'s local_attn_heads)' },

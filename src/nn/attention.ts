@@ -1,6 +1,7 @@
 // Multi-head attention with FAVOR+ (or exact softmax) attention, optional rotary embeddings.
 import { exactAttentionOp, favorAttentionOp } from '../autograd/attention.js';
 import { concatHeads, sliceHeads } from '../autograd/heads.js';
+import { oprfCoefficients } from '../favor/oprf.js';
 import { localAttentionOp } from '../autograd/local-attention.js';
 import { performerPytorchAttention } from '../autograd/favor-pytorch.js';
 import { mergeHeads, reshape, rope, splitHeads } from '../autograd/ops.js';
@@ -44,6 +45,9 @@ export interface AttentionOptions {
 export type Numerics = 'favor' | 'performer-pytorch';
 export const NUMERICS: readonly Numerics[] = ['favor', 'performer-pytorch'];
 
+/** μ of the FAVOR++ running average (MultiHeadAttention.oprfA). */
+export const OPRF_MOMENTUM = 0.1;
+
 export function defaultFeatures(dh: number): number {
   return Math.max(dh, Math.round(dh * Math.log(dh)));
 }
@@ -64,6 +68,14 @@ export class MultiHeadAttention extends Module {
   private readonly projSeed: number;
   /** Which draw of W is current (0 = the initial one). */
   drawIndex = 0;
+  /**
+   * FAVOR++'s A per global head [G], causal softmax++ layers only: a buffer (saved in checkpoints,
+   * no gradient). A causal call must not take A from its own sequence, so each training forward runs
+   * with the value from before its batch and then folds its batch in: a ← (1 − μ)·a + μ·mean_b A*(q, k),
+   * μ = OPRF_MOMENTUM (as BatchNorm's running statistics; it starts at 0, i.e. FAVOR+). Evaluation
+   * and decoding use it frozen. Bidirectional layers compute A* per call instead.
+   */
+  readonly oprfA: Var | undefined;
 
   constructor(dim: number, heads: number, opts: AttentionOptions & { seed?: number; outStd?: number; dtype?: DType } = {}) {
     super(opts.dtype);
@@ -95,6 +107,7 @@ export class MultiHeadAttention extends Module {
     if (this.opts.attention === 'favor') {
       this.projection = this.buffer('projection', new Var([this.opts.features, this.headDim], allocArr(this.dtype, this.opts.features * this.headDim)));
       this.redraw(0);
+      if (this.opts.featureMap === 'softmax++' && this.opts.causal) this.oprfA = this.buffer('oprf_a', new Var([this.globalHeads], allocArr(this.dtype, this.globalHeads)));
     }
   }
 
@@ -156,9 +169,24 @@ export class MultiHeadAttention extends Module {
       if (featureMap !== 'softmax' && featureMap !== 'relu') throw new Error(`performer-pytorch numerics exist for the softmax and relu feature maps, not ${featureMap}`);
       return performerPytorchAttention(q, k, v, { projection: this.projection.data, featureMap, causal, keyMask, chunk: this.opts.chunk });
     }
-    return this.projection
-      ? favorAttentionOp(q, k, v, { projection: this.projection, featureMap, causal, keyMask, chunk: this.opts.chunk })
-      : exactAttentionOp(q, k, v, { causal, keyMask });
+    if (!this.projection) return exactAttentionOp(q, k, v, { causal, keyMask });
+    const oprfA = this.oprfA ? Float64Array.from(this.oprfA.data) : undefined;
+    const o = favorAttentionOp(q, k, v, { projection: this.projection, featureMap, causal, keyMask, chunk: this.opts.chunk, oprfA });
+    if (this.oprfA && this.training) this.updateOprfA(q, k, keyMask);
+    return o;
+  }
+
+  /** The running average of A* after a training batch (see oprfA). */
+  private updateOprfA(q: Var, k: Var, keyMask: ArrayLike<number> | undefined): void {
+    const [B, G, L, dh] = q.shape as [number, number, number, number];
+    const batch = oprfCoefficients(q.data, k.data, { B, H: G, Lq: L, Lk: L, d: dh }, keyMask);
+    const a = Float64Array.from(this.oprfA!.data);
+    for (let h = 0; h < G; h++) {
+      let mean = 0;
+      for (let b = 0; b < B; b++) mean += batch[b * G + h]! / B;
+      a[h] = (1 - OPRF_MOMENTUM) * a[h]! + OPRF_MOMENTUM * mean;
+    }
+    this.oprfA!.data = this.dtype === 'float64' ? a : Float32Array.from(a);
   }
 
   /** A fresh decoding state for `step` (causal layers only; see ./step-state.ts). */

@@ -86,6 +86,7 @@ export class FavorLayerCache implements LayerCache {
     this.state = new FavorRecurrentState({
       batch: 1, heads: this.attn.globalHeads, valueDim: this.attn.headDim,
       projection: new Tensor(p.shape, w), featureMap: this.attn.opts.featureMap,
+      oprfA: this.attn.oprfA ? Array.from(this.attn.oprfA.data) : undefined, // frozen while decoding
     });
   }
 
