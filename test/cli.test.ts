@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseArgs, defineFlags, UsageError, formatUsage } from '../src/cli/args.js';
 import { main, type CliIo } from '../src/cli/main.js';
+import { favorAttention } from '../src/favor/attention.js';
 import { drawProjection } from '../src/favor/projection.js';
+import { referenceEngine } from '../src/kernels/reference/engine.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { randn } from './helpers/data.js';
@@ -211,6 +213,27 @@ describe('performer attention', () => {
     }
   });
 
+  test('kernel softmax++: oprf_a from the file ([H] or [B, H]) or, bidirectional, the optimal A of q and k; equals favorAttention', async () => {
+    const p = problem({ Lq: 9, Lk: 9, d: 8, Dv: 3, masked: true, seed: 31 });
+    const w = drawProjection({ features: 16, dim: 8, seed: 5 });
+    const lib = (causal: boolean, oprfA?: ArrayLike<number>): Float32Array =>
+      favorAttention(p.q, p.k, p.v, { projection: w, featureMap: 'softmax++', causal, keyMask: p.mask, oprfA, engine: referenceEngine }).data;
+    const cases: [string[], Record<string, Tensor>, Float32Array, string][] = [
+      [[], {}, lib(false), 'optimal for q, k'],
+      [['--causal'], { oprf_a: Tensor.from([2], [-0.05, -0.1]) }, lib(true, [-0.05, -0.1]), 'from input'],
+      [['--causal'], { oprf_a: Tensor.from([2, 2], [-0.05, -0.1, -0.02, -0.3]) }, lib(true, [-0.05, -0.1, -0.02, -0.3]), 'from input'],
+    ];
+    for (const [extra, t, want, how] of cases) {
+      const inp = await inputFile(tensorsOf(p, { projection: w, ...t }));
+      const out = path('out.safetensors');
+      const r = await run(['attention', '--in', inp, '--out', out, '--kernel', 'softmax++', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = await readOut(out);
+      assertClose(got.out.data, want, 1e-6, `softmax++ ${extra.join(' ')}`);
+      assert.equal(got.metadata.oprf_a, how);
+    }
+  });
+
   test('without a projection: drawn orthogonal W from --features/--seed (default M=256, seed 0)', async () => {
     const p = problem({ Lq: 6, Lk: 6, d: 4, Dv: 2 });
     const inp = await inputFile(tensorsOf(p));
@@ -264,13 +287,16 @@ describe('performer attention', () => {
     bad('bad number', (i, o) => [...std(i, o), '--features', '12abc'], good, /--features: expected a number, got "12abc"/);
     bad('non-integer', (i, o) => [...std(i, o), '--seed', '1.5'], good, /--seed: expected an integer, got "1.5"/);
     bad('out of range', (i, o) => [...std(i, o), '--features', '0'], good, /--features: must be at least 1, got 0/);
-    bad('bad --kernel', (i, o) => [...std(i, o), '--kernel', 'gaussian'], good, /--kernel: expected one of softmax, softmax-hyp, trig, relu, exact, got "gaussian"/);
+    bad('bad --kernel', (i, o) => [...std(i, o), '--kernel', 'gaussian'], good, /--kernel: expected one of softmax, softmax-hyp, trig, relu, softmax\+\+, exact, got "gaussian"/);
     bad('missing --out', (i) => ['attention', '--in', i], good, /missing required flag --out/);
     bad('positional argument', (i, o) => [...std(i, o), 'extra'], good, /unexpected argument "extra"/);
     bad('flag twice', (i, o) => [...std(i, o), '--causal', '--causal'], good, /--causal given more than once/);
     bad('missing input file', (i, o) => ['attention', '--in', `${i}.nope`, '--out', o], good, /\.nope: cannot read \(no such file\)/);
+    bad('causal softmax++ without oprf_a', (i, o) => [...std(i, o), '--kernel', 'softmax++', '--causal'], good, /--kernel softmax\+\+ --causal needs tensor "oprf_a" \(\[H\] or \[B, H\]\): A computed from the sequence would make every output depend on later positions/);
+    bad('oprf_a of the wrong shape', (i, o) => [...std(i, o), '--kernel', 'softmax++'], { ...good, oprf_a: randn([3], 1) }, /tensor "oprf_a" must have shape \[H\] = \[2\] or \[B, H\] = \[2, 2\], got \[3\]/);
+    bad('oprf_a with another kernel', std, { ...good, oprf_a: randn([2], 1) }, /tensor "oprf_a" is FAVOR\+\+'s A and needs --kernel softmax\+\+ \(got --kernel softmax\)/);
     bad('missing tensor', std, { q: p.q, k: p.k }, /in\.safetensors: missing tensor "v" \(have: q, k\)/);
-    bad('unexpected tensor', std, { ...good, mask: p.mask! }, /unexpected tensor "mask" \(expected q, k, v, projection, key_mask\)/);
+    bad('unexpected tensor', std, { ...good, mask: p.mask! }, /unexpected tensor "mask" \(expected q, k, v, projection, key_mask, oprf_a\)/);
     bad('wrong rank', std, { ...good, q: randn([2, 2, 4], 1) }, /tensor "q" must have shape \[B, H, Lq, d\], got \[2, 2, 4\]/);
     bad('mismatched d', std, { ...good, k: randn([2, 2, 4, 5], 1) }, /tensor "k" \[2, 2, 4, 5\] does not match "q" \[2, 2, 4, 4\]/);
     bad('mismatched B', std, { ...good, v: randn([1, 2, 4, 2], 1) }, /tensor "v" \[1, 2, 4, 2\] does not match "k"/);
