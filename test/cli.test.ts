@@ -340,7 +340,7 @@ describe('performer main', () => {
       const r = await run(argv);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /^usage: performer attention --in IN\.safetensors --out OUT\.safetensors/);
-      assert.match(r.stdout, /--kernel softmax\|softmax-hyp\|trig\|relu\|exact/);
+      assert.match(r.stdout, /--kernel softmax\|softmax-hyp\|trig\|relu\|softmax\+\+\|exact/);
       assert.match(r.stdout, /--features M/);
     }
     const a = await run(['approx', '--help']);
@@ -367,22 +367,25 @@ describe('performer main', () => {
 describe('performer approx', () => {
   const small = ['approx', '--L', '64', '--samples', '2', '--features', '16,32'];
 
-  test('--json: 16 rows (4 kernels × 2 projections × 2 feature counts), finite MSE, deterministic', async () => {
+  test('--json: 20 rows (5 kernels × 2 projections × 2 feature counts), finite MSE, variance fields, deterministic', async () => {
     const r = await run([...small, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '', 'no progress when stderr is not a TTY');
     const lines = r.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 16);
+    assert.equal(lines.length, 20);
     const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const row of rows) {
-      assert.deepEqual(Object.keys(row), ['kernel', 'projection', 'features', 'scale', 'mse', 'std']);
+      assert.deepEqual(Object.keys(row), ['kernel', 'projection', 'features', 'scale', 'mse', 'std', 'nmse', 'logVar', 'relVar']);
+      assert.ok(Number.isFinite(row.nmse) && (row.nmse as number) > 0);
+      if (row.kernel === 'relu') assert.deepEqual([row.logVar, row.relVar], [null, null], 'relu does not estimate the softmax kernel');
+      else assert.ok(Number.isFinite(row.logVar) && (row.relVar as number) > 0, `${row.kernel}: ${row.logVar} ${row.relVar}`);
       assert.equal(row.scale, 0.5);
       assert.ok(Number.isFinite(row.mse) && (row.mse as number) > 0 && (row.mse as number) < 0.5, `mse ${row.mse}`);
       assert.ok(Number.isFinite(row.std) && (row.std as number) >= 0);
     }
     const combos = new Set(rows.map((x) => `${x.kernel}/${x.projection}/${x.features}`));
-    assert.equal(combos.size, 16);
-    for (const k of ['softmax', 'softmax-hyp', 'trig', 'relu']) for (const pr of ['orthogonal', 'iid']) for (const m of [16, 32]) assert.ok(combos.has(`${k}/${pr}/${m}`));
+    assert.equal(combos.size, 20);
+    for (const k of ['softmax', 'softmax-hyp', 'trig', 'relu', 'softmax++']) for (const pr of ['orthogonal', 'iid']) for (const m of [16, 32]) assert.ok(combos.has(`${k}/${pr}/${m}`));
     const again = await run([...small, '--json']);
     assert.equal(again.stdout, r.stdout, 'same seed, same numbers');
     const other = await run([...small, '--json', '--seed', '1']);
@@ -402,14 +405,14 @@ describe('performer approx', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^# d=16 L=64 samples=2 scale=0.3 seed=0/);
-    assert.match(lines[1]!, /^kernel +projection +features +mse +std$/);
-    assert.equal(lines.length, 3 + 16);
-    for (const line of lines.slice(3)) assert.match(line, /^(softmax|softmax-hyp|trig|relu) +(orthogonal|iid) +(16|32) +\d\.\d{3}e-\d+ +\d\.\d{3}e[-+]\d+$/);
+    assert.match(lines[1]!, /^kernel +projection +features +mse +std +nmse +logvar +relvar$/);
+    assert.equal(lines.length, 3 + 20);
+    for (const line of lines.slice(3)) assert.match(line, /^(softmax|softmax-hyp|trig|relu|softmax\+\+) +(orthogonal|iid) +(16|32) +\d\.\d{3}e-\d+ +\d\.\d{3}e[-+]\d+ +\d\.\d{3}e[-+]\d+ +(-?\d+\.\d{3} +\d\.\d{3}e[-+]\d+|- +-)$/);
     const svg = await readFile(svgPath, 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(svg.trimEnd(), /<\/svg>$/);
     assert.ok(!/NaN|undefined|Infinity/.test(svg));
-    assert.equal((svg.match(/<polyline /g) ?? []).length, 8, 'one line per kernel and projection');
+    assert.equal((svg.match(/<polyline /g) ?? []).length, 10, 'one line per kernel and projection');
     for (const name of ['softmax (orthogonal)', 'softmax-hyp (iid)', 'trig (orthogonal)', 'relu (iid)']) assert.ok(svg.includes(`>${name}</text>`), name);
     const opens = (svg.match(/<(g|svg|text|title)[ >]/g) ?? []).length;
     const closes = (svg.match(/<\/(g|svg|text|title)>/g) ?? []).length;
@@ -420,7 +423,7 @@ describe('performer approx', () => {
     const r = await run(['approx', '--L', '16', '--samples', '2', '--features', '4', '--json'], { tty: true });
     assert.equal(r.code, 0);
     assert.match(r.stderr, /sample 2\/2/);
-    assert.equal(r.stdout.trimEnd().split('\n').length, 8);
+    assert.equal(r.stdout.trimEnd().split('\n').length, 10);
   });
 
   test('errors: exit 2, one line, no plot file', async () => {
