@@ -16,14 +16,15 @@ import { relativeError } from './helpers/float64-reference.js';
  * candidate for query i when its block is within one before (and, bidirectional, one after) i's
  * block; causal drops j > i; a key mask drops keys (and the pads, as its False padding does).
  */
-function denseLocal64(q: Float64Array, k: Float64Array, v: Float64Array, B: number, H: number, L: number, d: number, w: number, causal: boolean, mask?: number[]): Float64Array {
+function denseLocal64(q: Float64Array, k: Float64Array, v: Float64Array, B: number, H: number, L: number, d: number, w: number, causal: boolean, mask?: number[], paddedRows = false): Float64Array {
   const T = Math.ceil(L / w) * w, h2 = d / 2;
   const out = new Float64Array(B * H * L * d);
   const rot = (x: Float64Array, off: number, t: number): number[] => {
     const r = new Array<number>(d).fill(0);
     if (t >= L) return r; // the zero pads
     for (let c = 0; c < h2; c++) {
-      const f = 10000 ** (-(2 * c) / d), cs = Math.cos(t * f), sn = Math.sin(t * f);
+      const f32 = Math.fround, f = f32(1 / f32(10000 ** f32(f32(2 * c) / d))); // torch's float32 inv_freq
+      const cs = Math.cos(t * f), sn = Math.sin(t * f);
       r[c] = x[off + c]! * cs - x[off + h2 + c]! * sn;
       r[h2 + c] = x[off + h2 + c]! * cs + x[off + c]! * sn;
     }
@@ -35,6 +36,16 @@ function denseLocal64(q: Float64Array, k: Float64Array, v: Float64Array, B: numb
     const ks = Array.from({ length: T }, (_, t) => rot(k, base + t * d, t));
     for (let i = 0; i < L; i++) {
       const bi = Math.floor(i / w);
+      if (paddedRows && mask && mask[b * L + i] === 0) {
+        // local-attention: every slot of the look-around masked alike → uniform; look_around pads v with −1
+        const slots: number[] = [];
+        for (let blk = bi - 1; blk <= bi + (causal ? 0 : 1); blk++) for (let t = 0; t < w; t++) slots.push(blk * w + t);
+        for (let c = 0; c < d; c++) {
+          const vals = slots.map((j) => (j < 0 || j >= T ? -1 : j >= L ? 0 : v[base + j * d + c]!));
+          out[base + i * d + c] = vals.reduce((x, y) => x + y, 0) / slots.length;
+        }
+        continue;
+      }
       const sc: number[] = [], js: number[] = [];
       for (let j = 0; j < T; j++) {
         const bj = Math.floor(j / w);
@@ -88,6 +99,20 @@ for (const { causal, mask } of modes) {
     assert.ok(err < 1e-5, `gradient error ${err}`);
   });
 }
+
+test('local attention, performer-pytorch numerics (paddedRows): key-masked query rows as local-attention computes them; gradients', () => {
+  const rng = new Rng(17);
+  const B = 1, H = 2, L = 7, d = 4, w = 3;
+  const [q, k, v] = [0, 1, 2].map(() => randVar([B, H, L, d], rng)) as [Var, Var, Var];
+  const keyMask = [1, 0, 1, 1, 1, 1, 0];
+  for (const causal of [false, true]) {
+    const got = localAttentionOp(q, k, v, { window: w, causal, keyMask, paddedRows: true }).data;
+    const want = denseLocal64(q.data as Float64Array, k.data as Float64Array, v.data as Float64Array, B, H, L, d, w, causal, keyMask, true);
+    assert.ok(relativeError(got, want) < 1e-13, `causal=${causal}: relative error ${relativeError(got, want)}`);
+    const err = gradCheck(() => localAttentionOp(q, k, v, { window: w, causal, keyMask, paddedRows: true }), [q, k, v]);
+    assert.ok(err < 1e-5, `gradient error ${err}`);
+  }
+});
 
 test('causal local attention: outputs do not change when the future changes; bidirectional ones do', () => {
   const rng = new Rng(3);

@@ -12,6 +12,8 @@ export interface LocalAttentionOpOptions {
   causal?: boolean;
   keyMask?: ArrayLike<number>; // [B, L], 0 = pad
   offset?: number; // absolute position of row 0 (rotary angles), default 0
+  /** performer-pytorch numerics: key-masked query rows as local-attention computes them ((L5) of kernels/reference/local.ts). */
+  paddedRows?: boolean;
 }
 
 /** Block-local exact attention (docs/MATH.md, "Local attention heads") with backward to q, k, v. Saves only its output. */
@@ -28,7 +30,7 @@ export function localAttentionOp(q: Var, k: Var, v: Var, opts: LocalAttentionOpO
     for (let i = 0; i < keyMask.length; i++) keyMask[i] = opts.keyMask[i]!;
   }
   const out = new Var([dm.B, dm.H, dm.Lq, dm.Dv], alloc(q.data, attentionSizes(dm).out), recording(q, k, v), q.device);
-  const a: LocalArgs = { B: dm.B, H: dm.H, L: dm.Lq, d: dm.d, Dv: dm.Dv, q: q.data, k: k.data, v: v.data, out: out.data, window, causal, keyMask, offset };
+  const a: LocalArgs = { B: dm.B, H: dm.H, L: dm.Lq, d: dm.d, Dv: dm.Dv, q: q.data, k: k.data, v: v.data, out: out.data, window, causal, keyMask, offset, paddedRows: opts.paddedRows ?? false };
   localForward(a);
   if (out.requiresGrad) {
     record(() => {

@@ -156,7 +156,9 @@ export class MultiHeadAttention extends Module {
     const [q, k, v] = this.project(x, 0);
     const G = this.globalHeads, H = this.heads;
     if (G === H) return this.wo.forward(mergeHeads(this.globalAttention(q, k, v, keyMask)));
-    const local = localAttentionOp(sliceHeads(q, G, H), sliceHeads(k, G, H), sliceHeads(v, G, H), { window: this.opts.localWindow, causal: this.opts.causal, keyMask });
+    const local = localAttentionOp(sliceHeads(q, G, H), sliceHeads(k, G, H), sliceHeads(v, G, H), {
+      window: this.opts.localWindow, causal: this.opts.causal, keyMask, paddedRows: this.numerics === 'performer-pytorch',
+    });
     if (G === 0) return this.wo.forward(mergeHeads(local));
     const global = this.globalAttention(sliceHeads(q, 0, G), sliceHeads(k, 0, G), sliceHeads(v, 0, G), keyMask);
     return this.wo.forward(mergeHeads(concatHeads(global, local)));

@@ -1,7 +1,7 @@
 // Block-local exact softmax attention, as lucidrains' local-attention 1.4.4 computes it for
 // performer-pytorch's local heads (docs/MATH.md, "Local attention heads"):
 //   (L1) rotary, rotate-half form: x̃ = x⊙cos(t·f) + rot(x)⊙sin(t·f), rot([x₁, x₂]) = [−x₂, x₁],
-//        f_c = 10000^(−2c/d) for each half c < d/2, t the absolute position
+//        f_c = 10000^(−2c/d) (in float32, as torch) for each half c < d/2, t the absolute position
 //   (L2) blocks of w; query i (block b = ⌊i/w⌋) sees keys j in blocks b−1 and b (causal: j ≤ i), and
 //        b+1 when bidirectional; p_ij = softmax_j(q̃_i·k̃_j/√d), out_i = Σ_j p_ij v_j
 //   (L3) bidirectional without a key mask: local-attention pads the sequence with zero keys and
@@ -10,6 +10,10 @@
 // Backward (E2 of docs/MATH.md on the rotated q̃, k̃, then through the rotation's transpose):
 //   dv_j += p_ij dout_i, ds_ij = p_ij (dout_i·v_j − go_i)/√d, dq̃_i += Σ_j ds_ij k̃_j, dk̃_j += ds_ij q̃_i,
 //   (L4) dx₁ = dx̃₁ cos + dx̃₂ sin, dx₂ = dx̃₂ cos − dx̃₁ sin.
+//   (L5) performer-pytorch numerics only (`paddedRows`): local-attention masks a key-masked query's
+//        whole row, so its softmax is uniform over all (2 or 3)·w slots of its window, slots outside
+//        the padded sequence holding value −1 and the zero pads 0 (look_around's padding values).
+//        Those rows are padding; this reproduces their logits too.
 // Cost O(L·w·d) per head; nothing of size L×L. A key-masked position is never a key; a row that
 // sees no key outputs 0.
 import type { Floats } from '../../tensor/floats.js';
@@ -21,6 +25,17 @@ export interface LocalArgs {
   causal: boolean;
   keyMask?: Floats | undefined; // [B, L], 0 = pad
   offset?: number; // absolute position of row 0 (for the rotary angles), default 0
+  paddedRows?: boolean; // (L5) for key-masked query rows
+}
+
+/** (L5): the window slots of row i, each a position (< 0 or ≥ ⌈L/w⌉·w: value −1; in [L, ⌈L/w⌉·w): 0). */
+function paddedRowSlots(i: number, L: number, w: number, causal: boolean): { first: number; count: number; end: number } {
+  const b = Math.floor(i / w);
+  return { first: (b - 1) * w, count: (causal ? 2 : 3) * w, end: Math.ceil(L / w) * w };
+}
+
+function isPaddedRow(a: LocalArgs, b: number, i: number): boolean {
+  return a.paddedRows === true && a.keyMask !== undefined && a.keyMask[b * a.L + i] === 0;
 }
 
 export interface LocalBwdArgs extends LocalArgs {
@@ -36,10 +51,14 @@ export function localWindow(i: number, L: number, w: number, causal: boolean, ma
   return { lo, hi, pads: !masked && b >= blocks - 2 ? blocks * w - L : 0 };
 }
 
-/** f_c = 10000^(−2c/d), c < d/2: the rotary frequencies of local-attention's SinusoidalEmbeddings. */
+/**
+ * f_c = 1/10000^(2c/d), c < d/2: local-attention's SinusoidalEmbeddings.inv_freq, computed as torch
+ * does in float32 (each step rounded), so the buffer an import checks and an export writes is bit-equal.
+ */
 export function localFrequencies(d: number): Float64Array {
+  const r = Math.fround;
   const f = new Float64Array(d / 2);
-  for (let c = 0; c < d / 2; c++) f[c] = 1 / 10000 ** ((2 * c) / d);
+  for (let c = 0; c < d / 2; c++) f[c] = r(1 / r(10000 ** r(r(2 * c) / d)));
   return f;
 }
 
@@ -111,6 +130,15 @@ export function localForward(a: LocalArgs): void {
   const p = new Float64Array(3 * a.window);
   forEachHead(a, (b, _qOff, vOff, qr, kr) => {
     for (let i = 0; i < L; i++) {
+      if (isPaddedRow(a, b, i)) {
+        const { first, count, end } = paddedRowSlots(i, L, a.window, a.causal);
+        for (let e = 0; e < Dv; e++) {
+          let acc = 0;
+          for (let t = first; t < first + count; t++) acc += t < 0 || t >= end ? -1 : t < L ? a.v[vOff + t * Dv + e]! : 0;
+          a.out[vOff + i * Dv + e] = acc / count;
+        }
+        continue;
+      }
       const win = rowWeights(a, b, qr, kr, i, p);
       for (let e = 0; e < Dv; e++) {
         let acc = 0;
@@ -130,6 +158,13 @@ export function localBackward(a: LocalBwdArgs): void {
   forEachHead(a, (b, qOff, vOff, qr, kr) => {
     const dqr = new Float64Array(L * d), dkr = new Float64Array(L * d);
     for (let i = 0; i < L; i++) {
+      if (isPaddedRow(a, b, i)) {
+        const { first, count } = paddedRowSlots(i, L, a.window, a.causal);
+        for (let t = Math.max(0, first); t < Math.min(L, first + count); t++) {
+          for (let e = 0; e < Dv; e++) a.dv[vOff + t * Dv + e] = a.dv[vOff + t * Dv + e]! + a.dOut[vOff + i * Dv + e]! / count;
+        }
+        continue;
+      }
       const win = rowWeights(a, b, qr, kr, i, p);
       if (!win) continue;
       const gOff = vOff + i * Dv;
