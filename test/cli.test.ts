@@ -216,9 +216,9 @@ describe('performer attention', () => {
   test('kernel softmax++: oprf_a from the file ([H] or [B, H]) or, bidirectional, the optimal A of q and k; equals favorAttention', async () => {
     const p = problem({ Lq: 9, Lk: 9, d: 8, Dv: 3, masked: true, seed: 31 });
     const w = drawProjection({ features: 16, dim: 8, seed: 5 });
-    const lib = (causal: boolean, oprfA?: ArrayLike<number>): Float32Array =>
-      favorAttention(p.q, p.k, p.v, { projection: w, featureMap: 'softmax++', causal, keyMask: p.mask, oprfA, engine: referenceEngine }).data;
-    const cases: [string[], Record<string, Tensor>, Float32Array, string][] = [
+    const lib = (causal: boolean, oprfA?: ArrayLike<number>): Float64Array =>
+      Float64Array.from(favorAttention(p.q, p.k, p.v, { projection: w, featureMap: 'softmax++', causal, keyMask: p.mask, oprfA, engine: referenceEngine }).data);
+    const cases: [string[], Record<string, Tensor>, Float64Array, string][] = [
       [[], {}, lib(false), 'optimal for q, k'],
       [['--causal'], { oprf_a: Tensor.from([2], [-0.05, -0.1]) }, lib(true, [-0.05, -0.1]), 'from input'],
       [['--causal'], { oprf_a: Tensor.from([2, 2], [-0.05, -0.1, -0.02, -0.3]) }, lib(true, [-0.05, -0.1, -0.02, -0.3]), 'from input'],
@@ -229,7 +229,7 @@ describe('performer attention', () => {
       const r = await run(['attention', '--in', inp, '--out', out, '--kernel', 'softmax++', ...extra]);
       assert.equal(r.code, 0, r.stderr);
       const got = await readOut(out);
-      assertClose(got.out.data, want, 1e-6, `softmax++ ${extra.join(' ')}`);
+      assertClose(got.out.data, want, 1e-4, `softmax++ ${extra.join(' ')}`); // the CLI's wasm engine against the reference engine
       assert.equal(got.metadata.oprf_a, how);
     }
   });

@@ -199,3 +199,31 @@ test('a causal softmax++ layer: A is a per-head running average of A* over train
   for (let t = 0; t < Lm; t++) stepped.set(attn.step(new Var([1, 1, D], x.data.slice(t * D, (t + 1) * D)), s).data, t * D);
   assert.ok(relativeError(stepped, full) < 1e-5, `decoding vs forward: ${relativeError(stepped, full)}`);
 });
+
+test('softmax++ backward on every engine equals the float64 reference backward (A given; bidirectional and causal, masks)', async () => {
+  const Lb = 11, dOut = randn([B, H, Lb, Dv], 41);
+  const qb = randn([B, H, Lb, d], 42, 0.8), kb = randn([B, H, Lb, d], 43, 0.8), vb = randn([B, H, Lb, Dv], 44);
+  const maskB = randomMask(B, Lb, 45);
+  for (const causal of [false, true]) for (const keyMask of [undefined, maskB]) {
+    const run = async (e: Engine, f64: boolean): Promise<Float64Array[]> => {
+      const up = (x: Float32Array): unknown => e.upload(f64 ? Float64Array.from(x) : Float32Array.from(x));
+      const zeros = (n: number): unknown => e.zeros(n, f64 ? 'float64' : 'float32');
+      const args = {
+        q: up(qb.data), k: up(kb.data), v: up(vb.data), out: zeros(vb.size), projection: up(W.data), keyMask: keyMask ? up(keyMask.data) : undefined,
+        B, H, Lq: Lb, Lk: Lb, d, Dv, m, featureMap: 'softmax++' as const, causal, chunk: 4, oprfA: up(Float32Array.from(givenA)),
+      };
+      e.favorForward(args);
+      const grads = { dOut: up(dOut.data), dq: zeros(qb.size), dk: zeros(kb.size), dv: zeros(vb.size) };
+      e.favorBackward({ ...args, ...grads });
+      return Promise.all([args.out, grads.dq, grads.dk, grads.dv].map(async (x) => Float64Array.from(await e.read(x))));
+    };
+    const want = await run(referenceEngine, true);
+    for (const e of ENGINES) {
+      const got = await run(e, false);
+      ['out', 'dq', 'dk', 'dv'].forEach((name, i) => {
+        const err = relativeError(got[i]!, want[i]!);
+        assert.ok(err < 1e-4, `${e.name} causal=${causal} mask=${!!keyMask} ${name}: relative error ${err}`);
+      });
+    }
+  }
+});

@@ -8,6 +8,7 @@ import type { Floats, Engine, Kernels } from '../engine.js';
 import { hostDevice } from '../../tensor/storage.js';
 import { referenceKernels } from '../reference/engine.js';
 import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backend.js';
+import { favorPlusPlus, favorPlusPlusBackward } from './favor-plus-plus.js';
 
 export interface WasmEngineOptions extends WasmBackendOptions {
   /** The attention backwards on the reference kernels (single-threaded), for comparison in `bench`. */
@@ -59,16 +60,20 @@ function wasmKernels(backend: WasmBackend, referenceBackward: boolean): Kernels<
       if (w) backend.matmul({ ...w, beta: p.accumulate ? 1 : 0 }); else ref.matmul(p);
     },
     favorForward(p) {
-      const w = wasmArgs(p, p.featureMap !== 'softmax++'); // FAVOR++ has no wasm kernel yet
-      if (w) backend.favor(w); else ref.favorForward(p);
+      const w = wasmArgs(p);
+      if (!w) ref.favorForward(p);
+      else if (w.featureMap === 'softmax++') favorPlusPlus(w, (a) => backend.favor(a));
+      else backend.favor(w);
     },
     exactForward(p) {
       const w = wasmArgs(p);
       if (w) backend.exact(w); else ref.exactForward(p);
     },
     favorBackward(p) {
-      const w = wasmArgs(p, !referenceBackward && p.featureMap !== 'softmax++');
-      if (w) backend.favorBackward(w); else ref.favorBackward(p);
+      const w = wasmArgs(p, !referenceBackward);
+      if (!w) ref.favorBackward(p);
+      else if (w.featureMap === 'softmax++') favorPlusPlusBackward(w, (a) => backend.favorBackward(a));
+      else backend.favorBackward(w);
     },
     exactBackward(p) {
       const w = wasmArgs(p, !referenceBackward);

@@ -7,7 +7,7 @@ import { checkHeapFits } from './bound.js';
 import { checkFavor, checkLength } from './check.js';
 
 /** Descriptor id of each FAVOR+ feature map (the forward and backward drivers share it). FAVOR++
- *  (softmax++) has no wasm kernel yet: the wasm engine runs it on the reference kernels. */
+ *  (softmax++) runs on the softmax kernels with two extra coordinates (./favor-plus-plus.ts). */
 export const FEATURE_MAP_IDS: Record<Exclude<FeatureMap, 'softmax++'>, number> = {
   softmax: L.FEATURE_MAP_SOFTMAX,
   'softmax-hyp': L.FEATURE_MAP_SOFTMAX_HYP,
