@@ -123,6 +123,10 @@ test('export refuses models performer-pytorch cannot express, with the reasons',
   const spec = { kind: 'lm' as const, model, tokenizer: { type: 'byte' as const, version: 1 as const, vocabSize: 261, special: { pad: 256, unk: 257, bos: 258, eos: 259, mask: 260 } } };
   assert.throws(() => exportStateDict(spec, new Map()), /softmax-hyp feature map.*rotary positions alone.*tanh-approximate GELU/);
   assert.throws(() => exportStateDict({ ...spec, model: { ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: [1, 0] } }, new Map()), /token shift segments \[1,0\]/);
+  assert.throws(() => exportStateDict({ ...spec, model: { ...model, positions: 'learned', featureMap: 'softmax++', gelu: 'erf' } }, new Map()), /the softmax\+\+ feature map \(performer-pytorch has positive softmax features and ReLU only\)/);
+  // Local heads (a number or a list per layer) export as local_attn_heads / local_window_size.
+  const local = kwargsFromConfig({ ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', localHeads: [1], localWindow: 8 });
+  assert.deepEqual([local.refused, local.kwargs!.local_attn_heads, local.kwargs!.local_window_size], [[], [1], 8]);
   // What performer train --gelu erf --positions learned --token-shift builds is expressible.
   const ok = kwargsFromConfig({ ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: true, features: 8 });
   assert.deepEqual(ok.refused, []);
