@@ -1,20 +1,11 @@
 // Head groups of x [B, H, L, dh]: the heads [h0, h1) as their own tensor, and two groups side by
 // side again. A layer with local heads runs its first heads through FAVOR+ and the rest locally.
-// Backward: the slice's gradient goes back to its heads; the concatenation's splits in two.
-// Host loops (CPU engines).
+// Backward: the slice's gradient goes back to its heads; the concatenation's splits in two. Both run
+// on their inputs' engine (the headCopy kernel).
 import { formatShape } from '../tensor/shape.js';
-import type { Floats } from '../tensor/floats.js';
+import { engineOf, output } from './engine-of.js';
 import { record, recording } from './tape.js';
-import { alloc, hostGrad, Var } from './var.js';
-
-/** For each batch b: dst[b·dstStride + dstOff + i] (+)= src[b·srcStride + srcOff + i], i < n. */
-function copyHeads(src: Floats, dst: Floats, B: number, srcStride: number, srcOff: number, dstStride: number, dstOff: number, n: number, add: boolean): void {
-  for (let b = 0; b < B; b++) {
-    const s = b * srcStride + srcOff, d = b * dstStride + dstOff;
-    if (add) for (let i = 0; i < n; i++) dst[d + i] = dst[d + i]! + src[s + i]!;
-    else for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
-  }
-}
+import type { Var } from './var.js';
 
 function dims4(x: Var, op: string): [number, number, number, number] {
   if (x.rank !== 4) throw new Error(`${op}: need [B, H, L, dh], got ${formatShape(x.shape)}`);
@@ -26,12 +17,13 @@ export function sliceHeads(x: Var, h0: number, h1: number): Var {
   const [B, H, L, dh] = dims4(x, 'sliceHeads');
   if (!(Number.isInteger(h0) && Number.isInteger(h1) && 0 <= h0 && h0 < h1 && h1 <= H)) throw new Error(`sliceHeads: heads [${h0}, ${h1}) out of 0..${H}`);
   const per = L * dh, n = (h1 - h0) * per;
-  const out = new Var([B, h1 - h0, L, dh], alloc(x.data, B * n), recording(x), x.device);
-  copyHeads(x.data, out.data, B, H * per, h0 * per, n, 0, n, false);
+  const e = engineOf('sliceHeads', x);
+  const out = output(e, [B, h1 - h0, L, dh], x.dtype, recording(x));
+  e.headCopy({ src: x.storage, dst: out.storage, B, srcStride: H * per, srcOff: h0 * per, dstStride: n, dstOff: 0, n, accumulate: false });
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (g) copyHeads(g, hostGrad(x), B, n, 0, H * per, h0 * per, n, true);
+      const g = out.gradStorage;
+      if (g !== null) e.headCopy({ src: g, dst: x.gradBuf(), B, srcStride: n, srcOff: 0, dstStride: H * per, dstOff: h0 * per, n, accumulate: true });
     });
   }
   return out;
@@ -43,15 +35,16 @@ export function concatHeads(a: Var, b: Var): Var {
   const [Bb, Hb, Lb, dhb] = dims4(b, 'concatHeads');
   if (Bb !== B || Lb !== L || dhb !== dh) throw new Error(`concatHeads: ${formatShape(a.shape)} and ${formatShape(b.shape)} differ outside the head axis`);
   const na = Ha * L * dh, nb = Hb * L * dh, n = na + nb;
-  const out = new Var([B, Ha + Hb, L, dh], alloc(a.data, B * n), recording(a, b), a.device);
-  copyHeads(a.data, out.data, B, na, 0, n, 0, na, false);
-  copyHeads(b.data, out.data, B, nb, 0, n, na, nb, false);
+  const e = engineOf('concatHeads', a, b);
+  const out = output(e, [B, Ha + Hb, L, dh], a.dtype, recording(a, b));
+  e.headCopy({ src: a.storage, dst: out.storage, B, srcStride: na, srcOff: 0, dstStride: n, dstOff: 0, n: na, accumulate: false });
+  e.headCopy({ src: b.storage, dst: out.storage, B, srcStride: nb, srcOff: 0, dstStride: n, dstOff: na, n: nb, accumulate: false });
   if (out.requiresGrad) {
     record(() => {
-      const g = out.grad;
-      if (!g) return;
-      if (a.requiresGrad) copyHeads(g, hostGrad(a), B, n, 0, na, 0, na, true);
-      if (b.requiresGrad) copyHeads(g, hostGrad(b), B, n, na, nb, 0, nb, true);
+      const g = out.gradStorage;
+      if (g === null) return;
+      if (a.requiresGrad) e.headCopy({ src: g, dst: a.gradBuf(), B, srcStride: n, srcOff: 0, dstStride: na, dstOff: 0, n: na, accumulate: true });
+      if (b.requiresGrad) e.headCopy({ src: g, dst: b.gradBuf(), B, srcStride: n, srcOff: na, dstStride: nb, dstOff: 0, n: nb, accumulate: true });
     });
   }
   return out;

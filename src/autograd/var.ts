@@ -135,9 +135,3 @@ export class Var {
     return `Var${formatShape(this.shape)}${this.dtype === 'float64' ? ' f64' : ''}`;
   }
 }
-
-/** x's gradient as a host array, allocated as zeros on first use (CPU engines: the storage itself).
- *  For ops written as host loops (local attention, head slicing); they run on CPU engines only. */
-export function hostGrad(x: Var): Floats {
-  return x.device.readSync(x.gradBuf());
-}

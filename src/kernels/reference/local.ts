@@ -16,17 +16,8 @@
 //        Those rows are padding; this reproduces their logits too.
 // Cost O(L·w·d) per head; nothing of size L×L. A key-masked position is never a key; a row that
 // sees no key outputs 0.
+import type { HeadCopyArgs, LocalBwdArgs, LocalFwdArgs } from '../engine.js';
 import type { Floats } from '../../tensor/floats.js';
-
-export interface LocalArgs {
-  B: number; H: number; L: number; d: number; Dv: number;
-  q: Floats; k: Floats; v: Floats; out: Floats; // q, k [B, H, L, d], v and out [B, H, L, Dv]
-  window: number; // w
-  causal: boolean;
-  keyMask?: Floats | undefined; // [B, L], 0 = pad
-  offset?: number; // absolute position of row 0 (for the rotary angles), default 0
-  paddedRows?: boolean; // (L5) for key-masked query rows
-}
 
 /** (L5): the window slots of row i, each a position (< 0 or ≥ ⌈L/w⌉·w: value −1; in [L, ⌈L/w⌉·w): 0). */
 function paddedRowSlots(i: number, L: number, w: number, causal: boolean): { first: number; count: number; end: number } {
@@ -34,13 +25,10 @@ function paddedRowSlots(i: number, L: number, w: number, causal: boolean): { fir
   return { first: (b - 1) * w, count: (causal ? 2 : 3) * w, end: Math.ceil(L / w) * w };
 }
 
-function isPaddedRow(a: LocalArgs, b: number, i: number): boolean {
+function isPaddedRow(a: LocalFwdArgs, b: number, i: number): boolean {
   return a.paddedRows === true && a.keyMask !== undefined && a.keyMask[b * a.L + i] === 0;
 }
 
-export interface LocalBwdArgs extends LocalArgs {
-  dOut: Floats; dq: Floats; dk: Floats; dv: Floats;
-}
 
 /** The keys row i sees: [lo, hi] of (L2), and the padding count P of (L3) (0 unless it applies). */
 export function localWindow(i: number, L: number, w: number, causal: boolean, masked: boolean): { lo: number; hi: number; pads: number } {
@@ -85,7 +73,7 @@ function addUnrotated(g: Float64Array, gOff: number, dst: Floats, dOff: number, 
 }
 
 /** One (batch, head): rotated q̃, k̃ [L, d] in float64. */
-function rotated(a: LocalArgs, off: number, x: Floats, f: Float64Array): Float64Array {
+function rotated(a: LocalFwdArgs, off: number, x: Floats, f: Float64Array): Float64Array {
   const { L, d } = a, t0 = a.offset ?? 0;
   const r = new Float64Array(L * d);
   for (let i = 0; i < L; i++) rotateHalf(x, off + i * d, r, i * d, d, t0 + i, f);
@@ -96,7 +84,7 @@ function rotated(a: LocalArgs, off: number, x: Floats, f: Float64Array): Float64
  * Row i's weights p_ij over j = lo .. hi into p[0 ..], normalised; returns its window, or null when
  * the row sees no key.
  */
-function rowWeights(a: LocalArgs, b: number, qr: Float64Array, kr: Float64Array, i: number, p: Float64Array): { lo: number; hi: number } | null {
+function rowWeights(a: LocalFwdArgs, b: number, qr: Float64Array, kr: Float64Array, i: number, p: Float64Array): { lo: number; hi: number } | null {
   const { L, d } = a;
   const scale = 1 / Math.sqrt(d);
   const { lo, hi, pads } = localWindow(i, L, a.window, a.causal, a.keyMask !== undefined);
@@ -115,7 +103,7 @@ function rowWeights(a: LocalArgs, b: number, qr: Float64Array, kr: Float64Array,
   return { lo, hi };
 }
 
-function forEachHead(a: LocalArgs, fn: (b: number, qOff: number, vOff: number, qr: Float64Array, kr: Float64Array) => void): void {
+function forEachHead(a: LocalFwdArgs, fn: (b: number, qOff: number, vOff: number, qr: Float64Array, kr: Float64Array) => void): void {
   const { B, H, L, d, Dv } = a;
   const f = localFrequencies(d);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
@@ -125,7 +113,7 @@ function forEachHead(a: LocalArgs, fn: (b: number, qOff: number, vOff: number, q
 }
 
 /** (L1)–(L3): writes out. */
-export function localForward(a: LocalArgs): void {
+export function localForward(a: LocalFwdArgs): void {
   const { L, Dv } = a;
   const p = new Float64Array(3 * a.window);
   forEachHead(a, (b, _qOff, vOff, qr, kr) => {
@@ -190,4 +178,14 @@ export function localBackward(a: LocalBwdArgs): void {
       addUnrotated(dkr, i * d, a.dk, qOff + i * d, d, t0 + i, f);
     }
   });
+}
+
+/** Head groups: per batch b, dst[b·dstStride + dstOff + i] (+)= src[b·srcStride + srcOff + i]. */
+export function headCopy(a: HeadCopyArgs): void {
+  const { src, dst, B, n } = a;
+  for (let b = 0; b < B; b++) {
+    const s = b * a.srcStride + a.srcOff, d = b * a.dstStride + a.dstOff;
+    if (a.accumulate) for (let i = 0; i < n; i++) dst[d + i] = dst[d + i]! + src[s + i]!;
+    else for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
+  }
 }
