@@ -43,6 +43,9 @@ CONFIGS = {
     'glu-scalenorm': dict(causal=True, ff_glu=True, use_scalenorm=True),
     'shift-tied': dict(causal=True, shift_tokens=True, tie_embed=True),
     'rezero-shift-bidirectional': dict(causal=False, use_rezero=True, shift_tokens=True, rotary_position_emb=False),
+    # local heads (the last heads of a layer): L = 12 > 2·w, not a multiple of w = 5 (local-attention pads)
+    'local-causal': dict(causal=True, local_attn_heads=(1, 2), local_window_size=5),
+    'local-bidirectional': dict(causal=False, local_attn_heads=1, local_window_size=5, shift_tokens=True),
 }
 B, L = 2, 12
 DUPLICATE = 'performer.proj_updater.instance.'
@@ -158,6 +161,11 @@ def run_performer(args):
         raise SystemExit(f'performer {" ".join(args)} failed: {r.stderr.strip()}')
 
 
+def as_python(kwargs):
+    """JSON has no tuples: PerformerLM takes a per-layer local_attn_heads as a tuple only."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+
+
 def load_exported(exported):
     """A fresh PerformerLM (another seed) from an export: the duplicates filled, a strict load."""
     with open(exported[:-len('.safetensors')] + '.config.json') as f:
@@ -167,7 +175,7 @@ def load_exported(exported):
         if k.startswith('performer.net.'):
             state[DUPLICATE + k[len('performer.net.'):]] = state[k]
     torch.manual_seed(12345)  # a different init: every value must come from the file
-    model = PerformerLM(**kwargs)
+    model = PerformerLM(**as_python(kwargs))
     model.load_state_dict(state, strict=True)
     return model.eval(), kwargs, meta
 
@@ -214,7 +222,7 @@ def roundtrip(results):
             with torch.no_grad():
                 again = model(tokens, mask=mask)
             rel = ((again - logits).abs().max() / logits.abs().max()).item()
-            agree = all(exported_kwargs.get(k) == v for k, v in kwargs.items())
+            agree = all(as_python(exported_kwargs).get(k) == v for k, v in kwargs.items())
             out[name] = {'relative_error': rel, 'kwargs_agree': agree, 'format': meta.get('format')}
             if not agree:
                 raise SystemExit(f'{name}: exported arguments {exported_kwargs} differ from {kwargs}')

@@ -75,6 +75,28 @@ async function weights(ckpt: string): Promise<Map<string, number[]>> {
 }
 
 describe('performer train', () => {
+  test('--kernel softmax++ --local-heads/--local-window: trains, stores them, resumes bit-exactly (A saved), generates; a resume keeps them', async () => {
+    const out = join(dir, 'local-run'), split = join(dir, 'local-split');
+    const flags = [...TINY, '--positions', 'rotary', '--kernel', 'softmax++', '--local-heads', '1', '--local-window', '4', '--json'];
+    const r = await run(['train', '--data', textFile, '--out', out, ...flags, '--steps', '12']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /softmax\+\+.*local heads 1 \(window 4\)/);
+    assert.equal((await run(['train', '--data', textFile, '--out', split, ...flags, '--steps', '6'])).code, 0);
+    const resumed = await run(['train', '--resume', '--data', textFile, '--out', split, '--steps', '12', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual((await readCheckpointManifest(split)).state.losses, (await readCheckpointManifest(out)).state.losses);
+    const w = await weights(out);
+    assert.deepEqual(await weights(split), w);
+    assert.ok(w.get('blocks.0.attn.oprf_a')!.every((a) => a < 0), 'FAVOR++\'s A: a running average of negative A*, saved');
+    const m = await readCheckpointManifest(out);
+    const model = (m.config as { model: { localHeads: number; localWindow: number } }).model;
+    assert.deepEqual([model.localHeads, model.localWindow], [1, 4]);
+    const g = await run(['generate', '--checkpoint', out, '--prompt', 'Four score', '--tokens', '20', '--seed', '1']);
+    assert.equal(g.code, 0, g.stderr);
+    expectError(await run(['train', '--data', textFile, '--out', out, ...TINY, '--positions', 'rotary', '--local-heads', '2', '--local-window', '4', '--steps', '14', '--resume']), 'train', /local-heads/);
+    expectError(await run(['train', '--data', textFile, '--out', join(dir, 'local-bad'), ...TINY, '--local-heads', '3']), 'train', /--local-heads 3 exceeds --heads 2/);
+  });
+
   test('--json: one line per evaluation with the documented fields, the last at the final step; checkpoint saved', async () => {
     const out = join(dir, 'json-run');
     const r = await run(['train', '--data', textFile, '--out', out, ...TINY, '--steps', '20', '--eval-interval', '8', '--json']);

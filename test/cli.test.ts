@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseArgs, defineFlags, UsageError, formatUsage } from '../src/cli/args.js';
 import { main, type CliIo } from '../src/cli/main.js';
+import { favorAttention } from '../src/favor/attention.js';
 import { drawProjection } from '../src/favor/projection.js';
+import { referenceEngine } from '../src/kernels/reference/engine.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { randn } from './helpers/data.js';
@@ -211,6 +213,27 @@ describe('performer attention', () => {
     }
   });
 
+  test('kernel softmax++: oprf_a from the file ([H] or [B, H]) or, bidirectional, the optimal A of q and k; equals favorAttention', async () => {
+    const p = problem({ Lq: 9, Lk: 9, d: 8, Dv: 3, masked: true, seed: 31 });
+    const w = drawProjection({ features: 16, dim: 8, seed: 5 });
+    const lib = (causal: boolean, oprfA?: ArrayLike<number>): Float64Array =>
+      Float64Array.from(favorAttention(p.q, p.k, p.v, { projection: w, featureMap: 'softmax++', causal, keyMask: p.mask, oprfA, engine: referenceEngine }).data);
+    const cases: [string[], Record<string, Tensor>, Float64Array, string][] = [
+      [[], {}, lib(false), 'optimal for q, k'],
+      [['--causal'], { oprf_a: Tensor.from([2], [-0.05, -0.1]) }, lib(true, [-0.05, -0.1]), 'from input'],
+      [['--causal'], { oprf_a: Tensor.from([2, 2], [-0.05, -0.1, -0.02, -0.3]) }, lib(true, [-0.05, -0.1, -0.02, -0.3]), 'from input'],
+    ];
+    for (const [extra, t, want, how] of cases) {
+      const inp = await inputFile(tensorsOf(p, { projection: w, ...t }));
+      const out = path('out.safetensors');
+      const r = await run(['attention', '--in', inp, '--out', out, '--kernel', 'softmax++', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = await readOut(out);
+      assertClose(got.out.data, want, 1e-4, `softmax++ ${extra.join(' ')}`); // the CLI's wasm engine against the reference engine
+      assert.equal(got.metadata.oprf_a, how);
+    }
+  });
+
   test('without a projection: drawn orthogonal W from --features/--seed (default M=256, seed 0)', async () => {
     const p = problem({ Lq: 6, Lk: 6, d: 4, Dv: 2 });
     const inp = await inputFile(tensorsOf(p));
@@ -264,13 +287,16 @@ describe('performer attention', () => {
     bad('bad number', (i, o) => [...std(i, o), '--features', '12abc'], good, /--features: expected a number, got "12abc"/);
     bad('non-integer', (i, o) => [...std(i, o), '--seed', '1.5'], good, /--seed: expected an integer, got "1.5"/);
     bad('out of range', (i, o) => [...std(i, o), '--features', '0'], good, /--features: must be at least 1, got 0/);
-    bad('bad --kernel', (i, o) => [...std(i, o), '--kernel', 'gaussian'], good, /--kernel: expected one of softmax, softmax-hyp, trig, relu, exact, got "gaussian"/);
+    bad('bad --kernel', (i, o) => [...std(i, o), '--kernel', 'gaussian'], good, /--kernel: expected one of softmax, softmax-hyp, trig, relu, softmax\+\+, exact, got "gaussian"/);
     bad('missing --out', (i) => ['attention', '--in', i], good, /missing required flag --out/);
     bad('positional argument', (i, o) => [...std(i, o), 'extra'], good, /unexpected argument "extra"/);
     bad('flag twice', (i, o) => [...std(i, o), '--causal', '--causal'], good, /--causal given more than once/);
     bad('missing input file', (i, o) => ['attention', '--in', `${i}.nope`, '--out', o], good, /\.nope: cannot read \(no such file\)/);
+    bad('causal softmax++ without oprf_a', (i, o) => [...std(i, o), '--kernel', 'softmax++', '--causal'], good, /--kernel softmax\+\+ --causal needs tensor "oprf_a" \(\[H\] or \[B, H\]\): A computed from the sequence would make every output depend on later positions/);
+    bad('oprf_a of the wrong shape', (i, o) => [...std(i, o), '--kernel', 'softmax++'], { ...good, oprf_a: randn([3], 1) }, /tensor "oprf_a" must have shape \[H\] = \[2\] or \[B, H\] = \[2, 2\], got \[3\]/);
+    bad('oprf_a with another kernel', std, { ...good, oprf_a: randn([2], 1) }, /tensor "oprf_a" is FAVOR\+\+'s A and needs --kernel softmax\+\+ \(got --kernel softmax\)/);
     bad('missing tensor', std, { q: p.q, k: p.k }, /in\.safetensors: missing tensor "v" \(have: q, k\)/);
-    bad('unexpected tensor', std, { ...good, mask: p.mask! }, /unexpected tensor "mask" \(expected q, k, v, projection, key_mask\)/);
+    bad('unexpected tensor', std, { ...good, mask: p.mask! }, /unexpected tensor "mask" \(expected q, k, v, projection, key_mask, oprf_a\)/);
     bad('wrong rank', std, { ...good, q: randn([2, 2, 4], 1) }, /tensor "q" must have shape \[B, H, Lq, d\], got \[2, 2, 4\]/);
     bad('mismatched d', std, { ...good, k: randn([2, 2, 4, 5], 1) }, /tensor "k" \[2, 2, 4, 5\] does not match "q" \[2, 2, 4, 4\]/);
     bad('mismatched B', std, { ...good, v: randn([1, 2, 4, 2], 1) }, /tensor "v" \[1, 2, 4, 2\] does not match "k"/);
@@ -314,7 +340,7 @@ describe('performer main', () => {
       const r = await run(argv);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /^usage: performer attention --in IN\.safetensors --out OUT\.safetensors/);
-      assert.match(r.stdout, /--kernel softmax\|softmax-hyp\|trig\|relu\|exact/);
+      assert.match(r.stdout, /--kernel softmax\|softmax-hyp\|trig\|relu\|softmax\+\+\|exact/);
       assert.match(r.stdout, /--features M/);
     }
     const a = await run(['approx', '--help']);
@@ -341,22 +367,25 @@ describe('performer main', () => {
 describe('performer approx', () => {
   const small = ['approx', '--L', '64', '--samples', '2', '--features', '16,32'];
 
-  test('--json: 16 rows (4 kernels × 2 projections × 2 feature counts), finite MSE, deterministic', async () => {
+  test('--json: 20 rows (5 kernels × 2 projections × 2 feature counts), finite MSE, variance fields, deterministic', async () => {
     const r = await run([...small, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '', 'no progress when stderr is not a TTY');
     const lines = r.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 16);
+    assert.equal(lines.length, 20);
     const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const row of rows) {
-      assert.deepEqual(Object.keys(row), ['kernel', 'projection', 'features', 'scale', 'mse', 'std']);
+      assert.deepEqual(Object.keys(row), ['kernel', 'projection', 'features', 'scale', 'mse', 'std', 'nmse', 'logVar', 'relVar']);
+      assert.ok(Number.isFinite(row.nmse) && (row.nmse as number) > 0);
+      if (row.kernel === 'relu') assert.deepEqual([row.logVar, row.relVar], [null, null], 'relu does not estimate the softmax kernel');
+      else assert.ok(Number.isFinite(row.logVar) && (row.relVar as number) > 0, `${row.kernel}: ${row.logVar} ${row.relVar}`);
       assert.equal(row.scale, 0.5);
       assert.ok(Number.isFinite(row.mse) && (row.mse as number) > 0 && (row.mse as number) < 0.5, `mse ${row.mse}`);
       assert.ok(Number.isFinite(row.std) && (row.std as number) >= 0);
     }
     const combos = new Set(rows.map((x) => `${x.kernel}/${x.projection}/${x.features}`));
-    assert.equal(combos.size, 16);
-    for (const k of ['softmax', 'softmax-hyp', 'trig', 'relu']) for (const pr of ['orthogonal', 'iid']) for (const m of [16, 32]) assert.ok(combos.has(`${k}/${pr}/${m}`));
+    assert.equal(combos.size, 20);
+    for (const k of ['softmax', 'softmax-hyp', 'trig', 'relu', 'softmax++']) for (const pr of ['orthogonal', 'iid']) for (const m of [16, 32]) assert.ok(combos.has(`${k}/${pr}/${m}`));
     const again = await run([...small, '--json']);
     assert.equal(again.stdout, r.stdout, 'same seed, same numbers');
     const other = await run([...small, '--json', '--seed', '1']);
@@ -376,14 +405,14 @@ describe('performer approx', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^# d=16 L=64 samples=2 scale=0.3 seed=0/);
-    assert.match(lines[1]!, /^kernel +projection +features +mse +std$/);
-    assert.equal(lines.length, 3 + 16);
-    for (const line of lines.slice(3)) assert.match(line, /^(softmax|softmax-hyp|trig|relu) +(orthogonal|iid) +(16|32) +\d\.\d{3}e-\d+ +\d\.\d{3}e[-+]\d+$/);
+    assert.match(lines[1]!, /^kernel +projection +features +mse +std +nmse +logvar +relvar$/);
+    assert.equal(lines.length, 3 + 20);
+    for (const line of lines.slice(3)) assert.match(line, /^(softmax|softmax-hyp|trig|relu|softmax\+\+) +(orthogonal|iid) +(16|32) +\d\.\d{3}e-\d+ +\d\.\d{3}e[-+]\d+ +\d\.\d{3}e[-+]\d+ +(-?\d+\.\d{3} +\d\.\d{3}e[-+]\d+|- +-)$/);
     const svg = await readFile(svgPath, 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(svg.trimEnd(), /<\/svg>$/);
     assert.ok(!/NaN|undefined|Infinity/.test(svg));
-    assert.equal((svg.match(/<polyline /g) ?? []).length, 8, 'one line per kernel and projection');
+    assert.equal((svg.match(/<polyline /g) ?? []).length, 10, 'one line per kernel and projection');
     for (const name of ['softmax (orthogonal)', 'softmax-hyp (iid)', 'trig (orthogonal)', 'relu (iid)']) assert.ok(svg.includes(`>${name}</text>`), name);
     const opens = (svg.match(/<(g|svg|text|title)[ >]/g) ?? []).length;
     const closes = (svg.match(/<\/(g|svg|text|title)>/g) ?? []).length;
@@ -394,7 +423,7 @@ describe('performer approx', () => {
     const r = await run(['approx', '--L', '16', '--samples', '2', '--features', '4', '--json'], { tty: true });
     assert.equal(r.code, 0);
     assert.match(r.stderr, /sample 2\/2/);
-    assert.equal(r.stdout.trimEnd().split('\n').length, 8);
+    assert.equal(r.stdout.trimEnd().split('\n').length, 10);
   });
 
   test('errors: exit 2, one line, no plot file', async () => {

@@ -22,7 +22,7 @@ import { loadTrainedModel } from '../src/train/checkpoint-node.js';
 import { buildModel } from '../src/train/config.js';
 
 const ROOT = 'test/fixtures/performer-pytorch/';
-const CONFIGS = ['causal-rotary', 'bidirectional', 'relu', 'glu-scalenorm', 'shift-tied', 'rezero-shift-bidirectional'];
+const CONFIGS = ['causal-rotary', 'bidirectional', 'relu', 'glu-scalenorm', 'shift-tied', 'rezero-shift-bidirectional', 'local-causal', 'local-bidirectional'];
 
 function fixture(name: string, format: 'pt' | 'safetensors'): { raw: Map<string, NamedTensor>; config: Record<string, unknown> } {
   const bytes = readFileSync(`${ROOT}${name}/model.${format}`);
@@ -50,7 +50,7 @@ function loadModel(name: string, format: 'pt' | 'safetensors'): PerformerLM {
   return model.eval();
 }
 
-test('import reproduces performer-pytorch logits within 1e-4 (six configurations, .pt and .safetensors, padded batch)', () => {
+test('import reproduces performer-pytorch logits within 1e-4 (eight configurations, local heads among them; .pt and .safetensors, padded batch)', () => {
   for (const name of CONFIGS) {
     const { tokens, mask, logits } = io(name);
     const [B, L] = tokens.shape as [number, number];
@@ -86,7 +86,9 @@ test('config: inferred from the shapes, conflicts named by key, unsupported opti
   assert.deepEqual([kw.dim, kw.depth, kw.heads, kw.dim_head, kw.nb_features, kw.ff_mult, kw.ff_glu, kw.use_scalenorm, kw.num_tokens, kw.max_seq_len],
     [16, 2, 2, 12, 20, 2, true, true, 24, 16]);
   assert.throws(() => resolveKwargs({ ...config, dim: 32, heads: 4 }, raw), /dim is 32 in the config, the weights say 16; heads is 4 in the config, the weights say 2/);
-  assert.throws(() => resolveKwargs({ ...config, local_attn_heads: 1 }, raw), /local_attn_heads 1 is not supported yet \(local attention heads, issue 13\)/);
+  assert.throws(() => resolveKwargs({ ...config, local_attn_heads: 1 }, raw), /layer 0 has 1 local heads in the config, but the weights lack performer\.net\.layers\.0\.0\.fn\.local_attn\.rel_pos\.inv_freq/);
+  assert.throws(() => resolveKwargs({ ...config, local_attn_heads: [1, 0, 1] }, raw), /local_attn_heads lists 3 layers, depth is 2/);
+  assert.throws(() => resolveKwargs({ ...config, local_attn_heads: 3 }, raw), /local_attn_heads 3 exceeds heads 2/);
   assert.throws(() => resolveKwargs({ ...config, cross_attend: true }, raw), /cross_attend is not supported/);
   assert.throws(() => resolveKwargs({ ...config, axial_position_emb: true }, raw), /axial_position_emb is not supported/);
   assert.throws(() => resolveKwargs({ ...config, dropout_rate: 0.1 }, raw), /unknown PerformerLM argument dropout_rate/);
@@ -121,6 +123,10 @@ test('export refuses models performer-pytorch cannot express, with the reasons',
   const spec = { kind: 'lm' as const, model, tokenizer: { type: 'byte' as const, version: 1 as const, vocabSize: 261, special: { pad: 256, unk: 257, bos: 258, eos: 259, mask: 260 } } };
   assert.throws(() => exportStateDict(spec, new Map()), /softmax-hyp feature map.*rotary positions alone.*tanh-approximate GELU/);
   assert.throws(() => exportStateDict({ ...spec, model: { ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: [1, 0] } }, new Map()), /token shift segments \[1,0\]/);
+  assert.throws(() => exportStateDict({ ...spec, model: { ...model, positions: 'learned', featureMap: 'softmax++', gelu: 'erf' } }, new Map()), /the softmax\+\+ feature map \(performer-pytorch has positive softmax features and ReLU only\)/);
+  // Local heads (a number or a list per layer) export as local_attn_heads / local_window_size.
+  const local = kwargsFromConfig({ ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', localHeads: [1], localWindow: 8 });
+  assert.deepEqual([local.refused, local.kwargs!.local_attn_heads, local.kwargs!.local_window_size], [[], [1], 8]);
   // What performer train --gelu erf --positions learned --token-shift builds is expressible.
   const ok = kwargsFromConfig({ ...model, positions: 'learned', featureMap: 'softmax', gelu: 'erf', tokenShift: true, features: 8 });
   assert.deepEqual(ok.refused, []);
@@ -131,7 +137,7 @@ test('export refuses models performer-pytorch cannot express, with the reasons',
 });
 
 test('the recurrent decoder (favor numerics) matches the full forward pass of imported models', () => {
-  for (const name of ['causal-rotary', 'relu', 'glu-scalenorm', 'shift-tied']) {
+  for (const name of ['causal-rotary', 'relu', 'glu-scalenorm', 'shift-tied', 'local-causal']) {
     const model = loadModel(name, 'pt');
     model.setNumerics('favor');
     const ids = Array.from(io(name).tokens.data.slice(0, 12));

@@ -78,6 +78,24 @@ test('MultiHeadAttention.step equals the causal forward (FAVOR+ every feature ma
   }
 });
 
+test('MultiHeadAttention.step with local heads equals the causal forward (one or all heads local, FAVOR+ or exact, rotary on and off) in constant memory', () => {
+  for (const attention of ['favor', 'exact'] as const) for (const localHeads of [1, 2]) for (const rotary of [false, true]) {
+    const attn = new MultiHeadAttention(D, H, { attention, features: 12, chunk: 4, causal: true, rotary, localHeads, localWindow: 3, seed: 5 });
+    initParameters(attn, 2);
+    sharpen(attn);
+    attn.eval();
+    checkLayer(`attention ${attention}, ${localHeads} local heads, w=3${rotary ? ', rotary' : ''}`, (x) => attn.forward(x), () => {
+      const s = attn.startDecoding();
+      return (p) => attn.step(p, s);
+    });
+  }
+  const attn = new MultiHeadAttention(D, H, { causal: true, localHeads: 2, localWindow: 3 }).eval();
+  const s = attn.startDecoding();
+  const bytes = s.stateBytes;
+  for (let t = 0; t < 40; t++) attn.step(new Var([1, 1, D], randn(D, t)), s);
+  assert.equal(s.stateBytes, bytes, 'a local-only layer holds the same state after 40 tokens');
+});
+
 test('Block.step equals the causal forward (every attention kind, token shift on and off)', () => {
   for (const k of attentionKinds) {
     for (const tokenShift of [false, true]) {
@@ -109,6 +127,7 @@ test('PerformerLM.step equals the hidden states of the full forward (positions, 
     ['favor relu, sinusoidal-rotary, head dim 6, GEGLU, ScaleNorm, shift [0, 1]', {
       ...base, featureMap: 'relu', positions: 'sinusoidal-rotary', headDim: 6, qkvBias: false, outBias: false, ffGlu: true, gelu: 'erf', norm: 'scale', tokenShift: [0, 1],
     }],
+    ['favor softmax, rotary, local heads [1, 2], w=4', { ...base, positions: 'rotary', localHeads: [1, 2], localWindow: 4 }],
     ['favor softmax, ReZero, head dim 5, untied head with bias', { ...base, norm: 'rezero', headDim: 5, tiedEmbeddings: false, headBias: true }],
   ];
   const ids = Array.from({ length: L }, (_, i) => (i * 7 + 3) % 11);

@@ -7,6 +7,7 @@ import { attentionDims, attentionSizes, checkSize, type AttentionDims } from '..
 import type { Engine } from '../kernels/engine.js';
 import type { Floats } from '../tensor/floats.js';
 import type { DType } from '../tensor/storage.js';
+import { oprfCoefficients, resolveOprfA } from '../favor/oprf.js';
 import { Tensor } from '../tensor/tensor.js';
 import { engineOf, output } from './engine-of.js';
 import { record, recording } from './tape.js';
@@ -63,6 +64,8 @@ export interface FavorAttentionOpOptions {
   causal?: boolean;
   keyMask?: ArrayLike<number>; // [B, Lk], 0 = pad
   chunk?: number; // causal chunk length (default 64)
+  /** softmax++ only: FAVOR++'s A, [H] or [B·H] (no gradient). Bidirectional: A* of q and k when absent; causal: required. */
+  oprfA?: ArrayLike<number>;
 }
 
 /** FAVOR+ attention (docs/MATH.md) with backward to q, k, v. Saves only its output. */
@@ -75,8 +78,18 @@ export function favorAttentionOp(q: Var, k: Var, v: Var, opts: FavorAttentionOpO
   if (!Number.isInteger(m) || m < 1) throw new Error(`projection of ${size} values is not [m, ${dm.d}]`);
   const e = engineOf('favorAttentionOp', q, k, v);
   const projection = projectionOn(e, q.dtype, opts.projection), keyMask = maskOn(e, q.dtype, opts.keyMask);
-  return attentionOp(e, q, k, v, dm, (out) => ({ q: q.storage, k: k.storage, v: v.storage, out, projection, keyMask, ...dm, m, featureMap, causal, chunk }),
+  const oprfA = featureMap === 'softmax++' ? oprfOn(e, q, k, dm, causal, opts) : undefined;
+  return attentionOp(e, q, k, v, dm, (out) => ({ q: q.storage, k: k.storage, v: v.storage, out, projection, keyMask, ...dm, m, featureMap, causal, chunk, oprfA }),
     (a) => e.favorForward(a), (a) => e.favorBackward(a));
+}
+
+/** FAVOR++'s A [B·H] as storage of engine e in q's dtype: given, or (bidirectional) A* of q and k. */
+function oprfOn(e: Engine, q: Var, k: Var, dm: AttentionDims, causal: boolean, opts: FavorAttentionOpOptions): unknown {
+  const A = resolveOprfA(dm, causal, opts.oprfA, () => {
+    if (!q.device.host || !k.device.host) throw new Error(`favorAttentionOp softmax++ on engine ${e.name}: pass oprfA (A* is computed from q and k on the host)`);
+    return oprfCoefficients(q.data, k.data, dm, opts.keyMask);
+  });
+  return e.upload(q.dtype === 'float64' ? A : Float32Array.from(A));
 }
 
 export interface ExactAttentionOpOptions {

@@ -17,6 +17,8 @@ const flags = defineFlags({
   scale: { type: 'number', positive: true, default: 0.5, help: 'std of the q and k entries' },
   json: { type: 'boolean', help: 'one JSON object per line instead of a table' },
   plot: { type: 'string', metavar: 'FILE.svg', help: 'also write a log-log SVG plot of MSE vs features' },
+  'plot-logvar': { type: 'string', metavar: 'FILE.svg', help: 'also write a plot of the kernel estimate\'s mean log-variance vs features' },
+  'plot-relvar': { type: 'string', metavar: 'FILE.svg', help: 'also write a log-log plot of the kernel estimate\'s mean relative variance vs features' },
   seed: { type: 'int', min: 0, default: 0, help: 'seed for inputs and projections' },
 });
 
@@ -24,8 +26,12 @@ const description = `
 Reproduces Fig. 4 of Choromanski et al. (2021): for each sample, q and k get i.i.d. N(0, scale^2)
 entries and v N(0, 1) entries (shape [1, 1, L, d]), with fresh random features per sample. Reports
 the MSE of bidirectional FAVOR attention against exact attention (mean over all output entries),
-as mean and standard deviation over samples, for every kernel (softmax, softmax-hyp, trig, relu),
-projection (orthogonal, iid) and feature count.`;
+as mean and standard deviation over samples, and normalised (nmse = Σ(out − exact)² / Σ exact²),
+for every kernel (softmax, softmax-hyp, trig, relu, and softmax++ = FAVOR++ with the optimal A of
+each sample's q and k), projection (orthogonal, iid) and feature count. It also tracks the kernel
+estimate K̂ = φ(x)·φ(y) of exp(x·y/√d) on the first min(L, 32) queries and keys of sample 0 over
+the samples' projection draws: logvar = mean over pairs of ln Var[K̂] (what FAVOR++ minimises),
+relvar = mean over pairs of Var[K̂]/K² (none for relu, which does not estimate K; needs 2 samples).`;
 
 export function approxUsage(): string {
   return formatUsage('performer approx [options]', description, flags);
@@ -51,6 +57,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (f.plot !== undefined) {
     const title = `FAVOR approximation error (d=${f.d}, L=${f.L}, scale=${f.scale}, ${f.samples} samples)`;
     await writeFileAtomic(f.plot, approxPlot(rows, title));
+  }
+  for (const [file, metric] of [[f['plot-logvar'], 'logVar'], [f['plot-relvar'], 'relVar']] as const) {
+    if (file === undefined) continue;
+    await writeFileAtomic(file, approxPlot(rows, `FAVOR kernel estimate variance (d=${f.d}, scale=${f.scale}, ${f.samples} samples)`, metric));
   }
   if (f.json) {
     io.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');

@@ -11,14 +11,14 @@ import { defineFlags, formatUsage, parseArgs } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { engineFlags, startEngine } from './engine.js';
 
-export const ATTENTION_KERNELS = ['softmax', 'softmax-hyp', 'trig', 'relu', 'exact'] as const;
+export const ATTENTION_KERNELS = ['softmax', 'softmax-hyp', 'trig', 'relu', 'softmax++', 'exact'] as const;
 export type AttentionKernel = (typeof ATTENTION_KERNELS)[number];
 
-const INPUT_TENSORS = ['q', 'k', 'v', 'projection', 'key_mask'] as const;
+const INPUT_TENSORS = ['q', 'k', 'v', 'projection', 'key_mask', 'oprf_a'] as const;
 
 const flags = defineFlags({
   ...engineFlags('wasm'),
-  in: { type: 'string', required: true, metavar: 'IN.safetensors', help: 'input: F32 q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv]; optional projection [M,d], key_mask [B,Lk]' },
+  in: { type: 'string', required: true, metavar: 'IN.safetensors', help: 'input: F32 q [B,H,Lq,d], k [B,H,Lk,d], v [B,H,Lk,Dv]; optional projection [M,d], key_mask [B,Lk], oprf_a [H] or [B,H] (softmax++)' },
   out: { type: 'string', required: true, metavar: 'OUT.safetensors', help: 'output: F32 out [B,H,Lq,Dv] (written atomically)' },
   kernel: { type: 'enum', values: ATTENTION_KERNELS, default: 'softmax', help: 'feature map, or exact softmax attention' },
   causal: { type: 'boolean', help: 'causal (query i sees keys j <= i; needs Lq = Lk)' },
@@ -33,7 +33,11 @@ Computes attention for q, k, v read from IN and writes the result as tensor "out
 With a FAVOR+ kernel the projection W [M,d] is taken from IN's "projection" tensor if present,
 otherwise drawn (orthogonal, chi-scaled rows) with --features and --seed. The exact kernel ignores
 the projection and --features. key_mask: 1 keep, 0 pad. Tensors of other float/int dtypes are
-converted to float32; NaN or infinite values are rejected. See docs/MATH.md for the math.`;
+converted to float32; NaN or infinite values are rejected. See docs/MATH.md for the math.
+softmax++ is FAVOR++: its coefficient A per (batch, head) comes from IN's "oprf_a" ([H], or
+[B,H]); bidirectional attention computes the optimal A from q and k when it is absent. Causal
+attention needs oprf_a: computed from the sequence, A would make every output depend on later
+positions.`;
 
 export function attentionUsage(): string {
   return formatUsage('performer attention --in IN.safetensors --out OUT.safetensors [options]', description, flags);
@@ -122,7 +126,16 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       outMeta.seed = String(f.seed);
     }
     outMeta.features = String(projection.shape[0]);
-    out = favorAttention(q, k, v, { featureMap: f.kernel as FeatureMap, causal: f.causal, projection, keyMask });
+    const oprfA = tensors.get('oprf_a');
+    if (oprfA && f.kernel !== 'softmax++') throw new Error(`${file}: tensor "oprf_a" is FAVOR++'s A and needs --kernel softmax++ (got --kernel ${f.kernel})`);
+    if (oprfA && !((oprfA.rank === 1 && oprfA.shape[0] === H) || (oprfA.rank === 2 && oprfA.shape[0] === B && oprfA.shape[1] === H))) {
+      throw new Error(`${file}: tensor "oprf_a" must have shape [H] = [${H}] or [B, H] = [${B}, ${H}], got ${formatShape(oprfA.shape)}`);
+    }
+    if (f.kernel === 'softmax++' && f.causal && !oprfA) {
+      throw new Error(`${file}: --kernel softmax++ --causal needs tensor "oprf_a" ([H] or [B, H]): A computed from the sequence would make every output depend on later positions`);
+    }
+    if (f.kernel === 'softmax++') outMeta.oprf_a = oprfA ? 'from input' : 'optimal for q, k';
+    out = favorAttention(q, k, v, { featureMap: f.kernel as FeatureMap, causal: f.causal, projection, keyMask, oprfA: oprfA?.data });
   }
   await writeSafetensorsFile(f.out, { out }, outMeta);
   return 0;

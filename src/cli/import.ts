@@ -32,8 +32,8 @@ naming it), a .safetensors file as safetensors.torch.save_model writes it. Keys 
 (AutoregressiveWrapper) or module. (DDP) prefix; the performer.proj_updater.instance.* copies must
 equal their originals. What the weights determine (dims, depth, heads, features, biases, GLU, norms,
 token shift, tied embeddings, positions) is inferred; CONFIG must agree with it and supplies the
-rest (causal, generalized_attention). Not supported: local attention heads, axial positions,
-cross_attend, no_projection. The projection matrices come from the checkpoint.
+rest (causal, generalized_attention, local_attn_heads, local_window_size). Not supported: axial
+positions, cross_attend, no_projection. The projection matrices come from the checkpoint.
 
 --numerics performer-pytorch (default) reproduces performer-pytorch's logits on full sequences;
 favor is our estimator (docs/INTEROP.md). Resuming is not possible (no optimizer or data state);

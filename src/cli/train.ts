@@ -37,9 +37,11 @@ export const trainFlags = defineFlags({
   steps: { type: 'int', min: 1, default: D.steps, help: 'total optimiser steps (with --resume: the new total; default there: the run\'s own)' },
   lr: { type: 'number', positive: true, default: D.lr, help: 'peak learning rate (AdamW)' },
   attention: { type: 'enum', values: ['favor', 'exact'], default: D.attention, help: 'FAVOR+ linear attention, or exact softmax attention' },
-  kernel: { type: 'enum', values: ['softmax', 'relu'], default: D.featureMap, help: 'FAVOR+ feature map' },
+  kernel: { type: 'enum', values: ['softmax', 'relu', 'softmax++'], default: D.featureMap, help: 'FAVOR+ feature map (softmax++: FAVOR++, A a per-head running average in causal models)' },
   features: { type: 'int', min: 1, default: D.features, help: 'FAVOR+ random features per head' },
   redraw: { type: 'int', min: 0, default: D.redraw, help: 'steps between FAVOR+ feature redraws (0 = never)' },
+  'local-heads': { type: 'int', min: 0, default: 0, metavar: 'N', help: 'the last N heads of every layer run exact softmax attention within blocks of --local-window (performer-pytorch\'s local_attn_heads)' },
+  'local-window': { type: 'int', min: 1, default: 256, metavar: 'W', help: 'block length of the local heads: a query sees its own block and the previous one' },
   seed: { type: 'int', min: 0, default: D.seed, help: 'seed of init, batches, masks, dropout and features' },
   resume: { type: 'boolean', help: 'continue the run in --out exactly where its checkpoint stopped' },
   'init-from': { type: 'string', metavar: 'DIR', help: 'start from the weights of the checkpoint in DIR (its model shape unless given; attention may differ)' },
@@ -104,17 +106,19 @@ function storedValues(spec: ModelSpec, h: TrainHyper, format: DataFormat): Parti
   return {
     model: spec.kind, layers: m.layers, dim: m.dim, heads: m.heads, positions: m.positions ?? 'learned', 'token-shift': Array.isArray(m.tokenShift) || (m.tokenShift ?? false), gelu: m.gelu ?? 'tanh', format,
     attention: m.attention ?? 'favor', ...(favor ? { kernel: m.featureMap ?? 'softmax', features: m.features ?? 0, redraw: m.redrawInterval ?? 0 } : {}),
+    'local-heads': Array.isArray(m.localHeads) ? JSON.stringify(m.localHeads) : m.localHeads ?? 0, 'local-window': m.localWindow ?? 256,
     dropout: m.dropout ?? 0, seq: h.seqLen, batch: h.batchSize, lr: h.lr, warmup: h.warmup, 'schedule-steps': h.scheduleSteps,
     'weight-decay': h.weightDecay, clip: h.clip, seed: h.seed, 'val-fraction': h.valFraction,
   };
 }
 
-const SHAPE_FLAGS: readonly FlagName[] = ['model', 'layers', 'dim', 'heads', 'positions', 'token-shift'];
+const SHAPE_FLAGS: readonly FlagName[] = ['model', 'layers', 'dim', 'heads', 'positions', 'token-shift', 'local-heads', 'local-window'];
 
 /** The model shape of a new run: the flags, except that with --init-from the shape flags left out
  *  default to the checkpoint's (a shape that differs from it is then refused by the Trainer). */
 function modelShape(f: TrainFlags, given: Set<FlagName>, from: ModelSpec | undefined): {
   kind: ModelKind; layers: number; dim: number; heads: number; positions: PositionKind; tokenShift: boolean | number[];
+  localHeads: number | number[]; localWindow: number;
 } {
   const m = from?.model;
   const pick = <T>(flag: FlagName, value: T, stored: T | undefined): T => (m && !given.has(flag) && stored !== undefined ? stored : value);
@@ -125,6 +129,8 @@ function modelShape(f: TrainFlags, given: Set<FlagName>, from: ModelSpec | undef
     heads: pick('heads', f.heads, m?.heads),
     positions: pick('positions', f.positions as PositionKind, m?.positions ?? 'learned'),
     tokenShift: pick<boolean | number[]>('token-shift', f['token-shift'], m?.tokenShift ?? false),
+    localHeads: pick<number | number[]>('local-heads', f['local-heads'], m?.localHeads ?? 0),
+    localWindow: pick('local-window', f['local-window'], m?.localWindow),
   };
 }
 
@@ -261,6 +267,7 @@ async function train(f: TrainFlags, given: Set<FlagName>, io: CliIo): Promise<nu
     if (shape.positions === 'rotary' && (shape.dim / shape.heads) % 2 !== 0) {
       throw new UsageError(`rotary positions need an even head dim (--dim / --heads = ${shape.dim / shape.heads}); change --dim or --heads, or use --positions learned`);
     }
+    if (typeof shape.localHeads === 'number' && shape.localHeads > shape.heads) throw new UsageError(`--local-heads ${shape.localHeads} exceeds --heads ${shape.heads}`);
     const corpus = await loadData(f.data, f.format);
     const made = makeModelSpec({
       ...shape, attention: f.attention, featureMap: f.kernel, features: f.features, redraw: f.redraw, dropout: f.dropout, seed: f.seed, gelu: f.gelu,

@@ -4,7 +4,8 @@
 import type { FeatureMap } from '../kernels/backend.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { featureCount, isFeatureMap } from '../kernels/backend.js';
+import { ALL_FEATURE_MAPS, featureCount, isFeatureMap } from '../kernels/backend.js';
+import { resolveOprfA } from './oprf.js';
 import { featureRow } from '../kernels/reference/features.js';
 import { writeRow } from '../kernels/reference/favor.js';
 import { FavorState } from '../kernels/reference/state.js';
@@ -16,6 +17,9 @@ export interface RecurrentOptions {
   valueDim: number; // Dv
   projection: Tensor; // W [m, d], the same one the chunked path uses
   featureMap?: FeatureMap;
+  /** softmax++: FAVOR++'s A, [H] or [batch·H], fixed for the whole sequence (required: a recurrence
+   *  cannot take A from positions it has not seen). */
+  oprfA?: ArrayLike<number>;
 }
 
 export class FavorRecurrentState {
@@ -33,11 +37,12 @@ export class FavorRecurrentState {
   private readonly num: Float64Array;
   private readonly kappa: Float32Array;
   private readonly rho: Float32Array;
+  private readonly oprfA: Float64Array;
   private steps = 0;
 
   constructor(opts: RecurrentOptions) {
     const { batch, heads, valueDim, projection, featureMap = 'softmax' } = opts;
-    if (!isFeatureMap(featureMap)) throw new Error(`unknown feature map '${featureMap}' (softmax|softmax-hyp|trig|relu)`);
+    if (!isFeatureMap(featureMap)) throw new Error(`unknown feature map '${featureMap}' (${ALL_FEATURE_MAPS.join('|')})`);
     for (const [name, x] of [['batch', batch], ['heads', heads], ['valueDim', valueDim]] as const) {
       if (!Number.isInteger(x) || x < 1) throw new Error(`${name} must be a positive integer, got ${x}`);
     }
@@ -58,6 +63,7 @@ export class FavorRecurrentState {
     this.num = new Float64Array(valueDim);
     this.kappa = new Float32Array(this.features);
     this.rho = new Float32Array(this.features);
+    this.oprfA = featureMap === 'softmax++' ? resolveOprfA({ B: batch, H: heads }, true, opts.oprfA, () => new Float64Array(0)) : new Float64Array(batch * heads);
   }
 
   /** Tokens consumed so far. */
@@ -98,8 +104,9 @@ export class FavorRecurrentState {
       for (let h = 0; h < H; h++) {
         const bh = b * H + h;
         const st = this.states[bh]!;
-        if (kept) st.addKey(this.kappa, featureRow(featureMap, w, m, d, k.data, bh * d, this.kappa, 0, this.u), v.data, bh * Dv);
-        featureRow(featureMap, w, m, d, q.data, bh * d, this.rho, 0, this.u);
+        const A = this.oprfA[bh]!;
+        if (kept) st.addKey(this.kappa, featureRow(featureMap, w, m, d, k.data, bh * d, this.kappa, 0, this.u, A), v.data, bh * Dv);
+        featureRow(featureMap, w, m, d, q.data, bh * d, this.rho, 0, this.u, A);
         writeRow(out.data, bh * Dv, this.num, st.readOut(this.rho, 0, 1, this.num));
       }
     }

@@ -3,12 +3,13 @@
 
 import type { Numerics } from '../nn/attention.js';
 import { sinusoidTable } from '../nn/models.js';
+import { localFrequencies } from '../kernels/reference/local.js';
 import { Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
 import { createTokenizer, type TokenizerName } from '../data/tokenizer.js';
 import { buildModel, validateModelSpec, type ModelSpec } from '../train/config.js';
 import {
-  configFromKwargs, keyPairs, kwargsFromConfig, normalizeStateDict, REDRAW_COUNTER, resolveKwargs,
+  configFromKwargs, keyPairs, kwargsFromConfig, localFreqKey, localHeadsPerLayer, normalizeStateDict, REDRAW_COUNTER, resolveKwargs,
   type NamedTensor, type PerformerLMKwargs,
 } from './performer-pytorch.js';
 
@@ -23,12 +24,17 @@ export interface Imported {
   callsSinceRedraw?: number;
 }
 
-function fixedBuffers(kw: PerformerLMKwargs): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
+/** performer-pytorch's fixed buffers: the rotary sinusoid tables, and local-attention's rotary frequencies per layer with local heads. */
+function fixedBuffers(kw: PerformerLMKwargs): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
   if (kw.rotary_position_emb) {
-    out.set('pos_emb.emb', sinusoidTable(kw.max_seq_len, kw.dim).data as Float32Array);
-    out.set('layer_pos_emb.emb', sinusoidTable(kw.max_seq_len, kw.dim_head).data as Float32Array);
+    for (const [key, width] of [['pos_emb.emb', kw.dim], ['layer_pos_emb.emb', kw.dim_head]] as const) {
+      out.set(key, new Tensor([kw.max_seq_len, width], sinusoidTable(kw.max_seq_len, width).data as Float32Array));
+    }
   }
+  localHeadsPerLayer(kw).forEach((n, i) => {
+    if (n > 0) out.set(localFreqKey(kw, i), new Tensor([kw.dim_head / 2], Float32Array.from(localFrequencies(kw.dim_head))));
+  });
   return out;
 }
 
@@ -65,10 +71,10 @@ export function importStateDict(
     used.add(theirs);
   }
   for (const n of want.keys()) if (!weights.has(n)) throw new Error(`internal: nothing maps to ${n}`);
-  for (const [key, table] of fixedBuffers(kw)) {
-    const t = sd.get(key);
+  for (const [key, fixed] of fixedBuffers(kw)) {
+    const t = sd.get(key), table = fixed.data;
     if (!t) throw new Error(`missing buffer ${key} (rotary_position_emb)`);
-    if (t.data.length !== table.length) throw new Error(`${key} has shape ${formatShape(t.shape)}, expected [${kw.max_seq_len}, ${table.length / kw.max_seq_len}]`);
+    if (t.shape.join() !== fixed.shape.join()) throw new Error(`${key} has shape ${formatShape(t.shape)}, expected ${formatShape(fixed.shape)}`);
     let worst = 0;
     for (let i = 0; i < table.length; i++) worst = Math.max(worst, Math.abs(t.data[i]! - table[i]!));
     if (!(worst <= SINUSOID_TOL)) throw new Error(`${key} is not performer-pytorch's fixed sinusoid table (differs by ${worst})`);
@@ -113,7 +119,7 @@ export function exportStateDict(spec: ModelSpec, weights: ReadonlyMap<string, { 
     if (!w) throw new Error(`the checkpoint has no tensor ${ours}`);
     tensors.set(theirs, new Tensor(scalar ? [] : [...w.shape], Float32Array.from(w.data)));
   }
-  for (const [key, table] of fixedBuffers(kwargs)) tensors.set(key, new Tensor([kwargs.max_seq_len, table.length / kwargs.max_seq_len], table));
+  for (const [key, fixed] of fixedBuffers(kwargs)) tensors.set(key, fixed);
   tensors.set(REDRAW_COUNTER, new Tensor([], Float32Array.of(callsSinceRedraw)));
   return { kwargs, tensors, int64: new Set([REDRAW_COUNTER]) };
 }

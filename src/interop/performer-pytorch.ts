@@ -29,7 +29,19 @@ export interface PerformerLMKwargs {
   causal: boolean; ff_mult: number; nb_features: number; ff_glu: boolean; generalized_attention: boolean;
   use_scalenorm: boolean; use_rezero: boolean; rotary_position_emb: boolean; tie_embed: boolean;
   shift_tokens: boolean; qkv_bias: boolean; attn_out_bias: boolean; feature_redraw_interval: number | null;
-  local_attn_heads: number; local_window_size: number;
+  /** One number for every layer, or one per layer (PerformerLM's cast_tuple). */
+  local_attn_heads: number | number[]; local_window_size: number;
+}
+
+/** The local heads of each layer. */
+export function localHeadsPerLayer(kw: Pick<PerformerLMKwargs, 'local_attn_heads' | 'depth'>): number[] {
+  const n = kw.local_attn_heads;
+  return Array.isArray(n) ? (n.length === 1 ? Array(kw.depth).fill(n[0]) : n) : Array(kw.depth).fill(n);
+}
+
+/** Layer i's local-attention rotary buffer (SinusoidalEmbeddings.inv_freq), present when it has local heads. */
+export function localFreqKey(kw: Pick<PerformerLMKwargs, 'shift_tokens'>, i: number): string {
+  return `${NET}layers.${i}.0.fn.${kw.shift_tokens ? 'fn.' : ''}local_attn.rel_pos.inv_freq`;
 }
 
 /** Defaults of PerformerLM.__init__ (1.1.4); nb_features defaults to int(dim_head·ln dim_head). */
@@ -50,7 +62,7 @@ const REFUSED: Record<string, (v: unknown) => string | undefined> = {
   kernel_fn: (v) => (v !== 'ReLU' && v !== 'nn.ReLU()' && v !== null && v !== undefined ? `kernel_fn ${JSON.stringify(v)} is not supported (only the default ReLU)` : undefined),
 };
 
-const INT_KEYS = ['num_tokens', 'max_seq_len', 'dim', 'depth', 'heads', 'dim_head', 'ff_mult', 'nb_features', 'local_attn_heads', 'local_window_size'] as const;
+const INT_KEYS = ['num_tokens', 'max_seq_len', 'dim', 'depth', 'heads', 'dim_head', 'ff_mult', 'nb_features', 'local_window_size'] as const;
 const BOOL_KEYS = ['causal', 'ff_glu', 'generalized_attention', 'use_scalenorm', 'use_rezero', 'rotary_position_emb', 'tie_embed', 'shift_tokens', 'qkv_bias', 'attn_out_bias'] as const;
 
 function stripPrefix(keys: string[], prefix: string): boolean {
@@ -98,6 +110,11 @@ export function resolveKwargs(config: Record<string, unknown>, sd: ReadonlyMap<s
     if (refuse) { const why = refuse(v); if (why) problems.push(why); continue; }
     if ((INT_KEYS as readonly string[]).includes(k)) { if (!(Number.isSafeInteger(v) && (v as number) >= 0)) problems.push(`${k} must be a non-negative integer, got ${JSON.stringify(v)}`); continue; }
     if ((BOOL_KEYS as readonly string[]).includes(k)) { if (typeof v !== 'boolean') problems.push(`${k} must be true or false, got ${JSON.stringify(v)}`); continue; }
+    if (k === 'local_attn_heads') {
+      const ok = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+      if (!(ok(v) || (Array.isArray(v) && v.length > 0 && v.every(ok)))) problems.push(`${k} must be a non-negative integer or a list of them (one per layer), got ${JSON.stringify(v)}`);
+      continue;
+    }
     if (k === 'feature_redraw_interval') { if (v !== null && !(Number.isSafeInteger(v) && (v as number) >= 0)) problems.push(`${k} must be an integer or null, got ${JSON.stringify(v)}`); continue; }
     problems.push(`unknown PerformerLM argument ${k}`);
   }
@@ -105,7 +122,6 @@ export function resolveKwargs(config: Record<string, unknown>, sd: ReadonlyMap<s
 
   const keys = [...sd.keys()];
   if (keys.some((k) => k.startsWith('pos_emb.weights'))) throw new Error('the weights hold axial positional embeddings (pos_emb.weights_*), which are not supported');
-  if (keys.some((k) => k.includes('.local_attn.'))) throw new Error('the weights hold local attention heads, which are not supported yet (local_attn_heads must be 0)');
   const layerIdx = keys.map((k) => /^performer\.net\.layers\.(\d+)\./.exec(k)).filter((m) => m).map((m) => Number(m![1]));
   if (layerIdx.length === 0) throw new Error('no performer.net.layers.* keys: is this a PerformerLM state_dict?');
   const tok = shapeOf(sd, 'token_emb.weight');
@@ -139,7 +155,14 @@ export function resolveKwargs(config: Record<string, unknown>, sd: ReadonlyMap<s
   if (conflicts.length) throw new Error(`config and weights disagree: ${conflicts.join('; ')}`);
   const kw = { ...DEFAULTS, ...config, ...inferred } as PerformerLMKwargs & Record<string, unknown>;
   if (kw.max_seq_len === undefined) throw new Error('config: max_seq_len is required (the weights do not hold a position table)');
-  if (kw.local_attn_heads > 0) throw new Error(`config: local_attn_heads ${kw.local_attn_heads} is not supported yet (local attention heads, issue 13); only global FAVOR+ heads can be imported`);
+  const local = localHeadsPerLayer(kw);
+  if (local.length !== kw.depth) throw new Error(`config: local_attn_heads lists ${local.length} layers, depth is ${kw.depth}`);
+  if (local.some((n) => n > kw.heads)) throw new Error(`config: local_attn_heads ${JSON.stringify(kw.local_attn_heads)} exceeds heads ${kw.heads}`);
+  if (local.some((n) => n > 0) && kw.dim_head % 2 !== 0) throw new Error(`config: local attention heads need an even dim_head, got ${kw.dim_head}`);
+  for (let i = 0; i < kw.depth; i++) {
+    const has = sd.has(localFreqKey(kw, i));
+    if (has !== local[i]! > 0) throw new Error(`config and weights disagree: layer ${i} has ${local[i]} local heads in the config, but the weights ${has ? 'hold' : 'lack'} ${localFreqKey(kw, i)}`);
+  }
   if (kw.use_scalenorm && kw.use_rezero) throw new Error('config: use_scalenorm and use_rezero exclude each other (performer-pytorch uses ScaleNorm)');
   if (kw.dim % kw.heads !== 0) throw new Error(`config: dim ${kw.dim} is not divisible by heads ${kw.heads} (PerformerLM asserts it)`);
   if (kw.shift_tokens && !kw.causal && kw.dim < 3) throw new Error('config: shift_tokens needs dim ≥ 3 for a bidirectional model');
@@ -156,6 +179,8 @@ export function configFromKwargs(kw: PerformerLMKwargs, numerics: Numerics): Per
     tokenShift: kw.shift_tokens ? (kw.causal ? [0, 1] : [-1, 0, 1]) : false,
     tiedEmbeddings: kw.tie_embed, causal: kw.causal, qkvBias: kw.qkv_bias, outBias: kw.attn_out_bias, headBias: !kw.tie_embed,
     ffGlu: kw.ff_glu, gelu: 'erf', norm: kw.use_scalenorm ? 'scale' : kw.use_rezero ? 'rezero' : 'layer', numerics, seed: 0,
+    ...(localHeadsPerLayer(kw).some((n) => n > 0)
+      ? { localHeads: typeof kw.local_attn_heads === 'number' ? kw.local_attn_heads : localHeadsPerLayer(kw), localWindow: kw.local_window_size } : {}),
   };
 }
 
@@ -187,7 +212,8 @@ export function kwargsFromConfig(cfg: PerformerConfig): { kwargs?: PerformerLMKw
       causal, ff_mult: cfg.ffMult ?? 4, nb_features: cfg.features ?? defaultFeatures(headDim), ff_glu: cfg.ffGlu ?? false, generalized_attention: kernel === 'relu',
       use_scalenorm: cfg.norm === 'scale', use_rezero: cfg.norm === 'rezero', rotary_position_emb: positions === 'sinusoidal-rotary',
       tie_embed: cfg.tiedEmbeddings ?? true, shift_tokens: shift !== false, qkv_bias: cfg.qkvBias ?? true, attn_out_bias: cfg.outBias ?? true,
-      feature_redraw_interval: cfg.redrawInterval ? cfg.redrawInterval : null, local_attn_heads: 0, local_window_size: 256,
+      feature_redraw_interval: cfg.redrawInterval ? cfg.redrawInterval : null,
+      local_attn_heads: cfg.localHeads ?? 0, local_window_size: cfg.localWindow ?? 256,
     },
   };
 }

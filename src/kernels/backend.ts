@@ -2,11 +2,15 @@
 // for the exact math each entry point must compute.
 
 /** The FAVOR+ random feature maps φ (docs/MATH.md); `--kernel` on the command line. */
-export type FeatureMap = 'softmax' | 'softmax-hyp' | 'trig' | 'relu';
+/** 'softmax++' is FAVOR++ (docs/MATH.md): the softmax map with a coefficient A per (batch, head). */
+export type FeatureMap = 'softmax' | 'softmax-hyp' | 'trig' | 'relu' | 'softmax++';
+/** The maps that need nothing but W (FAVOR+ and its baselines). */
 export const FEATURE_MAPS: readonly FeatureMap[] = ['softmax', 'softmax-hyp', 'trig', 'relu'];
+/** Every map: FEATURE_MAPS and FAVOR++, which also takes A (given, or computed from q and k when bidirectional). */
+export const ALL_FEATURE_MAPS: readonly FeatureMap[] = [...FEATURE_MAPS, 'softmax++'];
 
 export function isFeatureMap(name: string): name is FeatureMap {
-  return (FEATURE_MAPS as readonly string[]).includes(name);
+  return (ALL_FEATURE_MAPS as readonly string[]).includes(name);
 }
 
 /** The sizes of attention (docs/MATH.md): batch B, heads H, Lq queries and Lk keys, q·k width d, value width Dv. */
@@ -26,6 +30,7 @@ export interface FavorArgs extends AttentionDims {
   featureMap: FeatureMap;
   causal: boolean; // requires Lq === Lk
   chunk: number; // positions per chunk (causal path; key/query streaming)
+  oprfA?: Float32Array | undefined; // [B·H], FAVOR++'s A per (batch, head); softmax++ only (0 when absent)
 }
 
 /** Exact softmax attention, scores q·k/√d. Writes `out`. */

@@ -34,6 +34,7 @@ export interface FavorFwdArgs<S = Floats> {
   projection: S; keyMask?: S | undefined;
   B: number; H: number; Lq: number; Lk: number; d: number; Dv: number; m: number;
   featureMap: FeatureMap; causal: boolean; chunk: number;
+  oprfA?: S | undefined; // [B·H], FAVOR++'s A (softmax++ only; 0 when absent)
 }
 
 /** Gradients of FAVOR+: given out (the forward output) and dOut = dL/dout, ADDS into dq, dk, dv. */
@@ -164,7 +165,29 @@ export interface ShiftSegmentsArgs<S = Floats> { x: S; y: S; B: number; L: numbe
 export interface ShiftSegmentsBwdArgs<S = Floats> { dy: S; dx: S; B: number; L: number; D: number; shifts: readonly number[]; keyMask?: ArrayLike<number> | undefined }
 
 /** Every kernel an engine runs. Backwards ADD into their gradient arrays. */
+/** Block-local exact attention of local heads (docs/MATH.md, (L1)–(L5); kernels/reference/local.ts). */
+export interface LocalFwdArgs<S = Floats> {
+  q: S; k: S; v: S; out: S; keyMask?: S | undefined; // q, k [B, H, L, d], v and out [B, H, L, Dv], keyMask [B, L]
+  B: number; H: number; L: number; d: number; Dv: number;
+  window: number; causal: boolean;
+  offset?: number; // absolute position of row 0 (rotary angles), default 0
+  paddedRows?: boolean; // (L5), performer-pytorch numerics
+}
+
+/** Gradients of local attention: given out and dOut, ADDS into dq, dk, dv. */
+export interface LocalBwdArgs<S = Floats> extends LocalFwdArgs<S> {
+  dOut: S; dq: S; dk: S; dv: S;
+}
+
+/** Per batch b < B: dst[b·dstStride + dstOff + i] (+)= src[b·srcStride + srcOff + i], i < n (head groups). */
+export interface HeadCopyArgs<S = Floats> {
+  src: S; dst: S; B: number; srcStride: number; srcOff: number; dstStride: number; dstOff: number; n: number; accumulate: boolean;
+}
+
 export interface Kernels<S = Floats> {
+  localForward(a: LocalFwdArgs<S>): void;
+  localBackward(a: LocalBwdArgs<S>): void;
+  headCopy(a: HeadCopyArgs<S>): void;
   matmul(a: MatmulArgs<S>): void;
   /** Also the inference entry point of favorAttention (float32). */
   favorForward(a: FavorFwdArgs<S>): void;

@@ -1,5 +1,8 @@
 // Multi-head attention with FAVOR+ (or exact softmax) attention, optional rotary embeddings.
 import { exactAttentionOp, favorAttentionOp } from '../autograd/attention.js';
+import { concatHeads, sliceHeads } from '../autograd/heads.js';
+import { oprfCoefficients } from '../favor/oprf.js';
+import { localAttentionOp } from '../autograd/local-attention.js';
 import { performerPytorchAttention } from '../autograd/favor-pytorch.js';
 import { mergeHeads, reshape, rope, splitHeads } from '../autograd/ops.js';
 import { noGrad } from '../autograd/tape.js';
@@ -28,6 +31,10 @@ export interface AttentionOptions {
   qkvBias?: boolean; // biases on the q, k, v projections (default true)
   outBias?: boolean; // bias on the output projection (default true)
   numerics?: Numerics; // how FAVOR+ is evaluated (default 'favor')
+  /** The last localHeads heads run exact softmax attention within blocks of localWindow
+   *  (performer-pytorch's local_attn_heads; docs/MATH.md, "Local attention heads"); default 0. */
+  localHeads?: number;
+  localWindow?: number; // default 256, performer-pytorch's local_window_size
 }
 
 /**
@@ -38,6 +45,9 @@ export interface AttentionOptions {
 export type Numerics = 'favor' | 'performer-pytorch';
 export const NUMERICS: readonly Numerics[] = ['favor', 'performer-pytorch'];
 
+/** μ of the FAVOR++ running average (MultiHeadAttention.oprfA). */
+export const OPRF_MOMENTUM = 0.1;
+
 export function defaultFeatures(dh: number): number {
   return Math.max(dh, Math.round(dh * Math.log(dh)));
 }
@@ -46,6 +56,8 @@ export class MultiHeadAttention extends Module {
   readonly heads: number;
   readonly headDim: number;
   readonly opts: Required<Omit<AttentionOptions, 'features' | 'headDim' | 'qkvBias' | 'outBias' | 'numerics'>> & { features: number };
+  /** heads − localHeads: the heads that run FAVOR+ (or exact) attention over the whole sequence. */
+  readonly globalHeads: number;
   /** heads·headDim, the width of q, k, v and of the output projection's input. */
   readonly innerDim: number;
   /** Settable: a model keeps its weights and changes how FAVOR+ is evaluated. */
@@ -56,6 +68,14 @@ export class MultiHeadAttention extends Module {
   private readonly projSeed: number;
   /** Which draw of W is current (0 = the initial one). */
   drawIndex = 0;
+  /**
+   * FAVOR++'s A per global head [G], causal softmax++ layers only: a buffer (saved in checkpoints,
+   * no gradient). A causal call must not take A from its own sequence, so each training forward runs
+   * with the value from before its batch and then folds its batch in: a ← (1 − μ)·a + μ·mean_b A*(q, k),
+   * μ = OPRF_MOMENTUM (as BatchNorm's running statistics; it starts at 0, i.e. FAVOR+). Evaluation
+   * and decoding use it frozen. Bidirectional layers compute A* per call instead.
+   */
+  readonly oprfA: Var | undefined;
 
   constructor(dim: number, heads: number, opts: AttentionOptions & { seed?: number; outStd?: number; dtype?: DType } = {}) {
     super(opts.dtype);
@@ -69,7 +89,13 @@ export class MultiHeadAttention extends Module {
       attention: opts.attention ?? 'favor', featureMap: opts.featureMap ?? 'softmax',
       features: opts.features ?? defaultFeatures(this.headDim), projection: opts.projection ?? 'orthogonal',
       redrawInterval: opts.redrawInterval ?? 0, causal: opts.causal ?? false, rotary: opts.rotary ?? false, chunk: opts.chunk ?? 64,
+      localHeads: opts.localHeads ?? 0, localWindow: opts.localWindow ?? 256,
     };
+    const { localHeads, localWindow } = this.opts;
+    if (!Number.isInteger(localHeads) || localHeads < 0 || localHeads > heads) throw new Error(`local heads must be an integer in 0..${heads} (the layer's heads), got ${localHeads}`);
+    if (!Number.isInteger(localWindow) || localWindow < 1) throw new Error(`local window must be a positive integer, got ${localWindow}`);
+    if (localHeads > 0 && this.headDim % 2 !== 0) throw new Error(`local heads need an even head dim (their rotary pairs halves), got ${this.headDim}`);
+    this.globalHeads = heads - localHeads;
     if (this.opts.rotary && this.headDim % 2 !== 0) throw new Error(`rotary embeddings need an even head dim, got ${this.headDim}`);
     const d = opts.dtype;
     const inner = this.innerDim, bias = opts.qkvBias ?? true;
@@ -81,6 +107,7 @@ export class MultiHeadAttention extends Module {
     if (this.opts.attention === 'favor') {
       this.projection = this.buffer('projection', new Var([this.opts.features, this.headDim], allocArr(this.dtype, this.opts.features * this.headDim)));
       this.redraw(0);
+      if (this.opts.featureMap === 'softmax++' && this.opts.causal) this.oprfA = this.buffer('oprf_a', new Var([this.globalHeads], allocArr(this.dtype, this.globalHeads)));
     }
   }
 
@@ -105,7 +132,10 @@ export class MultiHeadAttention extends Module {
     this.redraw(step / n);
   }
 
-  /** q, k, v [B, H, L, dh] of x [B, L, D] whose first row is at position `offset` (for rotary). */
+  /**
+   * q, k, v [B, H, L, dh] of x [B, L, D] whose first row is at position `offset`. The layer's rotary
+   * goes on the global heads only (performer-pytorch's pos_emb); local heads rotate inside their op.
+   */
   private project(x: Var, offset: number): [Var, Var, Var] {
     const [B, L] = x.shape as [number, number];
     // [B, 1, H·dh] is [B, H, 1, dh] already: one decoded position needs no transpose
@@ -113,23 +143,52 @@ export class MultiHeadAttention extends Module {
     let q = split(this.wq.forward(x));
     let k = split(this.wk.forward(x));
     const v = split(this.wv.forward(x));
-    if (this.opts.rotary) { q = rope(q, { offset }); k = rope(k, { offset }); }
+    if (this.opts.rotary && this.globalHeads > 0) {
+      const G = this.globalHeads, H = this.heads;
+      const rot = (y: Var): Var => (G === H ? rope(y, { offset }) : concatHeads(rope(sliceHeads(y, 0, G), { offset }), sliceHeads(y, G, H)));
+      q = rot(q); k = rot(k);
+    }
     return [q, k, v];
   }
 
   /** x [B, L, D] → [B, L, D]. keyMask [B, L] (0 = pad). */
   forward(x: Var, keyMask?: ArrayLike<number>): Var {
     const [q, k, v] = this.project(x, 0);
+    const G = this.globalHeads, H = this.heads;
+    if (G === H) return this.wo.forward(mergeHeads(this.globalAttention(q, k, v, keyMask)));
+    const local = localAttentionOp(sliceHeads(q, G, H), sliceHeads(k, G, H), sliceHeads(v, G, H), {
+      window: this.opts.localWindow, causal: this.opts.causal, keyMask, paddedRows: this.numerics === 'performer-pytorch',
+    });
+    if (G === 0) return this.wo.forward(mergeHeads(local));
+    const global = this.globalAttention(sliceHeads(q, 0, G), sliceHeads(k, 0, G), sliceHeads(v, 0, G), keyMask);
+    return this.wo.forward(mergeHeads(concatHeads(global, local)));
+  }
+
+  /** The global heads' attention: FAVOR+ (our numerics or performer-pytorch's) or exact. */
+  private globalAttention(q: Var, k: Var, v: Var, keyMask: ArrayLike<number> | undefined): Var {
     const { causal, featureMap } = this.opts;
     if (this.projection && this.numerics === 'performer-pytorch') {
       if (featureMap !== 'softmax' && featureMap !== 'relu') throw new Error(`performer-pytorch numerics exist for the softmax and relu feature maps, not ${featureMap}`);
-      const o = performerPytorchAttention(q, k, v, { projection: this.projection.data, featureMap, causal, keyMask, chunk: this.opts.chunk });
-      return this.wo.forward(mergeHeads(o));
+      return performerPytorchAttention(q, k, v, { projection: this.projection.data, featureMap, causal, keyMask, chunk: this.opts.chunk });
     }
-    const o = this.projection
-      ? favorAttentionOp(q, k, v, { projection: this.projection, featureMap: this.opts.featureMap, causal, keyMask, chunk: this.opts.chunk })
-      : exactAttentionOp(q, k, v, { causal, keyMask });
-    return this.wo.forward(mergeHeads(o));
+    if (!this.projection) return exactAttentionOp(q, k, v, { causal, keyMask });
+    const oprfA = this.oprfA ? Float64Array.from(this.oprfA.data) : undefined;
+    const o = favorAttentionOp(q, k, v, { projection: this.projection, featureMap, causal, keyMask, chunk: this.opts.chunk, oprfA });
+    if (this.oprfA && this.training) this.updateOprfA(q, k, keyMask);
+    return o;
+  }
+
+  /** The running average of A* after a training batch (see oprfA). */
+  private updateOprfA(q: Var, k: Var, keyMask: ArrayLike<number> | undefined): void {
+    const [B, G, L, dh] = q.shape as [number, number, number, number];
+    const batch = oprfCoefficients(q.data, k.data, { B, H: G, Lq: L, Lk: L, d: dh }, keyMask);
+    const a = Float64Array.from(this.oprfA!.data);
+    for (let h = 0; h < G; h++) {
+      let mean = 0;
+      for (let b = 0; b < B; b++) mean += batch[b * G + h]! / B;
+      a[h] = (1 - OPRF_MOMENTUM) * a[h]! + OPRF_MOMENTUM * mean;
+    }
+    this.oprfA!.data = this.dtype === 'float64' ? a : Float32Array.from(a);
   }
 
   /** A fresh decoding state for `step` (causal layers only; see ./step-state.ts). */

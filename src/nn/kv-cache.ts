@@ -2,6 +2,8 @@
 //
 // - FAVOR+ layers: one FavorRecurrentState (batch 1, all heads) built on the layer's own projection
 //   buffer and feature map. Constant time and memory per token, whatever the context length.
+// - Local heads (the last ones of a layer that has them): the ring of their last 2w − 1 keys and
+//   values (./local-cache.ts), beside the global heads' state.
 // - Exact layers: a KV cache (keys and values of every position so far, [t, H·dh]), attention of the
 //   new query over the cache: O(t) time per token and O(t) memory, as exact attention must be.
 //
@@ -12,6 +14,7 @@ import { FavorRecurrentState } from '../favor/recurrent.js';
 import { expScores, scoreRow, weightedValues } from '../kernels/reference/exact.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { MultiHeadAttention } from './attention.js';
+import { LocalWindowCache } from './local-cache.js';
 
 export interface LayerCache {
   /** Bytes held for the context (fixed for FAVOR+, growing with the context for exact). */
@@ -25,7 +28,34 @@ export interface LayerCache {
 }
 
 export function layerCache(attn: MultiHeadAttention): LayerCache {
-  return attn.projection ? new FavorLayerCache(attn) : new ExactKVCache(attn.heads, attn.headDim);
+  const G = attn.globalHeads;
+  const global = G === 0 ? undefined : attn.projection ? new FavorLayerCache(attn) : new ExactKVCache(G, attn.headDim);
+  if (G === attn.heads) return global!;
+  return new SplitLayerCache(global, new LocalWindowCache(attn.heads - G, attn.headDim, attn.opts.localWindow), G * attn.headDim);
+}
+
+/** A layer with local heads: its first heads' rows [0, split) go to the global cache, the rest to the local window. */
+class SplitLayerCache implements LayerCache {
+  constructor(private readonly global: LayerCache | undefined, private readonly local: LocalWindowCache, private readonly split: number) {}
+
+  get stateBytes(): number {
+    return (this.global?.stateBytes ?? 0) + this.local.stateBytes;
+  }
+
+  reset(): void {
+    this.global?.reset();
+    this.local.reset();
+  }
+
+  check(): void {
+    this.global?.check();
+  }
+
+  step(q: Floats, k: Floats, v: Floats, out: Floats, outOff: number): void {
+    const n = this.split;
+    this.global?.step(q.subarray(0, n), k.subarray(0, n), v.subarray(0, n), out, outOff);
+    this.local.step(q, n, k, v, out, outOff + n);
+  }
 }
 
 function asF32(src: Floats, scratch: Float32Array): Float32Array {
@@ -43,7 +73,7 @@ export class FavorLayerCache implements LayerCache {
   private readonly vs: Float32Array;
 
   constructor(private readonly attn: MultiHeadAttention) {
-    const n = attn.heads * attn.headDim;
+    const n = attn.globalHeads * attn.headDim;
     this.qs = new Float32Array(n); this.ks = new Float32Array(n); this.vs = new Float32Array(n);
     this.build();
   }
@@ -54,8 +84,9 @@ export class FavorLayerCache implements LayerCache {
     // float32 models share the buffer; float64 ones (checks only) get a float32 copy
     const w = p.data instanceof Float32Array ? p.data : Float32Array.from(p.data);
     this.state = new FavorRecurrentState({
-      batch: 1, heads: this.attn.heads, valueDim: this.attn.headDim,
+      batch: 1, heads: this.attn.globalHeads, valueDim: this.attn.headDim,
       projection: new Tensor(p.shape, w), featureMap: this.attn.opts.featureMap,
+      oprfA: this.attn.oprfA ? Array.from(this.attn.oprfA.data) : undefined, // frozen while decoding
     });
   }
 
@@ -76,7 +107,7 @@ export class FavorLayerCache implements LayerCache {
 
   step(q: Floats, k: Floats, v: Floats, out: Floats, outOff: number): void {
     this.check();
-    const H = this.attn.heads, dh = this.attn.headDim;
+    const H = this.attn.globalHeads, dh = this.attn.headDim;
     const o = this.state.step(
       new Tensor([1, H, dh], asF32(q, this.qs)), new Tensor([1, H, dh], asF32(k, this.ks)), new Tensor([1, H, dh], asF32(v, this.vs)),
     );

@@ -66,8 +66,20 @@ export interface PerformerConfig {
   gelu?: GeluKind; // 'tanh' (default) or 'erf'
   norm?: NormKind; // default 'layer'
   numerics?: Numerics; // default 'favor'
+  /** Heads per layer that run block-local exact attention (the last ones of each layer; docs/MATH.md,
+   *  "Local attention heads"): one number for every layer or one per layer, default 0. */
+  localHeads?: number | number[];
+  localWindow?: number; // w, default 256
   seed?: number; // parameter init, feature draws and dropout
   dtype?: DType;
+}
+
+/** Layer `index`'s local heads from a config's localHeads (a number for all layers, or a list). */
+export function localHeadsOf(cfg: Pick<PerformerConfig, 'localHeads' | 'layers'>, index: number): number {
+  const n = cfg.localHeads ?? 0;
+  if (typeof n === 'number') return n;
+  if (n.length !== cfg.layers) throw new Error(`localHeads lists ${n.length} layers, the model has ${cfg.layers}`);
+  return n[index]!;
 }
 
 export class Block extends Module {
@@ -87,6 +99,7 @@ export class Block extends Module {
       attention: cfg.attention, featureMap: cfg.featureMap, features: cfg.features, projection: cfg.projection,
       redrawInterval: cfg.redrawInterval, causal, rotary: cfg.positions === 'rotary' || cfg.positions === 'sinusoidal-rotary', chunk: cfg.chunk,
       headDim: cfg.headDim, qkvBias: cfg.qkvBias, outBias: cfg.outBias, numerics: cfg.numerics,
+      localHeads: localHeadsOf(cfg, index), localWindow: cfg.localWindow,
       seed: (cfg.seed ?? 0) * 1000 + index, outStd, dtype,
     }));
     this.ln2 = norm('ln2');

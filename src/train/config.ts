@@ -94,6 +94,9 @@ export interface ModelOptions {
   tokenShift?: boolean | number[];
   /** FFN GELU: 'tanh' (default) or 'erf' (exact, as performer-pytorch). */
   gelu?: GeluKind;
+  /** Local attention heads per layer (PerformerConfig.localHeads) and their window; default none. */
+  localHeads?: number | number[];
+  localWindow?: number;
   dropout?: number;
   /** Longest sequence (the learned position table); default the training seqLen. */
   maxLen?: number;
@@ -122,6 +125,7 @@ export function makeModelSpec(opts: ModelOptions, tokenizer: Tokenizer, seqLen: 
     positions: opts.positions ?? d.positions,
     ...(opts.tokenShift ? { tokenShift: opts.tokenShift } : {}),
     ...(opts.gelu === 'erf' ? { gelu: 'erf' as const } : {}),
+    ...(opts.localHeads ? { localHeads: opts.localHeads, localWindow: opts.localWindow ?? 256 } : {}),
     tiedEmbeddings: opts.tiedEmbeddings ?? true,
     seed: opts.seed ?? d.seed,
   };
@@ -157,6 +161,7 @@ export function validateModelSpec(spec: ModelSpec): void {
     throw new Error(`tokenShift must be true, false or a list of integer shifts, got ${JSON.stringify(m.tokenShift)}`);
   }
   validateArchitecture(m);
+  validateLocalHeads(m, headDim);
   if (m.features !== undefined && !isPosInt(m.features)) throw new Error(`features must be a positive integer, got ${JSON.stringify(m.features)}`);
   if (m.redrawInterval !== undefined && !(Number.isSafeInteger(m.redrawInterval) && m.redrawInterval >= 0)) {
     throw new Error(`redraw interval must be an integer >= 0, got ${JSON.stringify(m.redrawInterval)}`);
@@ -164,6 +169,17 @@ export function validateModelSpec(spec: ModelSpec): void {
   const tok = tokenizerFromJSON(spec.tokenizer);
   // A model may also cover only the regular ids (an imported 256-token byte model has no specials).
   if (tok.vocabSize !== m.vocabSize && tok.numRegular !== m.vocabSize) throw new Error(`the model's vocabulary (${m.vocabSize}) does not match its ${tok.name} tokenizer (${tok.vocabSize})`);
+}
+
+function validateLocalHeads(m: PerformerConfig, headDim: number): void {
+  const n = m.localHeads;
+  if (n === undefined) return;
+  const list = typeof n === 'number' ? [n] : n;
+  if (!Array.isArray(list) || (Array.isArray(n) && n.length !== m.layers) || !list.every((x) => Number.isInteger(x) && x >= 0 && x <= m.heads)) {
+    throw new Error(`localHeads must be an integer in 0..${m.heads} (the heads) or a list of ${m.layers} (one per layer), got ${JSON.stringify(n)}`);
+  }
+  if (m.localWindow !== undefined && !isPosInt(m.localWindow)) throw new Error(`localWindow must be a positive integer, got ${JSON.stringify(m.localWindow)}`);
+  if (list.some((x) => x > 0) && headDim % 2 !== 0) throw new Error(`local heads need an even head dim (their rotary pairs halves), got ${headDim}`);
 }
 
 /** The PerformerConfig fields an imported model may set beyond what performer train does. */
@@ -249,7 +265,9 @@ export function describeModel(spec: ModelSpec, params?: number): string {
   const cls = spec.kind === 'lm' ? 'PerformerLM' : 'PerformerEncoder (masked LM)';
   const p = params === undefined ? '' : `, ${formatCount(params)} parameters`;
   const heads = `${m.heads} heads${m.headDim !== undefined ? ` × ${m.headDim}` : ''}${m.causal === false ? ', bidirectional' : ''}`;
-  return `${cls}: ${m.layers} layer${m.layers === 1 ? '' : 's'} × ${m.dim}, ${heads}, ${att}, ${m.positions ?? 'learned'} positions${m.tokenShift ? ', token shift' : ''}${p}`;
+  const local = m.localHeads && (typeof m.localHeads === 'number' || m.localHeads.some((x) => x > 0))
+    ? `, local heads ${JSON.stringify(m.localHeads)} (window ${m.localWindow ?? 256})` : '';
+  return `${cls}: ${m.layers} layer${m.layers === 1 ? '' : 's'} × ${m.dim}, ${heads}, ${att}${local}, ${m.positions ?? 'learned'} positions${m.tokenShift ? ', token shift' : ''}${p}`;
 }
 
 /** 1234567 → "1.23M", 12345 → "12.3k". */

@@ -15,6 +15,7 @@ import { tsCrossEntropyBackward, tsCrossEntropyForward } from './grad/cross-entr
 import { tsBinary, tsBinaryBackward, tsScale, tsSum, tsSumBackward } from './grad/elementwise.js';
 import { tsMeanPool, tsMeanPoolBackward, tsTranspose } from './grad/layout.js';
 import { tsRope } from './grad/rope.js';
+import { headCopy, localBackward, localForward } from './local.js';
 import { tsTokenShift, tsTokenShiftBackward } from './grad/token-shift.js';
 import { tsAdamW, tsClip, tsGradNorm } from './grad/adamw.js';
 import { tsGegluBackward, tsGegluForward, tsGeluErfBackward, tsGeluErfForward } from './grad/gelu-erf.js';
@@ -23,6 +24,7 @@ import { tsShiftSegmentsBackward, tsShiftSegmentsForward } from './grad/shift-se
 
 /** Every kernel on host arrays: the reference engine's, and the fallback of faster CPU engines. */
 export const referenceKernels: Kernels<Floats> = {
+  localForward, localBackward, headCopy,
   matmul: tsMatmul,
   favorForward: tsFavorForward,
   favorBackward: tsFavorBackward,

@@ -6,8 +6,8 @@ import { FavorState } from './state.js';
 import type { Floats } from '../../tensor/floats.js';
 
 /** FavorArgs on float32 or float64 arrays (the autograd checks run this same code in float64). */
-export type AnyFavorArgs = Omit<FavorArgs, 'q' | 'k' | 'v' | 'out' | 'projection' | 'keyMask'> & {
-  q: Floats; k: Floats; v: Floats; out: Floats; projection: Floats; keyMask?: Floats | undefined;
+export type AnyFavorArgs = Omit<FavorArgs, 'q' | 'k' | 'v' | 'out' | 'projection' | 'keyMask' | 'oprfA'> & {
+  q: Floats; k: Floats; v: Floats; out: Floats; projection: Floats; keyMask?: Floats | undefined; oprfA?: Floats | undefined;
 };
 
 /** Feature rows are kept in the data's own precision (float64 in checks, float32 otherwise). */
@@ -18,6 +18,7 @@ export function featureRows(a: AnyFavorArgs, n: number): Floats {
 /** Offsets of one (batch, head) in q, k, v, out and the key mask. */
 export interface Head {
   qOff: number; kOff: number; vOff: number; oOff: number; maskOff: number;
+  A: number; // FAVOR++'s coefficient of this (batch, head) (0 unless softmax++)
 }
 
 /** Runs fn for every (batch, head). */
@@ -26,7 +27,8 @@ export function forEachHead(a: AnyFavorArgs, fn: (a: AnyFavorArgs, head: Head) =
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      fn(a, { qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * Dv, oOff: bh * Lq * Dv, maskOff: b * Lk });
+      const A = a.oprfA ? a.oprfA[bh]! : 0;
+      fn(a, { qOff: bh * Lq * d, kOff: bh * Lk * d, vOff: bh * Lk * Dv, oOff: bh * Lq * Dv, maskOff: b * Lk, A });
     }
   }
 }
@@ -44,7 +46,7 @@ export function bidirectionalState(a: AnyFavorArgs, head: Head, st: FavorState, 
   const { Lk, d, m, featureMap, projection: w } = a;
   for (let j = 0; j < Lk; j++) {
     if (!keyKept(a, head, j)) continue;
-    const s = featureRow(featureMap, w, m, d, a.k, head.kOff + j * d, kappa, 0, u);
+    const s = featureRow(featureMap, w, m, d, a.k, head.kOff + j * d, kappa, 0, u, head.A);
     st.addKey(kappa, s, a.v, head.vOff + j * a.Dv);
   }
 }
@@ -59,7 +61,7 @@ function bidirectionalHead(a: AnyFavorArgs, head: Head): void {
   const rho = featureRows(a, mf);
   const num = new Float64Array(Dv);
   for (let i = 0; i < Lq; i++) {
-    featureRow(featureMap, w, m, d, a.q, head.qOff + i * d, rho, 0, u);
+    featureRow(featureMap, w, m, d, a.q, head.qOff + i * d, rho, 0, u, head.A);
     writeRow(a.out, head.oOff + i * Dv, num, st.readOut(rho, 0, 1, num));
   }
 }
@@ -69,8 +71,8 @@ export function chunkFeatures(a: AnyFavorArgs, head: Head, c0: number, n: number
   const { d, m, featureMap, projection: w } = a;
   const mf = featureCount(featureMap, m);
   for (let j = 0; j < n; j++) {
-    s[j] = keyKept(a, head, c0 + j) ? featureRow(featureMap, w, m, d, a.k, head.kOff + (c0 + j) * d, kappa, j * mf, u) : -Infinity;
-    featureRow(featureMap, w, m, d, a.q, head.qOff + (c0 + j) * d, rho, j * mf, u);
+    s[j] = keyKept(a, head, c0 + j) ? featureRow(featureMap, w, m, d, a.k, head.kOff + (c0 + j) * d, kappa, j * mf, u, head.A) : -Infinity;
+    featureRow(featureMap, w, m, d, a.q, head.qOff + (c0 + j) * d, rho, j * mf, u, head.A);
   }
 }
 

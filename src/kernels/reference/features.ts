@@ -6,11 +6,11 @@ import type { Floats } from '../../tensor/floats.js';
 
 /**
  * Writes κ(x) for one row x = src[srcOff .. srcOff+d) into dst[dstOff .. dstOff+m') and returns the
- * log-weight s(x). `u` is scratch of length m. Computed in float64, stored in dst's precision.
+ * log-weight s(x). `u` is scratch of length m; A is FAVOR++'s coefficient (softmax++ only, A < 1/8). Computed in float64, stored in dst's precision.
  */
 export function featureRow(
   featureMap: FeatureMap, w: Floats, m: number, d: number,
-  src: Floats, srcOff: number, dst: Floats, dstOff: number, u: Float64Array,
+  src: Floats, srcOff: number, dst: Floats, dstOff: number, u: Float64Array, A = 0,
 ): number {
   const scale = d ** -0.25; // x̂ = x·d^(-1/4), so that x̂_q·x̂_k = qᵀk/√d
   let sq = 0;
@@ -49,6 +49,21 @@ export function featureRow(
         dst[dstOff + m + l] = Math.cos(u[l]!) * norm;
       }
       return half;
+    }
+    case 'softmax++': {
+      // FAVOR++ (Likhosherstov et al. 2022): φ = D·exp(A‖ω‖² + B·u − ‖x̂‖²/2)/√m, B = √(1−4A),
+      // D = (1−4A)^{d/4}; A = 0 is 'softmax'. s = the largest exponent + ln D.
+      const Bc = Math.sqrt(1 - 4 * A);
+      let s = -Infinity;
+      for (let l = 0; l < m; l++) {
+        let wn = 0;
+        for (let c = 0; c < d; c++) wn += w[l * d + c]! * w[l * d + c]!;
+        u[l] = A * wn + Bc * u[l]! - half;
+        s = Math.max(s, u[l]!);
+      }
+      const norm = 1 / Math.sqrt(m);
+      for (let l = 0; l < m; l++) dst[dstOff + l] = Math.exp(u[l]! - s) * norm;
+      return s + (d / 4) * Math.log(1 - 4 * A);
     }
     case 'relu': {
       // Generalised attention with f = ReLU, plus the 0.001 floor that keeps the normaliser positive.

@@ -8,6 +8,7 @@ import type { Floats, Engine, Kernels } from '../engine.js';
 import { hostDevice } from '../../tensor/storage.js';
 import { referenceKernels } from '../reference/engine.js';
 import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backend.js';
+import { favorPlusPlus, favorPlusPlusBackward } from './favor-plus-plus.js';
 
 export interface WasmEngineOptions extends WasmBackendOptions {
   /** The attention backwards on the reference kernels (single-threaded), for comparison in `bench`. */
@@ -60,7 +61,9 @@ function wasmKernels(backend: WasmBackend, referenceBackward: boolean): Kernels<
     },
     favorForward(p) {
       const w = wasmArgs(p);
-      if (w) backend.favor(w); else ref.favorForward(p);
+      if (!w) ref.favorForward(p);
+      else if (w.featureMap === 'softmax++') favorPlusPlus(w, (a) => backend.favor(a));
+      else backend.favor(w);
     },
     exactForward(p) {
       const w = wasmArgs(p);
@@ -68,7 +71,9 @@ function wasmKernels(backend: WasmBackend, referenceBackward: boolean): Kernels<
     },
     favorBackward(p) {
       const w = wasmArgs(p, !referenceBackward);
-      if (w) backend.favorBackward(w); else ref.favorBackward(p);
+      if (!w) ref.favorBackward(p);
+      else if (w.featureMap === 'softmax++') favorPlusPlusBackward(w, (a) => backend.favorBackward(a));
+      else backend.favorBackward(w);
     },
     exactBackward(p) {
       const w = wasmArgs(p, !referenceBackward);

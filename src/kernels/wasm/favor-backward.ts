@@ -44,7 +44,7 @@ export function runFavorBackward(ctx: Context, a: FavorBackwardArgs): void {
     u32[L.FBWD_DQ] = dq; u32[L.FBWD_DK] = dk; u32[L.FBWD_DV] = dv;
     u32[L.FBWD_W] = w; u32[L.FBWD_MASK] = mask; u32[L.FBWD_H] = a.H;
     u32[L.FBWD_LQ] = a.Lq; u32[L.FBWD_LK] = a.Lk; u32[L.FBWD_D] = a.d; u32[L.FBWD_VALUE_DIM] = a.Dv;
-    u32[L.FBWD_M] = a.m; u32[L.FBWD_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[L.FBWD_CHUNK] = chunk;
+    u32[L.FBWD_M] = a.m; u32[L.FBWD_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap as keyof typeof FEATURE_MAP_IDS]; u32[L.FBWD_CHUNK] = chunk;
     u32[L.FBWD_CAUSAL] = a.causal ? 1 : 0;
     f32[L.FBWD_ALPHA_F32] = a.d ** -0.25;
     f32[L.FBWD_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m);

@@ -6,8 +6,9 @@ import type { Context } from './context.js';
 import { checkHeapFits } from './bound.js';
 import { checkFavor, checkLength } from './check.js';
 
-/** Descriptor id of each FAVOR+ feature map (the forward and backward drivers share it). */
-export const FEATURE_MAP_IDS: Record<FeatureMap, number> = {
+/** Descriptor id of each FAVOR+ feature map (the forward and backward drivers share it). FAVOR++
+ *  (softmax++) runs on the softmax kernels with two extra coordinates (./favor-plus-plus.ts). */
+export const FEATURE_MAP_IDS: Record<Exclude<FeatureMap, 'softmax++'>, number> = {
   softmax: L.FEATURE_MAP_SOFTMAX,
   'softmax-hyp': L.FEATURE_MAP_SOFTMAX_HYP,
   trig: L.FEATURE_MAP_TRIG,
@@ -52,7 +53,7 @@ export function runFavor(ctx: Context, a: FavorArgs): void {
     u32[L.FAVOR_Q] = q; u32[L.FAVOR_K] = keys; u32[L.FAVOR_V] = v; u32[L.FAVOR_OUT] = out;
     u32[L.FAVOR_WPACK] = wpack; u32[L.FAVOR_MASK] = mask; u32[L.FAVOR_H] = a.H;
     u32[L.FAVOR_LQ] = a.Lq; u32[L.FAVOR_LK] = a.Lk; u32[L.FAVOR_D] = a.d; u32[L.FAVOR_VALUE_DIM] = a.Dv;
-    u32[L.FAVOR_M] = a.m; u32[L.FAVOR_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap]; u32[L.FAVOR_CHUNK] = chunk;
+    u32[L.FAVOR_M] = a.m; u32[L.FAVOR_FEATURE_MAP] = FEATURE_MAP_IDS[a.featureMap as keyof typeof FEATURE_MAP_IDS]; u32[L.FAVOR_CHUNK] = chunk;
     u32[L.FAVOR_PARTS] = parts; u32[L.FAVOR_CAUSAL] = a.causal ? 1 : 0;
     f32[L.FAVOR_ALPHA_F32] = a.d ** -0.25; // x̂ = x·d^(-1/4)
     f32[L.FAVOR_LOG_NORM_F32] = 0.5 * Math.log(hyp ? 2 * a.m : a.m); // 1/√m or 1/√(2m) as a log

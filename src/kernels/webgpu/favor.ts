@@ -47,6 +47,7 @@ function numberRanges(ps: readonly Piece[], per: number): { base: number[]; R: n
 
 export function favor(ctx: GpuContext, a: FavorFwdArgs): void {
   checkAttention(a, 'favor');
+  if (a.featureMap === 'softmax++') throw new Error('webgpu: favor: softmax++ (FAVOR++) has no WebGPU kernel yet');
   if (!FEATURE_MAPS.includes(a.featureMap)) throw new Error(`webgpu: favor: unknown feature map '${String(a.featureMap)}'`);
   if (!Number.isInteger(a.m) || a.m < 1) throw new Error(`webgpu: favor: m = ${a.m} is not a positive integer`);
   expectLength(a.projection, a.m * a.d, 'favor: projection [m·d]');

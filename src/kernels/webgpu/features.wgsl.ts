@@ -58,7 +58,7 @@ export function rowFunctions(featureMap: FeatureMap, arr: string): string {
     'softmax-hyp': 'select(-u, u, f < FB) - h',
     trig: 'select(sc.y, sc.x, f < FB) * NORM',
     relu: 'max(u, 0.0) + 0.001',
-  }[featureMap];
+  }[featureMap as Exclude<FeatureMap, 'softmax++'>]; // FAVOR++ has no WebGPU kernel (favor.ts refuses it)
   return `
 /** ‖x̂‖²/2 of row \`row\` of ${arr} ([rows][D]). */
 fn halfNorm_${arr}(row: u32) -> f32 {

@@ -25,6 +25,7 @@
 //   softmax-hyp f = c·[e^{u−‖x̂‖²/2}, e^{−u−‖x̂‖²/2}]: dx̂ = Wᵀ(df_a⊙f_a − df_b⊙f_b) − x̂ (df·f)
 //   trig        f = c·e^{‖x̂‖²/2}[sin u, cos u]:      dx̂ = Wᵀ(df_a⊙f_b − df_b⊙f_a) + x̂ (df·f)
 //   relu        f = max(u, 0) + 0.001:             dx̂ = Wᵀ(df ⊙ 1[u > 0])
+//   softmax++   f_l = c·e^{A‖ω_l‖² + B·u_l − ‖x̂‖²/2}: dx̂ = B·Wᵀ(df⊙f) − x̂ (df·f)   (A held constant)
 // (for queries the x̂(df·f) terms vanish since df·ρ = 0 by homogeneity; keeping them is harmless).
 import { featureCount, type FeatureMap } from '../../backend.js';
 import { featureRow } from '../features.js';
@@ -41,7 +42,7 @@ import type { Floats } from '../../../tensor/floats.js';
  */
 export function featureGradRow(
   featureMap: FeatureMap, w: Floats, m: number, d: number, x: Floats, xOff: number, f: Floats, fOff: number,
-  df: Float64Array, dx: Floats, dxOff: number, t: Float64Array, u: Float64Array,
+  df: Float64Array, dx: Floats, dxOff: number, t: Float64Array, u: Float64Array, A = 0,
 ): void {
   const scale = d ** -0.25;
   let dfDotf = 0;
@@ -53,6 +54,13 @@ export function featureGradRow(
       for (let l = 0; l < m; l++) t[l] = df[l]! * f[fOff + l]!;
       selfCoef = -dfDotf;
       break;
+    case 'softmax++': {
+      // u enters as B·u (B = √(1−4A)); A‖ω‖² and ln D are constants (A is a statistic, no gradient)
+      const Bc = Math.sqrt(1 - 4 * A);
+      for (let l = 0; l < m; l++) t[l] = Bc * df[l]! * f[fOff + l]!;
+      selfCoef = -dfDotf;
+      break;
+    }
     case 'softmax-hyp':
       for (let l = 0; l < m; l++) t[l] = df[l]! * f[fOff + l]! - df[m + l]! * f[fOff + m + l]!;
       selfCoef = -dfDotf;
@@ -118,7 +126,7 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
   bidirectionalState(a, h, st, f, u);
   const M = st.M;
   for (let i = 0; i < Lq; i++) {
-    featureRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, u);
+    featureRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, u, h.A);
     let den = 0;
     for (let l = 0; l < mf; l++) den += f[l]! * z[l]!;
     if (den === 0) continue;
@@ -133,11 +141,11 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
       t[l] = t[l]! + r * go;
       for (let e = 0; e < Dv; e++) T[l * Dv + e] = T[l * Dv + e]! + r * a.dOut[gOff + e]!;
     }
-    featureGradRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, df, a.dq, h.qOff + i * d, tm, u);
+    featureGradRow(featureMap, w, m, d, a.q, h.qOff + i * d, f, 0, df, a.dq, h.qOff + i * d, tm, u, h.A);
   }
   for (let j = 0; j < Lk; j++) {
     if (!keyKept(a, h, j)) continue;
-    const s = featureRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, u);
+    const s = featureRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, u, h.A);
     const om = Math.exp(s - M);
     const vRow = h.vOff + j * Dv;
     for (let l = 0; l < mf; l++) {
@@ -150,7 +158,7 @@ function bidiBackward(a: FavorBwdArgs, h: Head): void {
       for (let l = 0; l < mf; l++) acc += T[l * Dv + e]! * f[l]!;
       a.dv[vRow + e] = a.dv[vRow + e]! + om * acc; // (B3)
     }
-    featureGradRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, df, a.dk, h.kOff + j * d, tm, u);
+    featureGradRow(featureMap, w, m, d, a.k, h.kOff + j * d, f, 0, df, a.dk, h.kOff + j * d, tm, u, h.A);
   }
 }
 
@@ -209,7 +217,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
       if (dn === 0) continue;
       const inv = 1 / dn;
       for (let l = 0; l < mf; l++) df[l] = df[l]! * inv;
-      featureGradRow(featureMap, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, df, a.dq, h.qOff + (c0 + i) * d, tm, u);
+      featureGradRow(featureMap, w, m, d, a.q, h.qOff + (c0 + i) * d, rho, i * mf, df, a.dq, h.qOff + (c0 + i) * d, tm, u, h.A);
     }
     advanceState(st, kappa, s, n, Mrow[c0 + n - 1]!, a.v, h.vOff + c0 * Dv);
   }
@@ -251,7 +259,7 @@ function causalBackward(a: FavorBwdArgs, h: Head): void {
         for (let e = 0; e < Dv; e++) dvj[e] = dvj[e]! + pw * a.dOut[gOff + e]!;
       }
       for (let e = 0; e < Dv; e++) a.dv[vRow + e] = a.dv[vRow + e]! + dvj[e]!;
-      featureGradRow(featureMap, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, df, a.dk, h.kOff + (c0 + j) * d, tm, u);
+      featureGradRow(featureMap, w, m, d, a.k, h.kOff + (c0 + j) * d, kappa, j * mf, df, a.dk, h.kOff + (c0 + j) * d, tm, u, h.A);
     }
     // Prepend this chunk's rows to the suffix.
     let first = -1;
