@@ -363,13 +363,13 @@ export function rope(x: Var, opts: { offset?: number; base?: number } = {}): Var
   if (x.rank < 2 || dh % 2 !== 0) throw new Error(`rope needs [..., L, dh] with even dh, got ${formatShape(x.shape)}`);
   const kern = engineOf('rope', x);
   const out = output(kern, x.shape, x.dtype, recording(x));
-  const args = { n: x.size, L, dh, offset, base };
-  kern.rope({ ...args, src: x.storage, dst: out.storage, sign: 1, accumulate: false });
+  // explicit literals, not spreads: decoding calls this for q and k of every layer at every token
+  kern.rope({ n: x.size, L, dh, offset, base, src: x.storage, dst: out.storage, sign: 1, accumulate: false });
   if (out.requiresGrad) {
     record(() => {
       const dOut = out.gradStorage;
       if (dOut === null) return;
-      kern.rope({ ...args, src: dOut, dst: x.gradBuf(), sign: -1, accumulate: true });
+      kern.rope({ n: x.size, L, dh, offset, base, src: dOut, dst: x.gradBuf(), sign: -1, accumulate: true });
     });
   }
   return out;
