@@ -3,14 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { caseFlops } from '../src/cli/bench-case.js';
-import { main, type CliIo } from '../src/cli/main.js';
+import { runCli as run } from './helpers/cli.js';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const io: CliIo = { stdout: { write: (s: string) => { stdout += s; } }, stderr: { write: (s: string) => { stderr += s; }, isTTY: false } };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 const IMPOSSIBLE_L = 2 ** 28; // q alone: 2^28 positions × d 8 × 4 bytes = 8 GiB
 

@@ -8,8 +8,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { main, type CliIo } from '../src/cli/main.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
+import { runCli } from './helpers/cli.js';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/checkpoint-0.1.0');
 const TEXT = 'It was the best of times, it was the worst of times; it was the age of wisdom, it was the age of foolishness. '.repeat(40);
@@ -39,9 +39,7 @@ test('a checkpoint written by 0.1.0 (before the refactor) resumes to the uninter
     const data = join(dir, 'tiny.txt'), out = join(dir, 'run');
     await writeFile(data, TEXT);
     await cp(join(FIXTURE, 'step6'), out, { recursive: true });
-    let stdout = '', stderr = '';
-    const io: CliIo = { stdout: { write: (s: string) => { stdout += s; } }, stderr: { write: (s: string) => { stderr += s; }, isTTY: false } };
-    const code = await main(['train', '--data', data, '--out', out, ...FLAGS, '--resume', '--steps', '12'], io);
+    const { code, stdout, stderr } = await runCli(['train', '--data', data, '--out', out, ...FLAGS, '--resume', '--steps', '12']);
     assert.equal(code, 0, stderr);
     const last = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     for (const [k, v] of Object.entries(expected.step12_eval)) assert.equal(last[k], v, `${k} at step 12`);

@@ -2,17 +2,8 @@
 // one-line usage error before doing any work.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { main, type CliIo } from '../src/cli/main.js';
+import { runCli as run } from './helpers/cli.js';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => { stdout += s; } },
-    stderr: { write: (s: string) => { stderr += s; }, isTTY: false },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 const COMMANDS = ['attention', 'approx', 'bench', 'train', 'eval', 'generate', 'showcase', 'forward'] as const;
 

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { noGrad } from '../src/autograd/tape.js';
-import { main, type CliIo } from '../src/cli/main.js';
 import { formatDuration, ProgressBar } from '../src/cli/progress.js';
 import { readCheckpointManifest } from '../src/io/checkpoint-node.js';
 import { PerformerLM } from '../src/nn/models.js';
 import { loadTrainedModel } from '../src/train/checkpoint-node.js';
+import { runCli as run, type CliResult as Result } from './helpers/cli.js';
 
 let dir: string;
 let textFile: string;
@@ -34,17 +34,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Result { code: number; stdout: string; stderr: string }
 
-async function run(argv: string[], opts: { tty?: boolean } = {}): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => { stdout += s; } },
-    stderr: { write: (s: string) => { stderr += s; }, isTTY: opts.tty ?? false },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 /** Flags of a model small enough to train 80 steps in well under a second. */
 const TINY = ['--layers', '1', '--dim', '16', '--heads', '2', '--seq', '16', '--batch', '2', '--features', '8', '--redraw', '7', '--warmup', '5', '--schedule-steps', '60', '--lr', '3e-3'];

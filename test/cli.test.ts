@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseArgs, defineFlags, UsageError, formatUsage } from '../src/cli/args.js';
-import { main, type CliIo } from '../src/cli/main.js';
 import { favorAttention } from '../src/favor/attention.js';
 import { drawProjection } from '../src/favor/projection.js';
 import { referenceEngine } from '../src/kernels/reference/engine.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { randn } from './helpers/data.js';
+import { runCli as run } from './helpers/cli.js';
 
 let dir: string;
 before(async () => {
@@ -23,18 +23,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Result { code: number; stdout: string; stderr: string }
 
-async function run(argv: string[], opts: { tty?: boolean } = {}): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => { stdout += s; } },
-    stderr: { write: (s: string) => { stderr += s; }, isTTY: opts.tty ?? false },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 // ---- float64 references ----
 

@@ -7,11 +7,11 @@ import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { main, type CliIo } from '../src/cli/main.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import { useFileSystem } from '../src/io/fs-node.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { faultyFs } from './fault-fs.js';
+import { runCli as run, type CliResult as Result } from './helpers/cli.js';
 
 let dir: string;
 let input: string;
@@ -33,13 +33,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Result { code: number; stdout: string; stderr: string }
-async function run(argv: string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: CliIo = { stdout: { write: (s: string) => { stdout += s; } }, stderr: { write: (s: string) => { stderr += s; } } };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 /** Exit 2, one line `performer <cmd>: error: …` matching `pattern`, no raw Node error text, no temporary file name. */
 function expectError(r: Result, cmd: string, pattern: RegExp): void {

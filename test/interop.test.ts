@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { noGrad } from '../src/autograd/tape.js';
-import { main, type CliIo } from '../src/cli/main.js';
 import { exportStateDict, importStateDict } from '../src/interop/convert.js';
 import { configFromKwargs, kwargsFromConfig, resolveKwargs, type NamedTensor } from '../src/interop/performer-pytorch.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
@@ -20,6 +19,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/tensor/rng.js';
 import { loadTrainedModel } from '../src/train/checkpoint-node.js';
 import { buildModel } from '../src/train/config.js';
+import { runCli as run } from './helpers/cli.js';
 
 const ROOT = 'test/fixtures/performer-pytorch/';
 const CONFIGS = ['causal-rotary', 'bidirectional', 'relu', 'glu-scalenorm', 'shift-tied', 'rezero-shift-bidirectional', 'local-causal', 'local-bidirectional'];
@@ -156,12 +156,6 @@ describe('commands', () => {
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'performer-interop-')); });
   after(async () => { await rm(dir, { recursive: true, force: true }); });
 
-  async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '', stderr = '';
-    const cio: CliIo = { stdout: { write: (s: string) => { stdout += s; } }, stderr: { write: (s: string) => { stderr += s; } } };
-    const code = await main(argv, cio);
-    return { code, stdout, stderr };
-  }
 
   test('import → forward reproduces the logits; export → the same tensors; errors are one line', async () => {
     const ck = join(dir, 'shift-tied');

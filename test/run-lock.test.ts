@@ -7,9 +7,9 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { main, type CliIo } from '../src/cli/main.js';
 import { loadCheckpoint } from '../src/io/checkpoint-node.js';
 import { acquireRunLock, EXIT_LOCKED, LOCK_FILE, RunLockError } from '../src/io/run-lock-node.js';
+import { runCli as run } from './helpers/cli.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 let dir: string;
@@ -26,13 +26,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Result { code: number; stdout: string; stderr: string }
-async function run(argv: string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: CliIo = { stdout: { write: (s: string) => { stdout += s; } }, stderr: { write: (s: string) => { stderr += s; } } };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 const TINY = ['--layers', '1', '--dim', '8', '--heads', '2', '--seq', '8', '--batch', '1', '--features', '4', '--warmup', '1', '--schedule-steps', '20'];
 
